@@ -1,0 +1,82 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useState } from "react";
+import type { ClaimResult } from "@/lib/claims/claim-contract";
+import { useTRPC } from "@/lib/trpc/client";
+
+const MESSAGES: Record<ClaimResult["outcome"], string> = {
+  WON: "You got one!",
+  ALREADY_CLAIMED: "You already hold a claim on this deal.",
+  SOLD_OUT: "Sold out — every unit has been claimed.",
+  NOT_STARTED: "This sale has not started yet.",
+  ENDED: "This sale has ended.",
+  CANCELLED: "The merchant cancelled this deal.",
+};
+
+/**
+ * One idempotency key per intent to claim, kept in sessionStorage until a final answer, so a
+ * double click, a retry or a reload mid-claim sends the same key and can never win twice.
+ */
+function intentKey(dealId: string): string {
+  const slot = `claim-intent:${dealId}`;
+  const existing = sessionStorage.getItem(slot);
+  if (existing) return existing;
+  const key = crypto.randomUUID();
+  sessionStorage.setItem(slot, key);
+  return key;
+}
+
+export function ClaimButton(props: {
+  dealId: string;
+  disabled: boolean;
+  signedInAs: "shopper" | "merchant" | "admin" | null;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [result, setResult] = useState<ClaimResult | null>(null);
+  const claim = useMutation(
+    trpc.claims.claim.mutationOptions({
+      onSuccess: (answer) => {
+        setResult(answer);
+        sessionStorage.removeItem(`claim-intent:${props.dealId}`);
+        queryClient.invalidateQueries();
+      },
+    }),
+  );
+
+  if (!props.signedInAs) {
+    return (
+      <Link className="button" href="/sign-in">
+        Sign in to claim
+      </Link>
+    );
+  }
+  if (props.signedInAs !== "shopper") {
+    return <p className="muted">Signed in as {props.signedInAs}: only shoppers claim deals.</p>;
+  }
+
+  const won = result?.outcome === "WON";
+  return (
+    <div className="claim">
+      <button
+        type="button"
+        className="button"
+        disabled={props.disabled || claim.isPending || won}
+        onClick={() =>
+          claim.mutate({ dealId: props.dealId, idempotencyKey: intentKey(props.dealId) })
+        }
+      >
+        {claim.isPending ? "Claiming…" : won ? "Claimed" : "Claim"}
+      </button>
+      <p role="status" aria-live="polite" className={won ? "result-won" : "result"}>
+        {result ? MESSAGES[result.outcome] : ""}
+        {result?.outcome === "WON" && result.status === "reserved" && result.reservedUntil
+          ? ` Reserved until ${result.reservedUntil.toLocaleTimeString()}.`
+          : ""}
+        {claim.isError ? claim.error.message : ""}
+      </p>
+    </div>
+  );
+}

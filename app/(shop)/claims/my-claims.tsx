@@ -1,0 +1,39 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "@/lib/trpc/client";
+
+export function MyClaims() {
+  const trpc = useTRPC();
+  const claims = useQuery(trpc.claims.mine.queryOptions());
+  if (claims.isPending) return <p className="muted">Loading…</p>;
+  if (claims.isError) {
+    return (
+      <p className="error">
+        {claims.error.message} <Link href="/sign-in">Sign in</Link>
+      </p>
+    );
+  }
+  if (claims.data.length === 0) {
+    return (
+      <p className="muted">
+        You have not claimed anything yet. <Link href="/">See the deals</Link>
+      </p>
+    );
+  }
+  return (
+    <ul className="claim-list">
+      {claims.data.map((claim) => (
+        <li key={claim.claimId} className="card" data-testid="my-claim">
+          <strong>{claim.dealTitle}</strong>
+          <span className="muted"> · {claim.merchantName}</span>
+          <div>
+            <span className={`badge badge-${claim.status}`}>{claim.status}</span>{" "}
+            <span className="muted">claimed {claim.claimedAt.toLocaleString()}</span>
+          </div>
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,65 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "@/lib/trpc/client";
+import { ClaimButton } from "./claim-button";
+
+function formatPrice(cents: number, currency: string) {
+  return new Intl.NumberFormat("en", { style: "currency", currency }).format(cents / 100);
+}
+
+function formatTime(date: Date) {
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+export function DealList() {
+  const trpc = useTRPC();
+  const deals = useQuery(trpc.deals.list.queryOptions(undefined, { refetchInterval: 10_000 }));
+  const me = useQuery(trpc.auth.me.queryOptions());
+
+  if (deals.isPending) return <p className="muted">Loading deals…</p>;
+  if (deals.isError)
+    return <p className="error">Deals could not be loaded: {deals.error.message}</p>;
+  if (deals.data.length === 0) return <p className="muted">No deals right now. Check back soon.</p>;
+
+  const now = new Date();
+  return (
+    <ul className="deal-grid">
+      {deals.data.map((deal) => {
+        const live = deal.startsAt <= now && deal.endsAt > now;
+        const soldOut = deal.remaining <= 0;
+        return (
+          <li key={deal.id} className="deal-card" data-testid="deal-card" data-deal-id={deal.id}>
+            <div className="deal-top">
+              <span
+                className={`badge ${soldOut ? "badge-out" : live ? "badge-live" : "badge-soon"}`}
+              >
+                {soldOut ? "Sold out" : live ? "Live" : `Starts ${formatTime(deal.startsAt)}`}
+              </span>
+              <span className="price">
+                {deal.priceCents === 0 ? "Free" : formatPrice(deal.priceCents, deal.currency)}
+                {deal.originalPriceCents ? (
+                  <s className="muted"> {formatPrice(deal.originalPriceCents, deal.currency)}</s>
+                ) : null}
+              </span>
+            </div>
+            <h2>{deal.title}</h2>
+            <p className="merchant">
+              {deal.merchantName} · {deal.merchantAddress}
+            </p>
+            <p>{deal.description}</p>
+            <p className="stock" data-testid="remaining">
+              {soldOut ? "None left" : `${deal.remaining} of ${deal.quantity} left`} · ends{" "}
+              {formatTime(deal.endsAt)}
+            </p>
+            <ClaimButton
+              dealId={deal.id}
+              disabled={!live || soldOut}
+              signedInAs={me.data?.role ?? null}
+            />
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

@@ -1,0 +1,72 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { type FormEvent, useState } from "react";
+import { useTRPC } from "@/lib/trpc/client";
+
+export function SignInForm() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const [mode, setMode] = useState<"sign-in" | "sign-up">("sign-in");
+  const done = {
+    onSuccess: async () => {
+      await queryClient.invalidateQueries();
+      router.push("/");
+    },
+  };
+  const signIn = useMutation(trpc.auth.signIn.mutationOptions(done));
+  const signUp = useMutation(trpc.auth.signUp.mutationOptions(done));
+  const active = mode === "sign-in" ? signIn : signUp;
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const email = String(form.get("email") ?? "");
+    const password = String(form.get("password") ?? "");
+    if (mode === "sign-in") signIn.mutate({ email, password });
+    else signUp.mutate({ email, password, displayName: String(form.get("displayName") ?? "") });
+  }
+
+  return (
+    <form className="card form" onSubmit={submit}>
+      <h1>{mode === "sign-in" ? "Sign in" : "Create an account"}</h1>
+      {mode === "sign-up" && (
+        <label>
+          Name
+          <input name="displayName" autoComplete="name" required />
+        </label>
+      )}
+      <label>
+        Email
+        <input name="email" type="email" autoComplete="email" required />
+      </label>
+      <label>
+        Password
+        <input
+          name="password"
+          type="password"
+          autoComplete={mode === "sign-in" ? "current-password" : "new-password"}
+          minLength={mode === "sign-up" ? 10 : undefined}
+          required
+        />
+      </label>
+      {active.isError && (
+        <p className="error" role="alert">
+          {active.error.message}
+        </p>
+      )}
+      <button type="submit" className="button" disabled={active.isPending}>
+        {active.isPending ? "Please wait…" : mode === "sign-in" ? "Sign in" : "Sign up"}
+      </button>
+      <button
+        type="button"
+        className="link-button"
+        onClick={() => setMode(mode === "sign-in" ? "sign-up" : "sign-in")}
+      >
+        {mode === "sign-in" ? "New here? Create an account" : "Have an account? Sign in"}
+      </button>
+    </form>
+  );
+}

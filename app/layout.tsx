@@ -1,0 +1,25 @@
+import type { Metadata, Viewport } from "next";
+import type { ReactNode } from "react";
+import { TrpcReactProvider } from "@/lib/trpc/client";
+import { SiteHeader } from "./site-header";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: "Dealdrop — flash deals near you",
+  description: "Claim time-boxed deals from shops around you.",
+};
+
+export const viewport: Viewport = { themeColor: "#e8590c", width: "device-width", initialScale: 1 };
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <TrpcReactProvider>
+          <SiteHeader />
+          <main className="page">{children}</main>
+        </TrpcReactProvider>
+      </body>
+    </html>
+  );
+}

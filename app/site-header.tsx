@@ -1,0 +1,37 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "@/lib/trpc/client";
+
+export function SiteHeader() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const signOut = useMutation(
+    trpc.auth.signOut.mutationOptions({ onSuccess: () => queryClient.invalidateQueries() }),
+  );
+  return (
+    <header className="site-header">
+      <Link href="/" className="brand">
+        Deal<span>drop</span>
+      </Link>
+      <nav aria-label="Main">
+        <Link href="/">Deals</Link>
+        {me.data?.role === "shopper" && <Link href="/claims">My claims</Link>}
+        {me.data ? (
+          <>
+            <span className="who" data-testid="signed-in-as">
+              {me.data.displayName}
+            </span>
+            <button type="button" className="link-button" onClick={() => signOut.mutate()}>
+              Sign out
+            </button>
+          </>
+        ) : (
+          <Link href="/sign-in">Sign in</Link>
+        )}
+      </nav>
+    </header>
+  );
+}

@@ -1,0 +1,219 @@
+import { sql } from "drizzle-orm";
+import {
+  check,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const id = () => text("id").primaryKey();
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+
+export const userRole = pgEnum("user_role", ["shopper", "merchant", "admin"]);
+export const claimStatus = pgEnum("claim_status", [
+  "reserved",
+  "confirmed",
+  "cancelled",
+  "expired",
+]);
+export const dealStatus = pgEnum("deal_status", ["active", "cancelled"]);
+export const signingKeyStatus = pgEnum("signing_key_status", ["next", "active", "retired"]);
+export const paymentStatus = pgEnum("payment_status", [
+  "pending",
+  "approved",
+  "declined",
+  "refunded",
+  "failed",
+]);
+
+/** Claim statuses that hold a unit of stock. */
+export const ACTIVE_CLAIM_STATUSES = ["reserved", "confirmed"] as const;
+
+export const merchants = pgTable("merchants", {
+  id: id(),
+  name: text("name").notNull(),
+  address: text("address").notNull(),
+  lat: doublePrecision("lat").notNull(),
+  lng: doublePrecision("lng").notNull(),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable("users", {
+  id: id(),
+  email: text("email").notNull().unique(),
+  displayName: text("display_name").notNull(),
+  passwordHash: text("password_hash").notNull(),
+  role: userRole("role").notNull().default("shopper"),
+  merchantId: text("merchant_id").references(() => merchants.id),
+  createdAt: createdAt(),
+});
+
+export const merchantDevices = pgTable("merchant_devices", {
+  id: id(),
+  merchantId: text("merchant_id")
+    .notNull()
+    .references(() => merchants.id),
+  name: text("name").notNull(),
+  credentialHash: text("credential_hash").notNull(),
+  enrolledBy: text("enrolled_by")
+    .notNull()
+    .references(() => users.id),
+  createdAt: createdAt(),
+  lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+  revokedAt: timestamp("revoked_at", { withTimezone: true }),
+});
+
+export const deals = pgTable(
+  "deals",
+  {
+    id: id(),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
+    title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    priceCents: integer("price_cents").notNull().default(0),
+    originalPriceCents: integer("original_price_cents"),
+    currency: text("currency").notNull().default("EUR"),
+    quantity: integer("quantity").notNull(),
+    /** Units held by active claims; kept in the same transaction as every claim change. */
+    sold: integer("sold").notNull().default(0),
+    startsAt: timestamp("starts_at", { withTimezone: true }).notNull(),
+    endsAt: timestamp("ends_at", { withTimezone: true }).notNull(),
+    voucherValidUntil: timestamp("voucher_valid_until", { withTimezone: true }).notNull(),
+    lat: doublePrecision("lat").notNull(),
+    lng: doublePrecision("lng").notNull(),
+    geofenceRadiusM: integer("geofence_radius_m"),
+    status: dealStatus("status").notNull().default("active"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("deals_quantity_positive", sql`${t.quantity} > 0`),
+    check("deals_sold_within_quantity", sql`${t.sold} >= 0 AND ${t.sold} <= ${t.quantity}`),
+    check("deals_window_ordered", sql`${t.startsAt} < ${t.endsAt}`),
+    check("deals_voucher_after_sale", sql`${t.voucherValidUntil} > ${t.endsAt}`),
+    check("deals_price_not_negative", sql`${t.priceCents} >= 0`),
+    index("deals_location_idx").on(t.lat, t.lng),
+    index("deals_merchant_idx").on(t.merchantId),
+  ],
+);
+
+export const claims = pgTable(
+  "claims",
+  {
+    id: id(),
+    dealId: text("deal_id")
+      .notNull()
+      .references(() => deals.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    status: claimStatus("status").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    reservedUntil: timestamp("reserved_until", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("claims_one_active_per_user")
+      .on(t.dealId, t.userId)
+      .where(sql`${t.status} IN ('reserved', 'confirmed')`),
+    uniqueIndex("claims_idempotency").on(t.dealId, t.userId, t.idempotencyKey),
+    index("claims_user_idx").on(t.userId),
+  ],
+);
+
+export const vouchers = pgTable(
+  "vouchers",
+  {
+    id: id(),
+    claimId: text("claim_id")
+      .notNull()
+      .unique()
+      .references(() => claims.id),
+    dealId: text("deal_id")
+      .notNull()
+      .references(() => deals.id),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
+    subject: text("subject").notNull(),
+    kid: text("kid").notNull(),
+    token: text("token").notNull(),
+    issuedAt: timestamp("issued_at", { withTimezone: true }).notNull(),
+    notBefore: timestamp("not_before", { withTimezone: true }).notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    revokeReason: text("revoke_reason"),
+  },
+  (t) => [index("vouchers_revoked_idx").on(t.merchantId, t.revokedAt)],
+);
+
+export const redemptions = pgTable("redemptions", {
+  id: id(),
+  voucherId: text("voucher_id")
+    .notNull()
+    .unique()
+    .references(() => vouchers.id),
+  merchantId: text("merchant_id")
+    .notNull()
+    .references(() => merchants.id),
+  deviceId: text("device_id").references(() => merchantDevices.id),
+  redeemedAt: timestamp("redeemed_at", { withTimezone: true }).notNull(),
+  receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const redemptionConflicts = pgTable("redemption_conflicts", {
+  id: id(),
+  voucherId: text("voucher_id")
+    .notNull()
+    .references(() => vouchers.id),
+  firstRedemptionId: text("first_redemption_id")
+    .notNull()
+    .references(() => redemptions.id),
+  deviceId: text("device_id").references(() => merchantDevices.id),
+  redeemedAt: timestamp("redeemed_at", { withTimezone: true }).notNull(),
+  receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const signingKeys = pgTable("signing_keys", {
+  kid: text("kid").primaryKey(),
+  publicJwk: jsonb("public_jwk").notNull(),
+  privateJwkEncrypted: text("private_jwk_encrypted").notNull(),
+  status: signingKeyStatus("status").notNull(),
+  createdAt: createdAt(),
+  activatedAt: timestamp("activated_at", { withTimezone: true }),
+  retiredAt: timestamp("retired_at", { withTimezone: true }),
+});
+
+export const payments = pgTable("payments", {
+  id: id(),
+  claimId: text("claim_id")
+    .notNull()
+    .references(() => claims.id),
+  provider: text("provider").notNull(),
+  providerRef: text("provider_ref"),
+  idempotencyKey: text("idempotency_key").notNull().unique(),
+  amountCents: integer("amount_cents").notNull(),
+  status: paymentStatus("status").notNull().default("pending"),
+  createdAt: createdAt(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Values the app generates for itself on first start (for example a session secret). */
+export const appSettings = pgTable("app_settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
+export type User = typeof users.$inferSelect;
+export type Merchant = typeof merchants.$inferSelect;
+export type Deal = typeof deals.$inferSelect;
+export type Claim = typeof claims.$inferSelect;

@@ -1,0 +1,131 @@
+import { count } from "drizzle-orm";
+import { newId } from "@/lib/ids";
+import { hashPassword } from "@/server/auth/password";
+import type { Db } from "./client";
+import { claims, deals, merchants, users } from "./schema";
+
+export const DEMO_PASSWORD = "dealdrop-demo";
+export const DEMO_CITY = { name: "Amsterdam, Dam Square", lat: 52.3731, lng: 4.8922 };
+
+export const DEMO_ACCOUNTS = {
+  admin: "admin@dealdrop.test",
+  merchantStaff: ["staff@bakkerij.test", "staff@koffie.test"],
+  shoppers: ["sam@shopper.test", "noor@shopper.test", "lucas@shopper.test"],
+  password: DEMO_PASSWORD,
+};
+
+const MINUTE = 60_000;
+
+/**
+ * Seeds an empty database with a demo city: an admin, two merchants with staff, three
+ * shoppers and four deals (live, starting soon, sold out, priced). Does nothing, and returns
+ * false, when any user exists.
+ */
+export async function seedDemo(db: Db, now = new Date()): Promise<boolean> {
+  const [existing] = await db.select({ n: count() }).from(users);
+  if ((existing?.n ?? 0) > 0) return false;
+
+  const passwordHash = await hashPassword(DEMO_PASSWORD);
+  const bakery = {
+    id: newId(),
+    name: "Bakkerij de Jong",
+    address: "Nieuwendijk 120, Amsterdam",
+    lat: 52.3752,
+    lng: 4.8931,
+  };
+  const coffee = {
+    id: newId(),
+    name: "Koffie Kanaal",
+    address: "Prinsengracht 240, Amsterdam",
+    lat: 52.3701,
+    lng: 4.8838,
+  };
+  await db.insert(merchants).values([bakery, coffee]);
+
+  const person = (
+    email: string,
+    displayName: string,
+    role: "shopper" | "merchant" | "admin",
+    merchantId?: string,
+  ) => ({ id: newId(), email, displayName, role, merchantId, passwordHash });
+  const [bakeryStaff = "", coffeeStaff = ""] = DEMO_ACCOUNTS.merchantStaff;
+  const [sam = "", noor = "", lucas = ""] = DEMO_ACCOUNTS.shoppers;
+  const admin = person(DEMO_ACCOUNTS.admin, "Ada Admin", "admin");
+  const staff = [
+    person(bakeryStaff, "Bram (Bakkerij)", "merchant", bakery.id),
+    person(coffeeStaff, "Kim (Koffie Kanaal)", "merchant", coffee.id),
+  ];
+  const shoppers = [
+    person(sam, "Sam", "shopper"),
+    person(noor, "Noor", "shopper"),
+    person(lucas, "Lucas", "shopper"),
+  ];
+  await db.insert(users).values([admin, ...staff, ...shoppers]);
+
+  const t = (minutes: number) => new Date(now.getTime() + minutes * MINUTE);
+  const week = 7 * 24 * 60;
+  const soldOutId = newId();
+  await db.insert(deals).values([
+    {
+      id: newId(),
+      merchantId: bakery.id,
+      title: "Free croissant, fresh from the oven",
+      description: "One butter croissant per person. Show the voucher at the counter.",
+      quantity: 100,
+      startsAt: t(-5),
+      endsAt: t(120),
+      voucherValidUntil: t(120 + week),
+      lat: bakery.lat,
+      lng: bakery.lng,
+    },
+    {
+      id: newId(),
+      merchantId: coffee.id,
+      title: "Flat white on the house",
+      description: "The first 40 shoppers get a flat white for free.",
+      quantity: 40,
+      startsAt: t(5),
+      endsAt: t(180),
+      voucherValidUntil: t(180 + week),
+      lat: coffee.lat,
+      lng: coffee.lng,
+    },
+    {
+      id: soldOutId,
+      merchantId: coffee.id,
+      title: "Latte art masterclass seat",
+      description: "Three seats at Saturday's masterclass.",
+      quantity: 3,
+      sold: 3,
+      startsAt: t(-60),
+      endsAt: t(60),
+      voucherValidUntil: t(60 + week),
+      lat: coffee.lat,
+      lng: coffee.lng,
+    },
+    {
+      id: newId(),
+      merchantId: bakery.id,
+      title: "Lunch box for two",
+      description: "Two sandwiches, two pastries and a jug of lemonade.",
+      priceCents: 450,
+      originalPriceCents: 1200,
+      quantity: 25,
+      startsAt: t(-10),
+      endsAt: t(240),
+      voucherValidUntil: t(240 + week),
+      lat: bakery.lat,
+      lng: bakery.lng,
+    },
+  ]);
+  await db.insert(claims).values(
+    shoppers.map((shopper) => ({
+      id: newId(),
+      dealId: soldOutId,
+      userId: shopper.id,
+      status: "confirmed" as const,
+      idempotencyKey: `seed-${shopper.id}`,
+    })),
+  );
+  return true;
+}

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { idSchema } from "../ids";
+
+/** Input of a claim, shared by the tRPC procedure and any leaner HTTP route. */
+export const claimInputSchema = z.object({
+  dealId: idSchema,
+  idempotencyKey: z
+    .string({ error: "idempotencyKey is required" })
+    .min(8, "idempotencyKey must be 8 to 64 characters")
+    .max(64, "idempotencyKey must be 8 to 64 characters")
+    .regex(/^[A-Za-z0-9_-]+$/, "idempotencyKey may hold letters, digits, '_' and '-'"),
+});
+export type ClaimInput = z.infer<typeof claimInputSchema>;
+
+export const CLAIM_OUTCOMES = [
+  "WON",
+  "SOLD_OUT",
+  "NOT_STARTED",
+  "ENDED",
+  "ALREADY_CLAIMED",
+  "CANCELLED",
+] as const;
+export type ClaimOutcome = (typeof CLAIM_OUTCOMES)[number];
+
+export type ClaimStatus = "reserved" | "confirmed" | "cancelled" | "expired";
+
+/**
+ * What a claim attempt decided. WON carries the claim (a replay of the same idempotency key
+ * returns the same claim, in its current status); ALREADY_CLAIMED names the claim the user
+ * already holds; the rest are rejections that changed nothing.
+ */
+export type ClaimResult =
+  | {
+      outcome: "WON";
+      claimId: string;
+      status: ClaimStatus;
+      reservedUntil: Date | null;
+      replayed: boolean;
+    }
+  | { outcome: "ALREADY_CLAIMED"; claimId: string }
+  | { outcome: "SOLD_OUT" | "NOT_STARTED" | "ENDED" | "CANCELLED" };

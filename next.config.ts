@@ -1,0 +1,20 @@
+import type { NextConfig } from "next";
+import { EnvError, parseEnv } from "./server/env";
+
+// Fail fast, with one line per bad value, before anything else starts.
+try {
+  parseEnv();
+} catch (error) {
+  if (error instanceof EnvError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const nextConfig: NextConfig = {
+  serverExternalPackages: ["@electric-sql/pglite", "pino", "ioredis", "postgres"],
+  poweredByHeader: false,
+};
+
+export default nextConfig;

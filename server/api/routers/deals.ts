@@ -1,0 +1,5 @@
+import { publicProcedure, router } from "../trpc";
+
+export const dealsRouter = router({
+  list: publicProcedure.query(({ ctx }) => ctx.services.deals.listOpen()),
+});

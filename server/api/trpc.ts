@@ -1,0 +1,85 @@
+import "server-only";
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+import type { Session } from "../auth/session";
+import { DomainError, type DomainErrorCode } from "../errors";
+import type { Services } from "../services";
+
+export interface Context {
+  services: Services;
+  session: Session | null;
+  ip: string;
+  secureCookies: boolean;
+  /** Response headers, for Set-Cookie. */
+  resHeaders: Headers;
+}
+
+/** The one place where domain errors become tRPC codes (and so HTTP statuses). */
+const TRPC_CODE_OF: Record<DomainErrorCode, TRPCError["code"]> = {
+  NOT_FOUND: "NOT_FOUND",
+  UNAUTHENTICATED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  INVALID_CREDENTIALS: "UNAUTHORIZED",
+  EMAIL_TAKEN: "CONFLICT",
+  RATE_LIMITED: "TOO_MANY_REQUESTS",
+  UNAVAILABLE: "SERVICE_UNAVAILABLE",
+};
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        stack: undefined,
+        domainCode: DomainError.is(cause) ? cause.code : undefined,
+        retryAfterMs:
+          DomainError.is(cause)
+            ? (cause.details.retryAfterMs as number | undefined)
+            : undefined,
+        fieldErrors: cause instanceof ZodError ? cause.flatten().fieldErrors : undefined,
+      },
+    };
+  },
+});
+
+const mapDomainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && DomainError.is(result.error.cause)) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: TRPC_CODE_OF[cause.code], message: cause.message, cause });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(mapDomainErrors);
+
+const signedIn = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
+  return next({ ctx: { ...ctx, session: ctx.session } });
+});
+
+function withRole(role: Session["role"], message: string) {
+  return signedIn.use(({ ctx, next }) => {
+    if (ctx.session.role !== role) throw new TRPCError({ code: "FORBIDDEN", message });
+    return next({ ctx });
+  });
+}
+
+export const authedProcedure = signedIn;
+export const shopperProcedure = withRole("shopper", "Only shopper accounts can do this.");
+export const adminProcedure = withRole("admin", "Only admins can do this.");
+export const merchantProcedure = withRole("merchant", "Only merchant staff can do this.").use(
+  ({ ctx, next }) => {
+    const merchantId = ctx.session.merchantId;
+    if (!merchantId) {
+      throw new TRPCError({ code: "FORBIDDEN", message: "This account belongs to no merchant." });
+    }
+    return next({ ctx: { ...ctx, merchantId } });
+  },
+);

@@ -1,0 +1,89 @@
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import { type Db, pgErrorCode } from "@/db/client";
+import { users } from "@/db/schema";
+import { newId } from "@/lib/ids";
+import { DomainError } from "../errors";
+import type { RateLimiter } from "../rate-limit/rate-limiter";
+import { hashPassword, verifyPassword } from "./password";
+import type { Session } from "./session";
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254, "email is too long")
+  .pipe(z.email("must be an email address"));
+export const passwordSchema = z
+  .string()
+  .min(10, "password must be at least 10 characters")
+  .max(200, "password must be at most 200 characters");
+
+export const signUpInput = z.object({
+  email: emailSchema,
+  password: passwordSchema,
+  displayName: z.string().trim().min(1, "name is required").max(80, "name is too long"),
+});
+export const signInInput = z.object({
+  email: emailSchema,
+  password: z.string().min(1, "password is required").max(200),
+});
+
+const SIGN_IN_PER_EMAIL = { limit: 10, windowMs: 15 * 60_000 };
+const SIGN_IN_PER_IP = { limit: 30, windowMs: 60_000 };
+const SIGN_UP_PER_IP = { limit: 10, windowMs: 60 * 60_000 };
+
+// Compared against when the email is unknown, so that a wrong email and a wrong password
+// take the same time and the answer does not reveal which accounts exist.
+const decoyHash = hashPassword("decoy-password-for-timing");
+
+export class AuthService {
+  constructor(
+    private readonly db: Db,
+    private readonly limiter: RateLimiter,
+  ) {}
+
+  async signUp(input: z.infer<typeof signUpInput>, ip: string): Promise<Session> {
+    await this.enforce(`signup:ip:${ip}`, SIGN_UP_PER_IP, "Too many sign-ups from this network.");
+    const user = {
+      id: newId(),
+      email: input.email,
+      displayName: input.displayName,
+      passwordHash: await hashPassword(input.password),
+      role: "shopper" as const,
+    };
+    try {
+      await this.db.insert(users).values(user);
+    } catch (error) {
+      if (pgErrorCode(error) === "23505") {
+        throw new DomainError("EMAIL_TAKEN", "An account with this email already exists.");
+      }
+      throw error;
+    }
+    return { userId: user.id, role: user.role, displayName: user.displayName };
+  }
+
+  async signIn(input: z.infer<typeof signInInput>, ip: string): Promise<Session> {
+    const message = "Too many sign-in attempts; wait a moment and try again.";
+    await this.enforce(`signin:ip:${ip}`, SIGN_IN_PER_IP, message);
+    await this.enforce(`signin:email:${input.email}`, SIGN_IN_PER_EMAIL, message);
+    const [user] = await this.db.select().from(users).where(eq(users.email, input.email));
+    const valid = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash));
+    if (!user || !valid) {
+      throw new DomainError("INVALID_CREDENTIALS", "Email or password is wrong.");
+    }
+    return {
+      userId: user.id,
+      role: user.role,
+      merchantId: user.merchantId ?? undefined,
+      displayName: user.displayName,
+    };
+  }
+
+  private async enforce(key: string, rule: { limit: number; windowMs: number }, message: string) {
+    const decision = await this.limiter.hit(key, rule.limit, rule.windowMs);
+    if (!decision.allowed) {
+      throw new DomainError("RATE_LIMITED", message, { retryAfterMs: decision.retryAfterMs });
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import type { ClaimResult } from "@/lib/claims/claim-contract";
+
+export interface ClaimRequest {
+  dealId: string;
+  userId: string;
+  idempotencyKey: string;
+  now: Date;
+}
+
+/**
+ * Decides claim attempts and makes every win durable in Postgres before answering it.
+ * Two implementations keep one contract: the Redis gate and the embedded Postgres gate.
+ */
+export interface ClaimEngine {
+  readonly kind: "redis" | "embedded";
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+}

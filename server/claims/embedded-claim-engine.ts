@@ -1,0 +1,90 @@
+import { and, eq, lt, sql } from "drizzle-orm";
+import { type Db, pgErrorCode } from "@/db/client";
+import { claims, deals } from "@/db/schema";
+import type { ClaimResult } from "@/lib/claims/claim-contract";
+import { newId } from "@/lib/ids";
+import { DomainError } from "../errors";
+import type { ClaimEngine, ClaimRequest } from "./claim-engine";
+import { findPriorClaim } from "./claim-records";
+
+/**
+ * The gate without Redis: the whole decision in one Postgres transaction. The conditional
+ * UPDATE of the deal's `sold` counter takes the row lock that orders concurrent attempts;
+ * the partial unique index on active claims settles a user racing with themself.
+ * Every attempt, won or lost, costs a transaction: that is the price of having no Redis.
+ */
+export class EmbeddedClaimEngine implements ClaimEngine {
+  readonly kind = "embedded" as const;
+
+  constructor(private readonly options: { db: Db; reservationMs: number }) {}
+
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    try {
+      return await this.options.db.transaction((tx) => this.decide(tx as unknown as Db, request));
+    } catch (error) {
+      if (pgErrorCode(error) !== "23505") throw error;
+      const prior = await findPriorClaim(this.options.db, request);
+      if (prior) return prior;
+      throw new DomainError("UNAVAILABLE", "Your claim could not be recorded; please try again.");
+    }
+  }
+
+  private async decide(tx: Db, request: ClaimRequest): Promise<ClaimResult> {
+    const prior = await findPriorClaim(tx, request);
+    if (prior) return prior;
+
+    const now = request.now;
+    const [unit] = await tx
+      .update(deals)
+      .set({ sold: sql`${deals.sold} + 1` })
+      .where(
+        and(
+          eq(deals.id, request.dealId),
+          eq(deals.status, "active"),
+          lt(deals.sold, deals.quantity),
+          sql`${deals.startsAt} <= ${now.toISOString()}::timestamptz`,
+          sql`${deals.endsAt} > ${now.toISOString()}::timestamptz`,
+        ),
+      )
+      .returning({ priceCents: deals.priceCents });
+    if (!unit) return this.explainRefusal(tx, request);
+
+    const priced = unit.priceCents > 0;
+    const reservedUntil = priced ? new Date(now.getTime() + this.options.reservationMs) : null;
+    const claimId = newId();
+    await tx.insert(claims).values({
+      id: claimId,
+      dealId: request.dealId,
+      userId: request.userId,
+      status: priced ? "reserved" : "confirmed",
+      idempotencyKey: request.idempotencyKey,
+      reservedUntil,
+      createdAt: now,
+      updatedAt: now,
+    });
+    return {
+      outcome: "WON",
+      claimId,
+      status: priced ? "reserved" : "confirmed",
+      reservedUntil,
+      replayed: false,
+    };
+  }
+
+  private async explainRefusal(tx: Db, request: ClaimRequest): Promise<ClaimResult> {
+    const [deal] = await tx
+      .select({
+        status: deals.status,
+        startsAt: deals.startsAt,
+        endsAt: deals.endsAt,
+      })
+      .from(deals)
+      .where(eq(deals.id, request.dealId));
+    if (!deal)
+      throw new DomainError("NOT_FOUND", "No deal has this id.", { dealId: request.dealId });
+    if (deal.status === "cancelled") return { outcome: "CANCELLED" };
+    if (request.now < deal.startsAt) return { outcome: "NOT_STARTED" };
+    if (request.now >= deal.endsAt) return { outcome: "ENDED" };
+    return { outcome: "SOLD_OUT" };
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Keys of one deal's gate. The `{deal:ID}` hash tag puts them all on one Redis Cluster slot,
+ * so a single Lua script may touch them together.
+ */
+export function gateKeys(prefix: string, dealId: string) {
+  const tag = `${prefix}{deal:${dealId}}`;
+  return {
+    /** hash: remaining, starts, ends (epoch ms), state (active | cancelled | missing) */
+    meta: `${tag}:meta`,
+    /** hash: userId -> claimId of the user's active claim */
+    users: `${tag}:users`,
+    /** hash: "userId:idempotencyKey" -> claimId of the win that key produced */
+    idem: `${tag}:idem`,
+    /** sorted set: "claimId|userId|idempotencyKey" scored by when the gate granted it */
+    pending: `${tag}:pending`,
+    /** string: short lock held while the gate is loaded from Postgres */
+    loadLock: `${tag}:loading`,
+  };
+}
+export type GateKeys = ReturnType<typeof gateKeys>;
+
+/** Set of deal ids whose gate lives in Redis, walked by the reconciler. */
+export const gateRegistryKey = (prefix: string) => `${prefix}gate:deals`;
+
+export function pendingMember(claimId: string, userId: string, idempotencyKey: string): string {
+  return `${claimId}|${userId}|${idempotencyKey}`;
+}
+
+export function parsePendingMember(member: string) {
+  const [claimId = "", userId = "", idempotencyKey = ""] = member.split("|");
+  return { claimId, userId, idempotencyKey };
+}

@@ -1,0 +1,32 @@
+-- Decides one claim attempt. Atomic because Redis runs a script to the end before any other
+-- command: no two attempts can both see the last unit, or both see a user as new.
+-- KEYS: meta, users, idem, pending   ARGV: userId, idempotencyKey, claimId, nowMs
+local meta = redis.call('HMGET', KEYS[1], 'remaining', 'starts', 'ends', 'state', 'expireAt')
+local state = meta[4]
+if not state then return {'NOT_LOADED'} end
+if state == 'missing' then return {'NOT_FOUND'} end
+
+local idemField = ARGV[1] .. ':' .. ARGV[2]
+local prior = redis.call('HGET', KEYS[3], idemField)
+if prior then
+  local inFlight = redis.call('ZSCORE', KEYS[4], prior .. '|' .. ARGV[1] .. '|' .. ARGV[2]) and 1 or 0
+  return {'WON', prior, 'replay', inFlight}
+end
+
+local held = redis.call('HGET', KEYS[2], ARGV[1])
+if held then return {'ALREADY_CLAIMED', held} end
+
+if state == 'cancelled' then return {'CANCELLED'} end
+local now = tonumber(ARGV[4])
+if now < tonumber(meta[2]) then return {'NOT_STARTED'} end
+if now >= tonumber(meta[3]) then return {'ENDED'} end
+
+local remaining = tonumber(meta[1])
+if remaining <= 0 then return {'SOLD_OUT'} end
+
+redis.call('HINCRBY', KEYS[1], 'remaining', -1)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[3], idemField, ARGV[3])
+redis.call('ZADD', KEYS[4], now, ARGV[3] .. '|' .. ARGV[1] .. '|' .. ARGV[2])
+for i = 2, 4 do redis.call('PEXPIREAT', KEYS[i], meta[5]) end
+return {'WON', ARGV[3], 'new', remaining - 1}

@@ -1,0 +1,122 @@
+import type { Redis } from "ioredis";
+import { type Db, pgErrorCode } from "@/db/client";
+import type { ClaimResult } from "@/lib/claims/claim-contract";
+import { newId } from "@/lib/ids";
+import { DomainError } from "../errors";
+import { LuaScript } from "../redis/lua-script";
+import type { ClaimEngine, ClaimRequest } from "./claim-engine";
+import { findPriorClaim, insertWinningClaim } from "./claim-records";
+import { gateKeys, pendingMember } from "./gate-keys";
+import type { RedisGateLoader } from "./redis-gate-loader";
+
+const claimScript = new LuaScript("server/claims/lua/claim.lua");
+export const releaseScript = new LuaScript("server/claims/lua/release.lua");
+
+type GateReply = [string, string?, string?, number?];
+
+export interface RedisClaimEngineOptions {
+  redis: Redis;
+  db: Db;
+  loader: RedisGateLoader;
+  keyPrefix: string;
+  reservationMs: number;
+}
+
+/**
+ * The Redis gate: one Lua call decides each attempt; only winners go on to Postgres, and
+ * they are written there before anyone hears "won". A failed write gives the unit back.
+ */
+export class RedisClaimEngine implements ClaimEngine {
+  readonly kind = "redis" as const;
+
+  constructor(private readonly options: RedisClaimEngineOptions) {}
+
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const keys = gateKeys(this.options.keyPrefix, request.dealId);
+    const keyList = [keys.meta, keys.users, keys.idem, keys.pending];
+    const claimId = newId();
+    const args = [request.userId, request.idempotencyKey, claimId, request.now.getTime()];
+
+    let reply = (await claimScript.run(this.options.redis, keyList, args)) as GateReply;
+    if (reply[0] === "NOT_LOADED") {
+      await this.options.loader.ensureLoaded(request.dealId);
+      reply = (await claimScript.run(this.options.redis, keyList, args)) as GateReply;
+    }
+
+    switch (reply[0]) {
+      case "WON":
+        return reply[2] === "new"
+          ? this.recordWin({ ...request, claimId })
+          : this.replayWin(request, reply[3] === 1);
+      case "ALREADY_CLAIMED":
+        return { outcome: "ALREADY_CLAIMED", claimId: reply[1] ?? "" };
+      case "SOLD_OUT":
+      case "NOT_STARTED":
+      case "ENDED":
+      case "CANCELLED":
+        return { outcome: reply[0] };
+      case "NOT_FOUND":
+        throw new DomainError("NOT_FOUND", "No deal has this id.", { dealId: request.dealId });
+      default:
+        throw new DomainError("UNAVAILABLE", "The sale could not be reached; please try again.");
+    }
+  }
+
+  /** Gives a unit the gate granted back to it (the request's claim was not recorded). */
+  async compensate(request: ClaimRequest & { claimId: string }): Promise<void> {
+    const keys = gateKeys(this.options.keyPrefix, request.dealId);
+    await releaseScript.run(
+      this.options.redis,
+      [keys.meta, keys.users, keys.idem, keys.pending],
+      [request.userId, request.claimId, request.idempotencyKey, "1"],
+    );
+  }
+
+  /** If Redis fails too, the pending mark stays and the reconciler returns the unit later. */
+  private async compensateOrLeaveToReconciler(request: ClaimRequest & { claimId: string }) {
+    await this.compensate(request).catch(() => undefined);
+  }
+
+  private async recordWin(request: ClaimRequest & { claimId: string }): Promise<ClaimResult> {
+    let recorded: Awaited<ReturnType<typeof insertWinningClaim>>;
+    try {
+      recorded = await insertWinningClaim(this.options.db, {
+        ...request,
+        reservationMs: this.options.reservationMs,
+      });
+    } catch (error) {
+      await this.compensateOrLeaveToReconciler(request);
+      if (pgErrorCode(error) === "23505") {
+        // The gate was rebuilt while this user's earlier win was still being written.
+        const prior = await findPriorClaim(this.options.db, request);
+        if (prior) return prior;
+      }
+      throw new DomainError("UNAVAILABLE", "Your claim could not be recorded; please try again.", {
+        cause: String(error),
+      });
+    }
+    if (!recorded) {
+      // Postgres counted the deal sold out (or cancelled) although the gate had a unit:
+      // the gate was ahead of the truth. Postgres wins; the unit goes back.
+      await this.compensateOrLeaveToReconciler(request);
+      return { outcome: "SOLD_OUT" };
+    }
+    const keys = gateKeys(this.options.keyPrefix, request.dealId);
+    await this.options.redis.zrem(
+      keys.pending,
+      pendingMember(request.claimId, request.userId, request.idempotencyKey),
+    );
+    return { outcome: "WON", claimId: request.claimId, ...recorded, replayed: false };
+  }
+
+  /** A retried key: answer with the original claim once Postgres holds it. */
+  private async replayWin(request: ClaimRequest, inFlight: boolean): Promise<ClaimResult> {
+    const attempts = inFlight ? 40 : 1;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const prior = await findPriorClaim(this.options.db, request);
+      if (prior) return prior;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new DomainError("UNAVAILABLE", "Your claim is still being recorded; please retry.");
+  }
+}

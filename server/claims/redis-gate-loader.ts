@@ -1,0 +1,91 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { Redis } from "ioredis";
+import type { Db } from "@/db/client";
+import { ACTIVE_CLAIM_STATUSES, claims, deals } from "@/db/schema";
+import { newId } from "@/lib/ids";
+import { DomainError } from "../errors";
+import { LuaScript } from "../redis/lua-script";
+import { type GateKeys, gateKeys, gateRegistryKey } from "./gate-keys";
+
+const openGateScript = new LuaScript("server/claims/lua/open-gate.lua");
+const unlockScript = new LuaScript("server/claims/lua/unlock.lua");
+
+const LOCK_MS = 5_000;
+const WAIT_STEP_MS = 15;
+const MISSING_DEAL_TTL_MS = 30_000;
+/** Gate keys outlive the sale by a week so that late retries still replay their wins. */
+const KEEP_AFTER_SALE_MS = 7 * 24 * 3_600_000;
+const CHUNK = 2_000;
+
+/**
+ * Builds a deal's gate from Postgres, the source of truth, when Redis does not have it:
+ * a cold start, a Redis that restarted or was flushed, a new deal. One loader at a time per
+ * deal holds a short lock; the others wait for the gate to open.
+ */
+export class RedisGateLoader {
+  constructor(
+    private readonly redis: Redis,
+    private readonly db: Db,
+    private readonly prefix: string,
+  ) {}
+
+  async ensureLoaded(dealId: string): Promise<void> {
+    const keys = gateKeys(this.prefix, dealId);
+    const token = newId();
+    const deadline = Date.now() + LOCK_MS * 2;
+    while (Date.now() < deadline) {
+      if ((await this.redis.exists(keys.meta)) === 1) return;
+      if ((await this.redis.set(keys.loadLock, token, "PX", LOCK_MS, "NX")) === "OK") {
+        try {
+          if ((await this.redis.exists(keys.meta)) === 0) await this.load(dealId, keys);
+        } finally {
+          await unlockScript.run(this.redis, [keys.loadLock], [token]);
+        }
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+    }
+    throw new DomainError("UNAVAILABLE", "The sale is starting up; please try again.");
+  }
+
+  /** Drops a deal's gate so that the next attempt loads it again from Postgres. */
+  async unload(dealId: string): Promise<void> {
+    const keys = gateKeys(this.prefix, dealId);
+    await this.redis.del(keys.meta, keys.users, keys.idem, keys.pending);
+  }
+
+  private async load(dealId: string, keys: GateKeys): Promise<void> {
+    const [deal] = await this.db.select().from(deals).where(eq(deals.id, dealId));
+    if (!deal) {
+      await this.redis.hset(keys.meta, "state", "missing");
+      await this.redis.pexpire(keys.meta, MISSING_DEAL_TTL_MS);
+      return;
+    }
+    const held = await this.db
+      .select({ id: claims.id, userId: claims.userId, idempotencyKey: claims.idempotencyKey })
+      .from(claims)
+      .where(and(eq(claims.dealId, dealId), inArray(claims.status, [...ACTIVE_CLAIM_STATUSES])));
+
+    await this.redis.del(keys.users, keys.idem, keys.pending);
+    for (let start = 0; start < held.length; start += CHUNK) {
+      const chunk = held.slice(start, start + CHUNK);
+      await this.redis.hset(keys.users, Object.fromEntries(chunk.map((c) => [c.userId, c.id])));
+      await this.redis.hset(
+        keys.idem,
+        Object.fromEntries(chunk.map((c) => [`${c.userId}:${c.idempotencyKey}`, c.id])),
+      );
+    }
+    await openGateScript.run(
+      this.redis,
+      [keys.meta, keys.users, keys.idem, keys.pending],
+      [
+        deal.quantity - held.length,
+        deal.startsAt.getTime(),
+        deal.endsAt.getTime(),
+        deal.status,
+        deal.endsAt.getTime() + KEEP_AFTER_SALE_MS,
+      ],
+    );
+    await this.redis.sadd(gateRegistryKey(this.prefix), dealId);
+  }
+}

@@ -1,0 +1,34 @@
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { deals, merchants } from "@/db/schema";
+
+export class DealService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** Active deals whose sale has not ended, soonest first, with stock as Postgres counts it. */
+  async listOpen() {
+    const rows = await this.db
+      .select({
+        id: deals.id,
+        title: deals.title,
+        description: deals.description,
+        priceCents: deals.priceCents,
+        originalPriceCents: deals.originalPriceCents,
+        currency: deals.currency,
+        quantity: deals.quantity,
+        sold: deals.sold,
+        startsAt: deals.startsAt,
+        endsAt: deals.endsAt,
+        merchantName: merchants.name,
+        merchantAddress: merchants.address,
+      })
+      .from(deals)
+      .innerJoin(merchants, eq(merchants.id, deals.merchantId))
+      .where(and(eq(deals.status, "active"), gt(deals.endsAt, this.clock())))
+      .orderBy(asc(deals.startsAt));
+    return rows.map(({ sold, ...deal }) => ({ ...deal, remaining: deal.quantity - sold }));
+  }
+}

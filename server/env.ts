@@ -1,0 +1,67 @@
+import { z } from "zod";
+
+const optionalUrl = (protocols: string[], example: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === "" ? undefined : value))
+    .refine(
+      (value) => value === undefined || protocols.some((p) => value.startsWith(`${p}://`)),
+      `must be a URL starting with ${protocols.map((p) => `${p}://`).join(" or ")} (for example ${example}), or unset for embedded mode`,
+    );
+
+const durationMs = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a number of milliseconds" })
+    .int("must be a whole number of milliseconds")
+    .positive("must be greater than 0")
+    .default(fallback);
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: optionalUrl(["postgres", "postgresql"], "postgres://127.0.0.1:5432/dealdrop"),
+  REDIS_URL: optionalUrl(["redis", "rediss"], "redis://127.0.0.1:6379"),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{0,32}$/, "may hold letters, digits, ':', '_' and '-' (at most 32)")
+    .default("dd:"),
+  DATA_DIR: z.string().min(1, "must name a folder").default(".data"),
+  SESSION_SECRET: z
+    .string()
+    .min(32, "must be at least 32 characters (try: openssl rand -base64 48)")
+    .optional(),
+  PUBLIC_URL: z.url("must be an absolute URL such as http://localhost:3000").optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  DEMO_SEED: z
+    .enum(["auto", "off"], "must be 'auto' (seed an empty database) or 'off'")
+    .default("auto"),
+  CLAIM_PENDING_GRACE_MS: durationMs(30_000),
+  RECONCILE_INTERVAL_MS: durationMs(5_000),
+  PRICED_RESERVATION_MS: durationMs(10 * 60_000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "EnvError";
+  }
+}
+
+/** Validates the environment once; every bad value is named with what was expected. */
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  throw new EnvError(
+    result.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`),
+  );
+}
+
+export function describeMode(env: Env): string {
+  const db = env.DATABASE_URL ? "Postgres" : `embedded PGlite (${env.DATA_DIR}/pglite)`;
+  const gate = env.REDIS_URL ? "Redis gate" : "embedded Postgres gate (no Redis)";
+  return `${db}, ${gate}`;
+}

@@ -1,0 +1,35 @@
+/**
+ * Errors the domain services throw. They know nothing of HTTP or tRPC; `server/api/trpc.ts`
+ * maps each code to a tRPC code in one table.
+ */
+export type DomainErrorCode =
+  | "NOT_FOUND"
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "INVALID_CREDENTIALS"
+  | "EMAIL_TAKEN"
+  | "RATE_LIMITED"
+  | "UNAVAILABLE";
+
+const BRAND = Symbol.for("dealdrop.DomainError");
+
+export class DomainError extends Error {
+  readonly [BRAND] = true;
+
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "DomainError";
+  }
+
+  /**
+   * Recognises a domain error by a global brand, not `instanceof`: Next.js compiles
+   * instrumentation and routes into separate bundles, each with its own copy of this class.
+   */
+  static is(error: unknown): error is DomainError {
+    return typeof error === "object" && error !== null && BRAND in error;
+  }
+}

@@ -1,0 +1,7 @@
+import pino from "pino";
+
+export const log = pino({
+  level: process.env.LOG_LEVEL ?? "info",
+  base: { app: "dealdrop" },
+  redact: { paths: ["password", "*.password", "token", "*.token", "secret"], censor: "[redacted]" },
+});

@@ -1,0 +1,30 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Redis } from "ioredis";
+
+type LuaReply = string | number | null | LuaReply[];
+
+/**
+ * A Lua script read from its .lua file, called by SHA. Redis loses its script cache on a
+ * restart or `SCRIPT FLUSH`; on NOSCRIPT we load it once more and call again.
+ */
+export class LuaScript {
+  readonly sha: string;
+  private readonly source: string;
+
+  constructor(readonly file: string) {
+    this.source = readFileSync(path.join(/*turbopackIgnore: true*/ process.cwd(), file), "utf8");
+    this.sha = createHash("sha1").update(this.source).digest("hex");
+  }
+
+  async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<LuaReply> {
+    try {
+      return (await redis.evalsha(this.sha, keys.length, ...keys, ...args)) as LuaReply;
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+      await redis.script("LOAD", this.source);
+      return (await redis.evalsha(this.sha, keys.length, ...keys, ...args)) as LuaReply;
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import "server-only";
+import path from "node:path";
+import type { Redis } from "ioredis";
+import { type DatabaseHandle, openDatabase } from "@/db/client";
+import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
+import { resolveSecret } from "./app-secrets";
+import { AuthService } from "./auth/auth-service";
+import { SessionCodec } from "./auth/session";
+import type { ClaimEngine } from "./claims/claim-engine";
+import { ClaimService } from "./claims/claim-service";
+import { EmbeddedClaimEngine } from "./claims/embedded-claim-engine";
+import { reconcilePendingClaims } from "./claims/reconciler";
+import { RedisClaimEngine } from "./claims/redis-claim-engine";
+import { RedisGateLoader } from "./claims/redis-gate-loader";
+import { DealService } from "./deals/deal-service";
+import { describeMode, type Env, parseEnv } from "./env";
+import { log } from "./log";
+import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
+import { createRedis } from "./redis/client";
+
+export interface Services {
+  env: Env;
+  database: DatabaseHandle;
+  redis: Redis | null;
+  engine: ClaimEngine;
+  claims: ClaimService;
+  auth: AuthService;
+  deals: DealService;
+  sessions: SessionCodec;
+  gateLoader: RedisGateLoader | null;
+  demoSeeded: boolean;
+  sessionSecretSource: "env" | "database" | "generated";
+  stop(): Promise<void>;
+}
+
+/** Wires the app from validated configuration. Tests call it with their own databases. */
+export async function createServices(
+  env: Env,
+  options: { background?: boolean; clock?: () => Date } = {},
+): Promise<Services> {
+  const database = await openDatabase({
+    url: env.DATABASE_URL,
+    dataDir: path.resolve(env.DATA_DIR, "pglite"),
+  });
+  const { db } = database;
+  const redis = env.REDIS_URL ? createRedis(env.REDIS_URL) : null;
+  const clock = options.clock ?? (() => new Date());
+
+  const gateLoader = redis ? new RedisGateLoader(redis, db, env.REDIS_KEY_PREFIX) : null;
+  const engine: ClaimEngine =
+    redis && gateLoader
+      ? new RedisClaimEngine({
+          redis,
+          db,
+          loader: gateLoader,
+          keyPrefix: env.REDIS_KEY_PREFIX,
+          reservationMs: env.PRICED_RESERVATION_MS,
+        })
+      : new EmbeddedClaimEngine({ db, reservationMs: env.PRICED_RESERVATION_MS });
+
+  const secret = await resolveSecret(db, "session", env.SESSION_SECRET);
+  const limiter = redis
+    ? new RedisRateLimiter(redis, env.REDIS_KEY_PREFIX)
+    : new MemoryRateLimiter();
+  const demoSeeded = env.DEMO_SEED === "auto" ? await seedDemo(db, clock()) : false;
+
+  let timer: NodeJS.Timeout | undefined;
+  if (options.background && redis) {
+    timer = setInterval(() => {
+      reconcilePendingClaims({
+        redis,
+        db,
+        keyPrefix: env.REDIS_KEY_PREFIX,
+        graceMs: env.CLAIM_PENDING_GRACE_MS,
+      })
+        .then((report) => {
+          if (report.released > 0 || report.confirmed > 0)
+            log.warn({ report }, "reconciled pending claims");
+        })
+        .catch((error) => log.error({ err: error }, "reconciler failed"));
+    }, env.RECONCILE_INTERVAL_MS);
+    timer.unref();
+  }
+
+  return {
+    env,
+    database,
+    redis,
+    engine,
+    claims: new ClaimService(engine, db, clock),
+    auth: new AuthService(db, limiter),
+    deals: new DealService(db, clock),
+    sessions: new SessionCodec(secret.value),
+    gateLoader,
+    demoSeeded,
+    sessionSecretSource: secret.source,
+    async stop() {
+      if (timer) clearInterval(timer);
+      redis?.disconnect();
+      await database.close();
+    },
+  };
+}
+
+const GLOBAL_KEY = Symbol.for("dealdrop.services");
+type GlobalWithServices = typeof globalThis & { [GLOBAL_KEY]?: Promise<Services> };
+
+/**
+ * The process-wide services. Next.js compiles instrumentation and each route into separate
+ * module graphs, so the instance lives on globalThis rather than in a module variable.
+ */
+export function getServices(): Promise<Services> {
+  const store = globalThis as GlobalWithServices;
+  store[GLOBAL_KEY] ??= (async () => {
+    const env = parseEnv();
+    const services = await createServices(env, { background: true });
+    announceStart(services);
+    return services;
+  })();
+  return store[GLOBAL_KEY];
+}
+
+function announceStart(services: Services) {
+  const { env } = services;
+  const url = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
+  log.info(
+    `Dealdrop running in ${env.DATABASE_URL || env.REDIS_URL ? "server" : "embedded"} mode: ${describeMode(env)}`,
+  );
+  log.info(`Storefront: ${url}/   Sign in: ${url}/sign-in`);
+  if (env.DEMO_SEED === "auto") {
+    const demo = DEMO_ACCOUNTS;
+    log.info(
+      `${services.demoSeeded ? "Demo data seeded" : "Demo accounts"} (password for each: ${demo.password}). ` +
+        `Admin: ${demo.admin}. Merchant staff: ${demo.merchantStaff.join(", ")}. ` +
+        `Shoppers: ${demo.shoppers.join(", ")}.`,
+    );
+  }
+  if (services.sessionSecretSource !== "env") {
+    log.warn("SESSION_SECRET is not set: using a secret generated and stored in the database.");
+  }
+}
