@@ -9,7 +9,7 @@ import { SessionCodec } from "./auth/session";
 import type { ClaimEngine } from "./claims/claim-engine";
 import { ClaimService } from "./claims/claim-service";
 import { EmbeddedClaimEngine } from "./claims/embedded-claim-engine";
-import { reconcilePendingClaims } from "./claims/reconciler";
+import { reconcileGates } from "./claims/reconciler";
 import { RedisClaimEngine } from "./claims/redis-claim-engine";
 import { RedisGateLoader } from "./claims/redis-gate-loader";
 import { DealService } from "./deals/deal-service";
@@ -67,7 +67,7 @@ export async function createServices(
   let timer: NodeJS.Timeout | undefined;
   if (options.background && redis) {
     timer = setInterval(() => {
-      reconcilePendingClaims({
+      reconcileGates({
         redis,
         db,
         keyPrefix: env.REDIS_KEY_PREFIX,

@@ -36,10 +36,9 @@ const t = initTRPC.context<Context>().create({
         ...shape.data,
         stack: undefined,
         domainCode: DomainError.is(cause) ? cause.code : undefined,
-        retryAfterMs:
-          DomainError.is(cause)
-            ? (cause.details.retryAfterMs as number | undefined)
-            : undefined,
+        retryAfterMs: DomainError.is(cause)
+          ? (cause.details.retryAfterMs as number | undefined)
+          : undefined,
         fieldErrors: cause instanceof ZodError ? cause.flatten().fieldErrors : undefined,
       },
     };

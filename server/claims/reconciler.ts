@@ -1,68 +1,98 @@
-import { inArray } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import type { Db } from "@/db/client";
-import { claims } from "@/db/schema";
-import { gateKeys, gateRegistryKey, parsePendingMember } from "./gate-keys";
+import { claims, deals } from "@/db/schema";
+import { type GateKeys, gateKeys, gateRegistryKey, parsePendingMember } from "./gate-keys";
 import { releaseScript } from "./redis-claim-engine";
 
 export interface ReconcileReport {
   deals: number;
   confirmed: number;
   released: number;
+  rebuilt: number;
 }
 
-/**
- * Resolves reservations the gate granted but no request finished: the app crashed, or lost
- * Postgres and Redis together, between the gate and the database write. Once a pending mark
- * is older than the grace period (longer than any claim write may take), Postgres decides:
- * a claim row means the win stands and the mark is dropped; no row means the unit goes back.
- * Safe to run on every instance at once: the release script returns a unit at most once.
- */
-export async function reconcilePendingClaims(options: {
+interface ReconcileOptions {
   redis: Redis;
   db: Db;
   keyPrefix: string;
   graceMs: number;
   now?: number;
-}): Promise<ReconcileReport> {
-  const { redis, db, keyPrefix } = options;
-  const cutoff = (options.now ?? Date.now()) - options.graceMs;
-  const report: ReconcileReport = { deals: 0, confirmed: 0, released: 0 };
-  const dealIds = await redis.smembers(gateRegistryKey(keyPrefix));
+}
 
-  for (const dealId of dealIds) {
-    const keys = gateKeys(keyPrefix, dealId);
-    if ((await redis.exists(keys.meta)) === 0) {
-      await redis.srem(gateRegistryKey(keyPrefix), dealId);
+/**
+ * Brings every Redis gate back in line with Postgres, the source of truth. Safe to run on
+ * every instance at once: each step is conditional and acts at most once.
+ *
+ * 1. Pending reservations older than the grace period (longer than any claim write may take)
+ *    were left by a crash between the gate and the database write. A claim row means the
+ *    win stands and the mark goes; no row means the unit goes back.
+ * 2. A quiet gate (nothing pending) whose count differs from Postgres's is dropped, so the
+ *    next attempt reloads it: this heals the drift a Redis restart can leave behind.
+ */
+export async function reconcileGates(options: ReconcileOptions): Promise<ReconcileReport> {
+  const report: ReconcileReport = { deals: 0, confirmed: 0, released: 0, rebuilt: 0 };
+  const registry = gateRegistryKey(options.keyPrefix);
+  for (const dealId of await options.redis.smembers(registry)) {
+    const keys = gateKeys(options.keyPrefix, dealId);
+    if ((await options.redis.exists(keys.meta)) === 0) {
+      await options.redis.srem(registry, dealId);
       continue;
     }
     report.deals++;
-    const stale = await redis.zrangebyscore(keys.pending, "-inf", cutoff, "LIMIT", 0, 1_000);
-    if (stale.length === 0) continue;
-    const pending = stale.map(parsePendingMember);
-    const recorded = await db
-      .select({ id: claims.id })
-      .from(claims)
-      .where(
-        inArray(
-          claims.id,
-          pending.map((p) => p.claimId),
-        ),
-      );
-    const recordedIds = new Set(recorded.map((row) => row.id));
-    for (const [index, entry] of pending.entries()) {
-      if (recordedIds.has(entry.claimId)) {
-        await redis.zrem(keys.pending, stale[index] ?? "");
-        report.confirmed++;
-      } else {
-        const released = await releaseScript.run(
-          redis,
-          [keys.meta, keys.users, keys.idem, keys.pending],
-          [entry.userId, entry.claimId, entry.idempotencyKey, "1"],
-        );
-        if (released === 1) report.released++;
-      }
-    }
+    await settleStalePending(options, keys, report);
+    if (await dropGateIfDrifted(options, dealId, keys)) report.rebuilt++;
   }
   return report;
+}
+
+async function settleStalePending(
+  options: ReconcileOptions,
+  keys: GateKeys,
+  report: ReconcileReport,
+) {
+  const { redis, db } = options;
+  const cutoff = (options.now ?? Date.now()) - options.graceMs;
+  const stale = await redis.zrangebyscore(keys.pending, "-inf", cutoff, "LIMIT", 0, 1_000);
+  if (stale.length === 0) return;
+  const pending = stale.map((member) => ({ member, ...parsePendingMember(member) }));
+  const recorded = await db
+    .select({ id: claims.id })
+    .from(claims)
+    .where(
+      inArray(
+        claims.id,
+        pending.map((p) => p.claimId),
+      ),
+    );
+  const recordedIds = new Set(recorded.map((row) => row.id));
+  for (const entry of pending) {
+    if (recordedIds.has(entry.claimId)) {
+      await redis.zrem(keys.pending, entry.member);
+      report.confirmed++;
+      continue;
+    }
+    const released = await releaseScript.run(
+      redis,
+      [keys.meta, keys.users, keys.idem, keys.pending],
+      [entry.userId, entry.claimId, entry.idempotencyKey, "1", "1"],
+    );
+    if (released === 1) report.released++;
+  }
+}
+
+async function dropGateIfDrifted(options: ReconcileOptions, dealId: string, keys: GateKeys) {
+  const { redis, db } = options;
+  const before = await redis.hget(keys.meta, "remaining");
+  if (before === null || (await redis.zcard(keys.pending)) > 0) return false;
+  const [deal] = await db
+    .select({ quantity: deals.quantity, sold: deals.sold })
+    .from(deals)
+    .where(eq(deals.id, dealId));
+  if (!deal || Number(before) === deal.quantity - deal.sold) return false;
+  // Only if no grant happened meanwhile: then the difference is drift, not traffic.
+  const after = await redis.hget(keys.meta, "remaining");
+  if (after !== before || (await redis.zcard(keys.pending)) > 0) return false;
+  await redis.del(keys.meta, keys.users, keys.idem, keys.pending);
+  return true;
 }

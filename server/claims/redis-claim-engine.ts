@@ -32,17 +32,8 @@ export class RedisClaimEngine implements ClaimEngine {
   constructor(private readonly options: RedisClaimEngineOptions) {}
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const keys = gateKeys(this.options.keyPrefix, request.dealId);
-    const keyList = [keys.meta, keys.users, keys.idem, keys.pending];
     const claimId = newId();
-    const args = [request.userId, request.idempotencyKey, claimId, request.now.getTime()];
-
-    let reply = (await claimScript.run(this.options.redis, keyList, args)) as GateReply;
-    if (reply[0] === "NOT_LOADED") {
-      await this.options.loader.ensureLoaded(request.dealId);
-      reply = (await claimScript.run(this.options.redis, keyList, args)) as GateReply;
-    }
-
+    const reply = await this.askGate(request, claimId);
     switch (reply[0]) {
       case "WON":
         return reply[2] === "new"
@@ -62,19 +53,41 @@ export class RedisClaimEngine implements ClaimEngine {
     }
   }
 
-  /** Gives a unit the gate granted back to it (the request's claim was not recorded). */
-  async compensate(request: ClaimRequest & { claimId: string }): Promise<void> {
-    const keys = gateKeys(this.options.keyPrefix, request.dealId);
-    await releaseScript.run(
-      this.options.redis,
-      [keys.meta, keys.users, keys.idem, keys.pending],
-      [request.userId, request.claimId, request.idempotencyKey, "1"],
-    );
+  /**
+   * The gate's half of a claim, without the Postgres write. Tests use it to stand for a
+   * process that crashed right after the gate said yes.
+   */
+  async reserveAtGate(request: ClaimRequest): Promise<string> {
+    const claimId = newId();
+    const reply = await this.askGate(request, claimId);
+    if (reply[0] !== "WON" || reply[2] !== "new") throw new Error(`the gate answered ${reply[0]}`);
+    return claimId;
   }
 
-  /** If Redis fails too, the pending mark stays and the reconciler returns the unit later. */
-  private async compensateOrLeaveToReconciler(request: ClaimRequest & { claimId: string }) {
-    await this.compensate(request).catch(() => undefined);
+  private async askGate(request: ClaimRequest, claimId: string): Promise<GateReply> {
+    const keys = gateKeys(this.options.keyPrefix, request.dealId);
+    const keyList = [keys.meta, keys.users, keys.idem, keys.pending];
+    const args = [request.userId, request.idempotencyKey, claimId, request.now.getTime()];
+    const reply = (await claimScript.run(this.options.redis, keyList, args)) as GateReply;
+    if (reply[0] !== "NOT_LOADED") return reply;
+    await this.options.loader.ensureLoaded(request.dealId);
+    return (await claimScript.run(this.options.redis, keyList, args)) as GateReply;
+  }
+
+  /**
+   * Undoes a grant whose claim was not recorded. The unit goes back unless Postgres refused
+   * it for want of stock, in which case the gate had counted a unit that does not exist.
+   * If Redis fails here too, the pending mark stays and the reconciler settles it later.
+   */
+  private async undoGrant(request: ClaimRequest & { claimId: string }, returnUnit: boolean) {
+    const keys = gateKeys(this.options.keyPrefix, request.dealId);
+    await releaseScript
+      .run(
+        this.options.redis,
+        [keys.meta, keys.users, keys.idem, keys.pending],
+        [request.userId, request.claimId, request.idempotencyKey, "1", returnUnit ? "1" : "0"],
+      )
+      .catch(() => undefined);
   }
 
   private async recordWin(request: ClaimRequest & { claimId: string }): Promise<ClaimResult> {
@@ -85,7 +98,7 @@ export class RedisClaimEngine implements ClaimEngine {
         reservationMs: this.options.reservationMs,
       });
     } catch (error) {
-      await this.compensateOrLeaveToReconciler(request);
+      await this.undoGrant(request, true);
       if (pgErrorCode(error) === "23505") {
         // The gate was rebuilt while this user's earlier win was still being written.
         const prior = await findPriorClaim(this.options.db, request);
@@ -96,9 +109,9 @@ export class RedisClaimEngine implements ClaimEngine {
       });
     }
     if (!recorded) {
-      // Postgres counted the deal sold out (or cancelled) although the gate had a unit:
-      // the gate was ahead of the truth. Postgres wins; the unit goes back.
-      await this.compensateOrLeaveToReconciler(request);
+      // Postgres counts the deal full (or cancelled) although the gate had a unit:
+      // the gate was ahead of the truth, and Postgres wins.
+      await this.undoGrant(request, false);
       return { outcome: "SOLD_OUT" };
     }
     const keys = gateKeys(this.options.keyPrefix, request.dealId);

@@ -1,0 +1,220 @@
+import { eq } from "drizzle-orm";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "@/db/client";
+import { countQueries } from "@/db/query-count";
+import { claims, deals } from "@/db/schema";
+import type { ClaimResult } from "@/lib/claims/claim-contract";
+import { newId } from "@/lib/ids";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
+import type { ClaimEngine } from "./claim-engine";
+
+export interface EngineHarness {
+  db: Db;
+  engine: ClaimEngine;
+  /** Units the gate would still grant for this deal. */
+  remainingAtGate(dealId: string): Promise<number>;
+  /** Whether a rejected attempt is expected to reach Postgres (the embedded gate is Postgres). */
+  rejectionsTouchPostgres: boolean;
+  close(): Promise<void>;
+}
+
+type Outcome = {
+  user: string;
+  key: string;
+  result?: ClaimResult;
+  error?: unknown;
+  queries: number;
+};
+
+/** Runs attempts with at most `concurrency` in flight, counting each one's SQL statements. */
+export async function runAttempts(
+  engine: ClaimEngine,
+  dealId: string,
+  attempts: { user: string; key: string }[],
+  concurrency: number,
+  now = new Date(),
+): Promise<Outcome[]> {
+  const outcomes: Outcome[] = new Array(attempts.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < attempts.length) {
+      const index = next++;
+      const attempt = attempts[index] as { user: string; key: string };
+      try {
+        const { result, queries } = await countQueries(() =>
+          engine.claim({ dealId, userId: attempt.user, idempotencyKey: attempt.key, now }),
+        );
+        outcomes[index] = { ...attempt, result, queries };
+      } catch (error) {
+        outcomes[index] = { ...attempt, error, queries: -1 };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, attempts.length) }, worker));
+  return outcomes;
+}
+
+const summary = (result: ClaimResult | undefined) =>
+  result && "claimId" in result ? `${result.outcome}:${result.claimId}` : result?.outcome;
+
+/**
+ * The contract every claim engine keeps (DESIGN.md, invariants 1 to 4), run against each.
+ */
+export function describeClaimEngineContract(
+  name: string,
+  makeHarness: () => Promise<EngineHarness>,
+) {
+  describe(`${name}: claim engine contract`, () => {
+    let h: EngineHarness;
+    let merchantId: string;
+    let shoppers: string[];
+    const now = new Date();
+
+    beforeAll(async () => {
+      h = await makeHarness();
+      merchantId = (await createMerchant(h.db)).id;
+      shoppers = await createShoppers(h.db, 300);
+    });
+    afterAll(async () => h?.close());
+
+    const shopper = (i: number) => shoppers[i] as string;
+
+    it("wins a unit, replays the same key, and names the held claim for another key", async () => {
+      const deal = await createDeal(h.db, merchantId, { quantity: 5, now });
+      const request = { dealId: deal.id, userId: shopper(0), idempotencyKey: "intent-one", now };
+      const won = await h.engine.claim(request);
+      expect(won).toMatchObject({ outcome: "WON", status: "confirmed", replayed: false });
+      const claimId = won.outcome === "WON" ? won.claimId : "";
+
+      expect(await h.engine.claim(request)).toMatchObject({
+        outcome: "WON",
+        claimId,
+        replayed: true,
+      });
+      expect(await h.engine.claim({ ...request, idempotencyKey: "intent-two" })).toEqual({
+        outcome: "ALREADY_CLAIMED",
+        claimId,
+      });
+      const [row] = await h.db.select().from(claims).where(eq(claims.id, claimId));
+      expect(row).toMatchObject({
+        userId: shopper(0),
+        status: "confirmed",
+        idempotencyKey: "intent-one",
+      });
+      expect(await h.remainingAtGate(deal.id)).toBe(4);
+    });
+
+    it("reserves a priced deal's unit for the reservation period", async () => {
+      const deal = await createDeal(h.db, merchantId, { quantity: 2, now, priceCents: 450 });
+      const won = await h.engine.claim({
+        dealId: deal.id,
+        userId: shopper(1),
+        idempotencyKey: "priced-1",
+        now,
+      });
+      expect(won).toMatchObject({ outcome: "WON", status: "reserved" });
+      if (won.outcome !== "WON") return;
+      expect(won.reservedUntil?.getTime()).toBe(now.getTime() + 10 * 60_000);
+    });
+
+    it("refuses before the start, after the end, when sold out, and when cancelled, changing nothing", async () => {
+      const upcoming = await createDeal(h.db, merchantId, {
+        quantity: 3,
+        now,
+        startsInMinutes: 10,
+      });
+      const attempt = (dealId: string, at: Date, user = shopper(2)) =>
+        h.engine.claim({ dealId, userId: user, idempotencyKey: `k-${newId()}`, now: at });
+      expect(await attempt(upcoming.id, now)).toEqual({ outcome: "NOT_STARTED" });
+      expect(await attempt(upcoming.id, new Date(upcoming.endsAt.getTime() + 1))).toEqual({
+        outcome: "ENDED",
+      });
+
+      const single = await createDeal(h.db, merchantId, { quantity: 1, now });
+      expect((await attempt(single.id, now, shopper(3))).outcome).toBe("WON");
+      expect(await attempt(single.id, now, shopper(4))).toEqual({ outcome: "SOLD_OUT" });
+
+      const cancelled = await createDeal(h.db, merchantId, { quantity: 3, now });
+      await h.db.update(deals).set({ status: "cancelled" }).where(eq(deals.id, cancelled.id));
+      expect(await attempt(cancelled.id, now)).toEqual({ outcome: "CANCELLED" });
+
+      for (const deal of [upcoming, single, cancelled]) {
+        const truth = await claimTruth(h.db, deal.id);
+        expect(truth.activeClaims).toBe(deal.id === single.id ? 1 : 0);
+        expect(truth.soldCounter).toBe(truth.activeClaims);
+      }
+    });
+
+    it("answers an unknown deal with a typed NOT_FOUND error", async () => {
+      const attempt = h.engine.claim({
+        dealId: newId(),
+        userId: shopper(5),
+        idempotencyKey: "unknown-1",
+        now,
+      });
+      await expect(attempt).rejects.toMatchObject({ name: "DomainError", code: "NOT_FOUND" });
+    });
+
+    it("keeps every invariant under random concurrent sales (property)", async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: 50 }),
+          fc.integer({ min: 1, max: 300 }),
+          fc.array(fc.record({ user: fc.nat(), retry: fc.boolean() }), {
+            minLength: 1,
+            maxLength: 400,
+          }),
+          fc.integer({ min: 1, max: 256 }),
+          async (stock, userCount, plan, concurrency) => {
+            run++;
+            // Quantity must be positive; a stock of 0 is a deal whose units are already held.
+            const priorHolders = stock === 0 ? 1 : 0;
+            const deal = await createDeal(h.db, merchantId, {
+              quantity: stock + priorHolders,
+              now,
+            });
+            for (let i = 0; i < priorHolders; i++) {
+              await h.engine.claim({
+                dealId: deal.id,
+                userId: shopper(299 - i),
+                idempotencyKey: "prior-holder",
+                now,
+              });
+            }
+            const lastKey = new Map<string, string>();
+            const attempts = plan.map(({ user, retry }, index) => {
+              const id = shopper(user % Math.min(userCount, 299 - priorHolders));
+              const key = (retry && lastKey.get(id)) || `r${run}-a${index}`;
+              lastKey.set(id, key);
+              return { user: id, key };
+            });
+
+            const outcomes = await runAttempts(h.engine, deal.id, attempts, concurrency, now);
+
+            expect(outcomes.filter((o) => o.error)).toEqual([]);
+            const truth = await claimTruth(h.db, deal.id);
+            const distinctUsers = new Set(attempts.map((a) => a.user)).size;
+            expect(truth.activeClaims - priorHolders).toBe(Math.min(stock, distinctUsers));
+            expect(truth.usersWithTwoClaims).toBe(0);
+            expect(truth.soldCounter).toBe(truth.activeClaims);
+            expect((await h.remainingAtGate(deal.id)) + truth.activeClaims).toBe(truth.quantity);
+
+            const byKey = new Map<string, string | undefined>();
+            for (const o of outcomes) {
+              const slot = `${o.user}/${o.key}`;
+              if (!byKey.has(slot)) byKey.set(slot, summary(o.result));
+              expect(summary(o.result), `retry of ${slot}`).toBe(byKey.get(slot));
+            }
+            if (!h.rejectionsTouchPostgres) {
+              const rejected = outcomes.filter((o) => o.result?.outcome !== "WON");
+              expect(rejected.reduce((sum, o) => sum + o.queries, 0)).toBe(0);
+            }
+          },
+        ),
+        { numRuns: 20 },
+      );
+    });
+  });
+}

@@ -1,0 +1,250 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claims } from "@/db/schema";
+import { newId } from "@/lib/ids";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "../testing/test-database";
+import { createTestRedis, type TestRedis } from "../testing/test-redis";
+import { describeClaimEngineContract, runAttempts } from "./claim-engine-contract";
+import { insertWinningClaim } from "./claim-records";
+import { gateKeys } from "./gate-keys";
+import { reconcileGates } from "./reconciler";
+import { RedisClaimEngine } from "./redis-claim-engine";
+import { RedisGateLoader } from "./redis-gate-loader";
+
+const RESERVATION_MS = 10 * 60_000;
+
+function redisEngine(database: TestDatabase, testRedis: TestRedis) {
+  const loader = new RedisGateLoader(testRedis.redis, database.db, testRedis.prefix);
+  const engine = new RedisClaimEngine({
+    redis: testRedis.redis,
+    db: database.db,
+    loader,
+    keyPrefix: testRedis.prefix,
+    reservationMs: RESERVATION_MS,
+  });
+  return { engine, loader };
+}
+
+async function remainingAtGate(testRedis: TestRedis, dealId: string) {
+  const remaining = await testRedis.redis.hget(
+    gateKeys(testRedis.prefix, dealId).meta,
+    "remaining",
+  );
+  return Number(remaining);
+}
+
+describeClaimEngineContract("Redis gate", async () => {
+  const database = await createTestDatabase();
+  const testRedis = createTestRedis();
+  return {
+    db: database.db,
+    engine: redisEngine(database, testRedis).engine,
+    remainingAtGate: (dealId) => remainingAtGate(testRedis, dealId),
+    rejectionsTouchPostgres: false,
+    async close() {
+      await testRedis.cleanUp();
+      await database.drop();
+    },
+  };
+});
+
+describe("Redis gate under faults", () => {
+  let database: TestDatabase;
+  let testRedis: TestRedis;
+  let merchantId: string;
+  let shoppers: string[];
+  const now = new Date();
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    // A Redis database of its own, so that FLUSHDB here cannot touch other test files.
+    testRedis = createTestRedis({ db: 13 });
+    merchantId = (await createMerchant(database.db)).id;
+    shoppers = await createShoppers(database.db, 400);
+  });
+  afterAll(async () => {
+    await testRedis?.cleanUp();
+    await database?.drop();
+  });
+
+  const attemptsBy = (users: string[], tag: string) =>
+    users.map((user) => ({ user, key: `${tag}-${user}` }));
+
+  it("reloads the gate from Postgres after Redis is flushed mid-sale, with no oversell", async () => {
+    const { engine } = redisEngine(database, testRedis);
+    const deal = await createDeal(database.db, merchantId, { quantity: 150, now });
+    const firstHalf = await runAttempts(
+      engine,
+      deal.id,
+      attemptsBy(shoppers.slice(0, 100), "a"),
+      64,
+      now,
+    );
+    expect(firstHalf.every((o) => o.result?.outcome === "WON")).toBe(true);
+
+    // Flush while attempts are in flight: some gate decisions are lost with the data.
+    const secondHalf = runAttempts(engine, deal.id, attemptsBy(shoppers, "b"), 64, now);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await testRedis.redis.flushdb();
+    const outcomes = await secondHalf;
+
+    expect(outcomes.filter((o) => o.error)).toEqual([]);
+    const truth = await claimTruth(database.db, deal.id);
+    expect(truth.activeClaims).toBe(150);
+    expect(truth.usersWithTwoClaims).toBe(0);
+    expect(truth.soldCounter).toBe(150);
+    const won = outcomes.filter((o) => o.result?.outcome === "WON" && !o.result.replayed).length;
+    expect(won).toBe(50);
+
+    // Wins in flight during the flush may have left the rebuilt gate counting units that
+    // Postgres has since sold; the reconciler finds the drift and rebuilds the gate.
+    await reconcileGates({
+      redis: testRedis.redis,
+      db: database.db,
+      keyPrefix: testRedis.prefix,
+      graceMs: 30_000,
+    });
+    const late = await engine
+      .claim({ dealId: deal.id, userId: newId(), idempotencyKey: "late", now })
+      .catch((e) => e);
+    expect(late).toMatchObject({ outcome: "SOLD_OUT" });
+    expect((await remainingAtGate(testRedis, deal.id)) + truth.activeClaims).toBe(150);
+  });
+
+  it("gives the unit back when the Postgres write of a winner fails", async () => {
+    const { engine } = redisEngine(database, testRedis);
+    const deal = await createDeal(database.db, merchantId, { quantity: 3, now });
+    const victim = shoppers[0] as string;
+    await database.db.execute(
+      sql.raw(`
+      CREATE FUNCTION fail_claim_insert() RETURNS trigger AS $$
+      BEGIN RAISE EXCEPTION 'injected failure for %', NEW.user_id; END $$ LANGUAGE plpgsql;
+      CREATE TRIGGER fail_claim_insert BEFORE INSERT ON claims
+        FOR EACH ROW WHEN (NEW.user_id = '${victim}') EXECUTE FUNCTION fail_claim_insert();`),
+    );
+    try {
+      const request = { dealId: deal.id, userId: victim, idempotencyKey: "doomed-write", now };
+      await expect(engine.claim(request)).rejects.toMatchObject({ code: "UNAVAILABLE" });
+
+      expect(await remainingAtGate(testRedis, deal.id)).toBe(3);
+      const keys = gateKeys(testRedis.prefix, deal.id);
+      expect(await testRedis.redis.hget(keys.users, victim)).toBeNull();
+      expect(await testRedis.redis.zcard(keys.pending)).toBe(0);
+      expect((await claimTruth(database.db, deal.id)).activeClaims).toBe(0);
+
+      await database.db.execute(sql.raw("DROP TRIGGER fail_claim_insert ON claims"));
+      expect(await engine.claim(request)).toMatchObject({ outcome: "WON", replayed: false });
+    } finally {
+      await database.db.execute(sql.raw("DROP TRIGGER IF EXISTS fail_claim_insert ON claims"));
+      await database.db.execute(sql.raw("DROP FUNCTION IF EXISTS fail_claim_insert()"));
+    }
+  });
+
+  it("reconciles reservations left by a crash between the gate and Postgres", async () => {
+    const { engine } = redisEngine(database, testRedis);
+    const deal = await createDeal(database.db, merchantId, { quantity: 5, now });
+    await engine.claim({
+      dealId: deal.id,
+      userId: shoppers[10] as string,
+      idempotencyKey: "warm-up",
+      now,
+    });
+
+    // Two processes die right after the gate said yes: one before its Postgres write,
+    // one after the write but before it cleared the pending mark.
+    const lost = {
+      dealId: deal.id,
+      userId: shoppers[11] as string,
+      idempotencyKey: "lost-write",
+      now,
+    };
+    const lostClaimId = await engine.reserveAtGate(lost);
+    const written = {
+      dealId: deal.id,
+      userId: shoppers[12] as string,
+      idempotencyKey: "kept-write",
+      now,
+    };
+    const writtenClaimId = await engine.reserveAtGate(written);
+    await insertWinningClaim(database.db, {
+      ...written,
+      claimId: writtenClaimId,
+      reservationMs: RESERVATION_MS,
+    });
+    expect(await remainingAtGate(testRedis, deal.id)).toBe(2);
+
+    const tooEarly = await reconcileGates({
+      redis: testRedis.redis,
+      db: database.db,
+      keyPrefix: testRedis.prefix,
+      graceMs: 60_000,
+      now: now.getTime(),
+    });
+    expect(tooEarly).toMatchObject({ released: 0, confirmed: 0 });
+
+    const report = await reconcileGates({
+      redis: testRedis.redis,
+      db: database.db,
+      keyPrefix: testRedis.prefix,
+      graceMs: 30_000,
+      now: now.getTime() + 31_000,
+    });
+    expect(report).toMatchObject({ released: 1, confirmed: 1 });
+    expect(await remainingAtGate(testRedis, deal.id)).toBe(3);
+    const truth = await claimTruth(database.db, deal.id);
+    expect(truth.activeClaims + 3).toBe(5);
+    expect(lostClaimId).not.toBe(writtenClaimId);
+    // The user whose write was lost may claim again, and wins a fresh claim.
+    expect(await engine.claim({ ...lost, idempotencyKey: "second-try" })).toMatchObject({
+      outcome: "WON",
+    });
+  });
+
+  it("reloads its Lua scripts after Redis forgets them (NOSCRIPT)", async () => {
+    const { engine } = redisEngine(database, testRedis);
+    const deal = await createDeal(database.db, merchantId, { quantity: 2, now });
+    await testRedis.redis.script("FLUSH");
+    const result = await engine.claim({
+      dealId: deal.id,
+      userId: shoppers[20] as string,
+      idempotencyKey: "after-flush",
+      now,
+    });
+    expect(result.outcome).toBe("WON");
+  });
+
+  it("loads a cold gate once even when many attempts arrive together, across two app instances", async () => {
+    const deal = await createDeal(database.db, merchantId, { quantity: 30, now });
+    const instanceA = redisEngine(database, testRedis).engine;
+    const instanceB = redisEngine(database, testRedis).engine;
+    const users = shoppers.slice(100, 300);
+    const [a, b] = await Promise.all([
+      runAttempts(instanceA, deal.id, attemptsBy(users.slice(0, 100), "x"), 100, now),
+      runAttempts(instanceB, deal.id, attemptsBy(users.slice(100), "x"), 100, now),
+    ]);
+    const won = [...a, ...b].filter((o) => o.result?.outcome === "WON");
+    expect(won).toHaveLength(30);
+    const truth = await claimTruth(database.db, deal.id);
+    expect(truth).toMatchObject({ activeClaims: 30, soldCounter: 30, usersWithTwoClaims: 0 });
+    const rows = await database.db
+      .select({ id: claims.id })
+      .from(claims)
+      .where(sql`${claims.dealId} = ${deal.id}`);
+    expect(new Set(rows.map((r) => r.id))).toEqual(
+      new Set(won.map((o) => (o.result?.outcome === "WON" ? o.result.claimId : ""))),
+    );
+  });
+
+  it("answers unknown deals from a cached miss after the first look-up", async () => {
+    const { engine } = redisEngine(database, testRedis);
+    const dealId = newId();
+    const attempt = () =>
+      engine.claim({ dealId, userId: shoppers[0] as string, idempotencyKey: "ghost-deal", now });
+    await expect(attempt()).rejects.toMatchObject({ code: "NOT_FOUND" });
+    const { countQueries } = await import("@/db/query-count");
+    const second = await countQueries(() => attempt().catch((error) => error));
+    expect(second.result).toMatchObject({ code: "NOT_FOUND" });
+    expect(second.queries).toBe(0);
+  });
+});

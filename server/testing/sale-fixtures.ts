@@ -1,0 +1,78 @@
+import { and, count, eq, inArray } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { ACTIVE_CLAIM_STATUSES, claims, deals, merchants, users } from "@/db/schema";
+import { newId } from "@/lib/ids";
+
+const MINUTE = 60_000;
+
+export async function createMerchant(db: Db) {
+  const merchant = {
+    id: newId(),
+    name: "Test Bakery",
+    address: "Main St 1",
+    lat: 52.37,
+    lng: 4.89,
+  };
+  await db.insert(merchants).values(merchant);
+  return merchant;
+}
+
+/** Shoppers inserted directly (no password hashing: these never sign in). */
+export async function createShoppers(db: Db, howMany: number): Promise<string[]> {
+  const ids = Array.from({ length: howMany }, () => newId());
+  for (let start = 0; start < ids.length; start += 1_000) {
+    await db.insert(users).values(
+      ids.slice(start, start + 1_000).map((id) => ({
+        id,
+        email: `${id.toLowerCase()}@shopper.test`,
+        displayName: `Shopper ${id}`,
+        passwordHash: "not-a-sign-in-account",
+        role: "shopper" as const,
+      })),
+    );
+  }
+  return ids;
+}
+
+export async function createDeal(
+  db: Db,
+  merchantId: string,
+  options: { quantity: number; now: Date; priceCents?: number; startsInMinutes?: number },
+) {
+  const start = options.now.getTime() + (options.startsInMinutes ?? -1) * MINUTE;
+  const deal = {
+    id: newId(),
+    merchantId,
+    title: "Test deal",
+    quantity: options.quantity,
+    priceCents: options.priceCents ?? 0,
+    startsAt: new Date(start),
+    endsAt: new Date(start + 60 * MINUTE),
+    voucherValidUntil: new Date(start + 7 * 24 * 60 * MINUTE),
+    lat: 52.37,
+    lng: 4.89,
+  };
+  await db.insert(deals).values(deal);
+  return deal;
+}
+
+/** Postgres's view of a deal: active claims, the `sold` counter, and any user holding two. */
+export async function claimTruth(db: Db, dealId: string) {
+  const active = and(eq(claims.dealId, dealId), inArray(claims.status, [...ACTIVE_CLAIM_STATUSES]));
+  const [held] = await db.select({ n: count() }).from(claims).where(active);
+  const perUser = await db
+    .select({ userId: claims.userId, n: count() })
+    .from(claims)
+    .where(active)
+    .groupBy(claims.userId);
+  const [deal] = await db
+    .select({ sold: deals.sold, quantity: deals.quantity })
+    .from(deals)
+    .where(eq(deals.id, dealId));
+  return {
+    activeClaims: held?.n ?? 0,
+    soldCounter: deal?.sold ?? -1,
+    quantity: deal?.quantity ?? -1,
+    usersWithTwoClaims: perUser.filter((row) => row.n > 1).length,
+  };
+}

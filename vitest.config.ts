@@ -1,0 +1,18 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      "@": path.resolve(__dirname),
+      // `server-only` throws outside Next's server bundles; tests are server code too.
+      "server-only": path.resolve(__dirname, "server/testing/server-only-stub.ts"),
+    },
+  },
+  test: {
+    include: ["{server,lib,db,app}/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+  },
+});
