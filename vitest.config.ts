@@ -4,9 +4,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: {
     alias: {
-      "@": path.resolve(__dirname),
+      "@": import.meta.dirname,
       // `server-only` throws outside Next's server bundles; tests are server code too.
-      "server-only": path.resolve(__dirname, "server/testing/server-only-stub.ts"),
+      "server-only": path.join(import.meta.dirname, "server/testing/server-only-stub.ts"),
     },
   },
   test: {

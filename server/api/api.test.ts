@@ -1,0 +1,268 @@
+import { count, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countQueries } from "@/db/query-count";
+import { claims, deals } from "@/db/schema";
+import { DEMO_ACCOUNTS } from "@/db/seed";
+import { newId } from "@/lib/ids";
+import { parseEnv } from "../env";
+import { createServices, type Services } from "../services";
+import { createTestDatabase, type TestDatabase } from "../testing/test-database";
+import { TEST_REDIS_URL } from "../testing/test-redis";
+import { handleTrpcRequest } from "./http-handler";
+
+let database: TestDatabase;
+let services: Services;
+const prefix = `test:${newId()}:`;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  services = await createServices(
+    parseEnv({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix }),
+  );
+});
+afterAll(async () => {
+  const keys = await services.redis?.keys(`${prefix}*`);
+  if (keys?.length) await services.redis?.del(...keys);
+  await services?.stop();
+  await database?.drop();
+});
+
+const QUERIES = new Set(["auth.me", "claims.mine", "deals.list"]);
+
+/** Calls the API over the real tRPC fetch handler, as the browser does. */
+async function call(path: string, input: unknown, options: { cookie?: string; ip?: string } = {}) {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (options.cookie) headers.cookie = options.cookie;
+  headers["x-forwarded-for"] = options.ip ?? "203.0.113.7";
+  const payload = JSON.stringify({ json: input });
+  const isQuery = QUERIES.has(path);
+  const url = `http://127.0.0.1/api/trpc/${path}${isQuery ? `?input=${encodeURIComponent(payload)}` : ""}`;
+  const response = await handleTrpcRequest(
+    services,
+    new Request(url, {
+      method: isQuery ? "GET" : "POST",
+      headers,
+      body: isQuery ? undefined : payload,
+    }),
+  );
+  const body = (await response.json()) as {
+    result?: { data: { json: unknown } };
+    error?: { json: { message: string; data: { code: string } } };
+  };
+  const setCookie = response.headers.get("set-cookie") ?? "";
+  return {
+    status: response.status,
+    data: body.result?.data.json as Record<string, unknown> | null | undefined,
+    error: body.error?.json,
+    cookie: setCookie.split(";")[0] ?? "",
+    setCookie,
+  };
+}
+
+async function signIn(email: string, ip?: string) {
+  const answer = await call("auth.signIn", { email, password: DEMO_ACCOUNTS.password }, { ip });
+  expect(answer.status).toBe(200);
+  return answer.cookie;
+}
+
+async function liveDealId() {
+  const [deal] = await database.db
+    .select()
+    .from(deals)
+    .where(eq(deals.title, "Free croissant, fresh from the oven"));
+  return deal?.id ?? "";
+}
+
+describe("start-up", () => {
+  it("seeds the demo city once: admin, two merchants' staff, three shoppers, four deals", async () => {
+    const all = await database.db.select().from(deals);
+    expect(all).toHaveLength(4);
+    expect(all.filter((d) => d.priceCents > 0)).toHaveLength(1);
+    expect(all.filter((d) => d.sold === d.quantity)).toHaveLength(1);
+    const again = await createServices(
+      parseEnv({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix }),
+    );
+    expect(again.demoSeeded).toBe(false);
+    await again.stop();
+  });
+});
+
+describe("accounts", () => {
+  it("signs up, keeps the session in an HttpOnly cookie, reads it back, and signs out", async () => {
+    const email = `new-${newId().toLowerCase()}@example.test`;
+    const signUp = await call(
+      "auth.signUp",
+      { email, password: "long enough pw", displayName: "Nia" },
+      { ip: "198.51.100.1" },
+    );
+    expect(signUp.status).toBe(200);
+    expect(signUp.setCookie).toMatch(/dd_session=.+; Path=\/; HttpOnly; SameSite=Lax/);
+    expect((await call("auth.me", undefined, { cookie: signUp.cookie })).data).toMatchObject({
+      role: "shopper",
+      displayName: "Nia",
+    });
+    const duplicate = await call(
+      "auth.signUp",
+      { email, password: "long enough pw", displayName: "Nia" },
+      { ip: "198.51.100.1" },
+    );
+    expect(duplicate.error?.data.code).toBe("CONFLICT");
+    const signOut = await call("auth.signOut", undefined, { cookie: signUp.cookie });
+    expect(signOut.setCookie).toMatch(/dd_session=; .*Max-Age=0/);
+  });
+
+  it("refuses bad sign-up input and wrong passwords with typed errors", async () => {
+    const weak = await call("auth.signUp", {
+      email: "not-an-email",
+      password: "short",
+      displayName: "",
+    });
+    expect(weak.status).toBe(400);
+    expect(weak.error?.data.code).toBe("BAD_REQUEST");
+    const wrong = await call("auth.signIn", {
+      email: DEMO_ACCOUNTS.admin,
+      password: "wrong password",
+    });
+    expect(wrong.error?.data.code).toBe("UNAUTHORIZED");
+    const unknown = await call("auth.signIn", {
+      email: "nobody@example.test",
+      password: "whatever123",
+    });
+    expect(unknown.error).toMatchObject({
+      message: wrong.error?.message,
+      data: { code: "UNAUTHORIZED" },
+    });
+  });
+
+  it("rate limits sign-in per email", async () => {
+    const email = DEMO_ACCOUNTS.shoppers[2] ?? "";
+    const codes: string[] = [];
+    for (let i = 0; i < 11; i++) {
+      const answer = await call(
+        "auth.signIn",
+        { email, password: "wrong password" },
+        { ip: `192.0.2.${i}` },
+      );
+      codes.push(answer.error?.data.code ?? "OK");
+    }
+    expect(codes.slice(0, 10).every((code) => code === "UNAUTHORIZED")).toBe(true);
+    expect(codes[10]).toBe("TOO_MANY_REQUESTS");
+  });
+});
+
+describe("claims over HTTP", () => {
+  const claimCount = async () => (await database.db.select({ n: count() }).from(claims))[0]?.n;
+
+  it("answers every bad call with a typed error and changes nothing", async () => {
+    const dealId = await liveDealId();
+    const shopper = await signIn(DEMO_ACCOUNTS.shoppers[0] ?? "");
+    const staff = await signIn(DEMO_ACCOUNTS.merchantStaff[0] ?? "");
+    const admin = await signIn(DEMO_ACCOUNTS.admin);
+    const before = await claimCount();
+    const cases: [string, unknown, string | undefined, number, string][] = [
+      ["signed out", { dealId, idempotencyKey: "key-signed-out" }, undefined, 401, "UNAUTHORIZED"],
+      ["merchant staff", { dealId, idempotencyKey: "key-staff-1" }, staff, 403, "FORBIDDEN"],
+      ["admin", { dealId, idempotencyKey: "key-admin-1" }, admin, 403, "FORBIDDEN"],
+      [
+        "malformed deal id",
+        { dealId: "../etc", idempotencyKey: "key-bad-id" },
+        shopper,
+        400,
+        "BAD_REQUEST",
+      ],
+      [
+        "unknown deal",
+        { dealId: newId(), idempotencyKey: "key-unknown" },
+        shopper,
+        404,
+        "NOT_FOUND",
+      ],
+      ["missing key", { dealId }, shopper, 400, "BAD_REQUEST"],
+      ["oversized key", { dealId, idempotencyKey: "k".repeat(65) }, shopper, 400, "BAD_REQUEST"],
+      [
+        "key with odd characters",
+        { dealId, idempotencyKey: "key with spaces" },
+        shopper,
+        400,
+        "BAD_REQUEST",
+      ],
+      ["no input at all", undefined, shopper, 400, "BAD_REQUEST"],
+      [
+        "forged cookie",
+        { dealId, idempotencyKey: "key-forged-1" },
+        "dd_session=eyJhbGciOiJub25lIn0.e30.",
+        401,
+        "UNAUTHORIZED",
+      ],
+    ];
+    for (const [label, input, cookie, status, code] of cases) {
+      const answer = await call("claims.claim", input, { cookie });
+      expect({ label, status: answer.status, code: answer.error?.data.code }).toEqual({
+        label,
+        status,
+        code,
+      });
+    }
+    expect(await claimCount()).toBe(before);
+  });
+
+  it("claims for a signed-in shopper, replays a retried key, and lists the claim", async () => {
+    const dealId = await liveDealId();
+    const cookie = await signIn(DEMO_ACCOUNTS.shoppers[1] ?? "");
+    const first = await call(
+      "claims.claim",
+      { dealId, idempotencyKey: "intent-12345" },
+      { cookie },
+    );
+    expect(first.data).toMatchObject({ outcome: "WON", status: "confirmed" });
+    const retry = await call(
+      "claims.claim",
+      { dealId, idempotencyKey: "intent-12345" },
+      { cookie },
+    );
+    expect(retry.data).toMatchObject({
+      outcome: "WON",
+      claimId: first.data?.claimId,
+      replayed: true,
+    });
+    const mine = await call("claims.mine", undefined, { cookie });
+    expect(mine.data).toEqual(
+      expect.arrayContaining([expect.objectContaining({ claimId: first.data?.claimId, dealId })]),
+    );
+  });
+
+  it("authenticates and rejects a losing claim without a single Postgres query", async () => {
+    const [soldOut] = await database.db
+      .select()
+      .from(deals)
+      .where(eq(deals.title, "Latte art masterclass seat"));
+    const cookie = await signIn(DEMO_ACCOUNTS.shoppers[0] ?? "");
+    const body = { dealId: soldOut?.id, idempotencyKey: "too-late-1" };
+    await call("claims.claim", body, { cookie }); // loads the gate from Postgres once
+    const { result, queries } = await countQueries(() =>
+      call(
+        "claims.claim",
+        { ...body, idempotencyKey: "too-late-2" },
+        { cookie: `${cookie}; other=1` },
+      ),
+    );
+    expect(result.data).toEqual({ outcome: "ALREADY_CLAIMED", claimId: expect.any(String) });
+    const stranger = await call(
+      "auth.signUp",
+      {
+        email: `s-${newId().toLowerCase()}@example.test`,
+        password: "long enough pw",
+        displayName: "S",
+      },
+      { ip: "198.51.100.9" },
+    );
+    const lost = await countQueries(() =>
+      call("claims.claim", { ...body, idempotencyKey: "too-late-3" }, { cookie: stranger.cookie }),
+    );
+    expect(lost.result.data).toEqual({ outcome: "SOLD_OUT" });
+    expect({ alreadyClaimed: queries, soldOut: lost.queries }).toEqual({
+      alreadyClaimed: 0,
+      soldOut: 0,
+    });
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { EnvError, parseEnv } from "./env";
+
+describe("configuration", () => {
+  it("starts in embedded mode with nothing set", () => {
+    const env = parseEnv({});
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.REDIS_URL).toBeUndefined();
+    expect(env).toMatchObject({ DATA_DIR: ".data", DEMO_SEED: "auto", REDIS_KEY_PREFIX: "dd:" });
+  });
+
+  it("names every bad value with what was expected", () => {
+    let error: unknown;
+    try {
+      parseEnv({
+        DATABASE_URL: "mysql://localhost/db",
+        REDIS_URL: "localhost:6379",
+        SESSION_SECRET: "short",
+        CLAIM_PENDING_GRACE_MS: "soon",
+        DEMO_SEED: "yes",
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(EnvError);
+    const problems = (error as EnvError).problems.join("\n");
+    expect(problems).toContain("DATABASE_URL: must be a URL starting with postgres://");
+    expect(problems).toContain("REDIS_URL: must be a URL starting with redis://");
+    expect(problems).toContain("SESSION_SECRET: must be at least 32 characters");
+    expect(problems).toContain("CLAIM_PENDING_GRACE_MS: must be a number of milliseconds");
+    expect(problems).toContain("DEMO_SEED: must be 'auto'");
+  });
+});
