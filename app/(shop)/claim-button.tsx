@@ -30,7 +30,8 @@ function intentKey(dealId: string): string {
 
 export function ClaimButton(props: {
   dealId: string;
-  disabled: boolean;
+  /** Why the deal cannot be claimed right now, shown on the button; null when it can. */
+  unavailable: string | null;
   signedInAs: "shopper" | "merchant" | "admin" | null;
 }) {
   const trpc = useTRPC();
@@ -63,12 +64,12 @@ export function ClaimButton(props: {
       <button
         type="button"
         className="button"
-        disabled={props.disabled || claim.isPending || won}
+        disabled={props.unavailable !== null || claim.isPending || won}
         onClick={() =>
           claim.mutate({ dealId: props.dealId, idempotencyKey: intentKey(props.dealId) })
         }
       >
-        {claim.isPending ? "Claiming…" : won ? "Claimed" : "Claim"}
+        {claim.isPending ? "Claiming…" : won ? "Claimed" : (props.unavailable ?? "Claim")}
       </button>
       <p role="status" aria-live="polite" className={won ? "result-won" : "result"}>
         {result ? MESSAGES[result.outcome] : ""}

@@ -23,11 +23,16 @@ export function DealList() {
   if (deals.data.length === 0) return <p className="muted">No deals right now. Check back soon.</p>;
 
   const now = new Date();
+  const shown = deals.data
+    .map((deal) => {
+      const live = deal.startsAt <= now && deal.endsAt > now;
+      const soldOut = deal.remaining <= 0;
+      return { deal, live, soldOut, rank: soldOut ? 2 : live ? 0 : 1 };
+    })
+    .sort((a, b) => a.rank - b.rank);
   return (
     <ul className="deal-grid">
-      {deals.data.map((deal) => {
-        const live = deal.startsAt <= now && deal.endsAt > now;
-        const soldOut = deal.remaining <= 0;
+      {shown.map(({ deal, live, soldOut }) => {
         return (
           <li key={deal.id} className="deal-card" data-testid="deal-card" data-deal-id={deal.id}>
             <div className="deal-top">
@@ -39,7 +44,7 @@ export function DealList() {
               <span className="price">
                 {deal.priceCents === 0 ? "Free" : formatPrice(deal.priceCents, deal.currency)}
                 {deal.originalPriceCents ? (
-                  <s className="muted"> {formatPrice(deal.originalPriceCents, deal.currency)}</s>
+                  <s className="muted was">{formatPrice(deal.originalPriceCents, deal.currency)}</s>
                 ) : null}
               </span>
             </div>
@@ -54,7 +59,7 @@ export function DealList() {
             </p>
             <ClaimButton
               dealId={deal.id}
-              disabled={!live || soldOut}
+              unavailable={soldOut ? "Sold out" : live ? null : "Not started yet"}
               signedInAs={me.data?.role ?? null}
             />
           </li>

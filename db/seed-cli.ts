@@ -1,0 +1,17 @@
+import path from "node:path";
+import { parseEnv } from "@/server/env";
+import { openDatabase } from "./client";
+import { DEMO_ACCOUNTS, seedDemo } from "./seed";
+
+const env = parseEnv();
+const database = await openDatabase({
+  url: env.DATABASE_URL,
+  dataDir: path.resolve(env.DATA_DIR, "pglite"),
+});
+const seeded = await seedDemo(database.db);
+await database.close();
+console.log(
+  seeded
+    ? `Demo data seeded. Accounts: ${DEMO_ACCOUNTS.admin}, ${[...DEMO_ACCOUNTS.merchantStaff, ...DEMO_ACCOUNTS.shoppers].join(", ")}; password ${DEMO_ACCOUNTS.password}.`
+    : "The database already has users; nothing seeded.",
+);

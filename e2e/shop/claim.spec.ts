@@ -1,0 +1,40 @@
+import { expect, test } from "@playwright/test";
+
+const SHOPPER = { email: "sam@shopper.test", password: "dealdrop-demo" };
+
+test("a shopper signs in, claims the live demo deal once despite a double click, and sees it listed", async ({
+  page,
+}) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Flash deals around you" })).toBeVisible();
+  await expect(page.getByTestId("deal-card")).toHaveCount(4);
+  const soldOut = page.getByTestId("deal-card").filter({ hasText: "Latte art masterclass seat" });
+  await expect(soldOut.getByText("Sold out")).toBeVisible();
+
+  await page.getByRole("link", { name: "Sign in", exact: true }).click();
+  await page.getByLabel("Email").fill(SHOPPER.email);
+  await page.getByLabel("Password").fill(SHOPPER.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("signed-in-as")).toHaveText("Sam");
+
+  const croissant = page.getByTestId("deal-card").filter({ hasText: "Free croissant" });
+  await expect(croissant.getByText("100 of 100 left")).toBeVisible();
+  await croissant.getByRole("button", { name: "Claim" }).dblclick();
+  await expect(croissant.getByRole("status")).toHaveText("You got one!");
+  await expect(croissant.getByText("99 of 100 left")).toBeVisible();
+  await expect(soldOut.getByRole("button", { name: "Sold out" })).toBeDisabled();
+  await page.screenshot({ path: "e2e/.output/storefront.png", fullPage: true });
+
+  await page.getByRole("link", { name: "My claims" }).click();
+  await expect(page.getByTestId("my-claim").filter({ hasText: "Free croissant" })).toHaveCount(1);
+  await page.screenshot({ path: "e2e/.output/my-claims.png", fullPage: true });
+});
+
+test("a wrong password gets a clear message and no session", async ({ page }) => {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(SHOPPER.email);
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator("form").getByRole("alert")).toHaveText("Email or password is wrong.");
+  await expect(page.getByRole("link", { name: "Sign in", exact: true })).toBeVisible();
+});
