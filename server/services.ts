@@ -9,6 +9,7 @@ import { SessionCodec } from "./auth/session";
 import type { ClaimEngine } from "./claims/claim-engine";
 import { ClaimService } from "./claims/claim-service";
 import { EmbeddedClaimEngine } from "./claims/embedded-claim-engine";
+import { GateStatusService } from "./claims/gate-status";
 import { reconcileGates } from "./claims/reconciler";
 import { RedisClaimEngine } from "./claims/redis-claim-engine";
 import { RedisGateLoader } from "./claims/redis-gate-loader";
@@ -26,6 +27,7 @@ export interface Services {
   claims: ClaimService;
   auth: AuthService;
   deals: DealService;
+  gates: GateStatusService;
   sessions: SessionCodec;
   gateLoader: RedisGateLoader | null;
   demoSeeded: boolean;
@@ -90,6 +92,7 @@ export async function createServices(
     claims: new ClaimService(engine, db, clock),
     auth: new AuthService(db, limiter),
     deals: new DealService(db, clock),
+    gates: new GateStatusService(db, redis, env.REDIS_KEY_PREFIX, gateLoader),
     sessions: new SessionCodec(secret.value),
     gateLoader,
     demoSeeded,

@@ -1,12 +1,16 @@
+import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
 import { claimsRouter } from "./routers/claims";
 import { dealsRouter } from "./routers/deals";
+import { merchantRouter } from "./routers/merchant";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   auth: authRouter,
   claims: claimsRouter,
   deals: dealsRouter,
+  merchant: merchantRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

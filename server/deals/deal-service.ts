@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { deals, merchants } from "@/db/schema";
 
@@ -30,5 +30,23 @@ export class DealService {
       .where(and(eq(deals.status, "active"), gt(deals.endsAt, this.clock())))
       .orderBy(asc(deals.startsAt));
     return rows.map(({ sold, ...deal }) => ({ ...deal, remaining: deal.quantity - sold }));
+  }
+
+  /** Every deal of one merchant, newest sale first, for its staff. */
+  async listForMerchant(merchantId: string) {
+    return this.db
+      .select({
+        id: deals.id,
+        title: deals.title,
+        status: deals.status,
+        quantity: deals.quantity,
+        sold: deals.sold,
+        priceCents: deals.priceCents,
+        startsAt: deals.startsAt,
+        endsAt: deals.endsAt,
+      })
+      .from(deals)
+      .where(eq(deals.merchantId, merchantId))
+      .orderBy(desc(deals.startsAt));
   }
 }

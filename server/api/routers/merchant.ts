@@ -1,0 +1,5 @@
+import { merchantProcedure, router } from "../trpc";
+
+export const merchantRouter = router({
+  myDeals: merchantProcedure.query(({ ctx }) => ctx.services.deals.listForMerchant(ctx.merchantId)),
+});

@@ -1,0 +1,66 @@
+import { and, count, eq, inArray } from "drizzle-orm";
+import type { Redis } from "ioredis";
+import type { Db } from "@/db/client";
+import { ACTIVE_CLAIM_STATUSES, claims, deals } from "@/db/schema";
+import { DomainError } from "../errors";
+import { gateKeys } from "./gate-keys";
+import type { RedisGateLoader } from "./redis-gate-loader";
+
+export interface GateStatus {
+  dealId: string;
+  quantity: number;
+  activeClaims: number;
+  /** Units the gate would still grant; null when the Redis gate is not loaded yet. */
+  remainingAtGate: number | null;
+  pendingAtGate: number;
+  /** remaining + active claims == quantity (invariant 4), or nothing to compare yet. */
+  consistent: boolean;
+}
+
+/** Reconciliation status of one deal: the gate's count against Postgres's. */
+export class GateStatusService {
+  constructor(
+    private readonly db: Db,
+    private readonly redis: Redis | null,
+    private readonly keyPrefix: string,
+    private readonly loader: RedisGateLoader | null,
+  ) {}
+
+  async status(dealId: string): Promise<GateStatus> {
+    const [deal] = await this.db.select().from(deals).where(eq(deals.id, dealId));
+    if (!deal) throw new DomainError("NOT_FOUND", "No deal has this id.", { dealId });
+    const [held] = await this.db
+      .select({ n: count() })
+      .from(claims)
+      .where(and(eq(claims.dealId, dealId), inArray(claims.status, [...ACTIVE_CLAIM_STATUSES])));
+    const activeClaims = held?.n ?? 0;
+
+    let remainingAtGate: number | null = deal.quantity - deal.sold;
+    let pendingAtGate = 0;
+    if (this.redis) {
+      const keys = gateKeys(this.keyPrefix, dealId);
+      const remaining = await this.redis.hget(keys.meta, "remaining");
+      remainingAtGate = remaining === null ? null : Number(remaining);
+      pendingAtGate = await this.redis.zcard(keys.pending);
+    }
+    const consistent =
+      remainingAtGate === null || remainingAtGate + activeClaims + pendingAtGate === deal.quantity;
+    return {
+      dealId,
+      quantity: deal.quantity,
+      activeClaims,
+      remainingAtGate,
+      pendingAtGate,
+      consistent,
+    };
+  }
+
+  /** Drops the deal's Redis gate and loads it again from Postgres. */
+  async rebuild(dealId: string): Promise<GateStatus> {
+    if (this.loader) {
+      await this.loader.unload(dealId);
+      await this.loader.ensureLoaded(dealId);
+    }
+    return this.status(dealId);
+  }
+}
