@@ -114,20 +114,23 @@ export class RedisClaimEngine implements ClaimEngine {
       await this.undoGrant(request, false);
       return { outcome: "SOLD_OUT" };
     }
+    // The claim is durable now. If clearing the pending mark fails, the win still stands:
+    // the reconciler finds the claim row and clears the mark itself.
     const keys = gateKeys(this.options.keyPrefix, request.dealId);
-    await this.options.redis.zrem(
-      keys.pending,
-      pendingMember(request.claimId, request.userId, request.idempotencyKey),
-    );
+    await this.options.redis
+      .zrem(keys.pending, pendingMember(request.claimId, request.userId, request.idempotencyKey))
+      .catch(() => undefined);
     return { outcome: "WON", claimId: request.claimId, ...recorded, replayed: false };
   }
 
   /** A retried key: answer with the original claim once Postgres holds it. */
   private async replayWin(request: ClaimRequest, inFlight: boolean): Promise<ClaimResult> {
-    const attempts = inFlight ? 40 : 1;
-    for (let attempt = 0; attempt < attempts; attempt++) {
+    // While the original request is still writing, wait for its row (up to about a second).
+    const deadline = Date.now() + (inFlight ? 1_000 : 0);
+    for (;;) {
       const prior = await findPriorClaim(this.options.db, request);
       if (prior) return prior;
+      if (Date.now() >= deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     throw new DomainError("UNAVAILABLE", "Your claim is still being recorded; please retry.");

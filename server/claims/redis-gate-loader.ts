@@ -37,7 +37,7 @@ export class RedisGateLoader {
       if ((await this.redis.exists(keys.meta)) === 1) return;
       if ((await this.redis.set(keys.loadLock, token, "PX", LOCK_MS, "NX")) === "OK") {
         try {
-          if ((await this.redis.exists(keys.meta)) === 0) await this.load(dealId, keys);
+          if ((await this.redis.exists(keys.meta)) === 0) await this.load(dealId, keys, token);
         } finally {
           await unlockScript.run(this.redis, [keys.loadLock], [token]);
         }
@@ -54,7 +54,7 @@ export class RedisGateLoader {
     await this.redis.del(keys.meta, keys.users, keys.idem, keys.pending);
   }
 
-  private async load(dealId: string, keys: GateKeys): Promise<void> {
+  private async load(dealId: string, keys: GateKeys, token: string): Promise<void> {
     const [deal] = await this.db.select().from(deals).where(eq(deals.id, dealId));
     if (!deal) {
       await this.redis.hset(keys.meta, "state", "missing");
@@ -68,6 +68,8 @@ export class RedisGateLoader {
 
     await this.redis.del(keys.users, keys.idem, keys.pending);
     for (let start = 0; start < held.length; start += CHUNK) {
+      // A big deal loads in chunks; keep the lock alive so no second loader starts over.
+      await this.redis.pexpire(keys.loadLock, LOCK_MS);
       const chunk = held.slice(start, start + CHUNK);
       await this.redis.hset(keys.users, Object.fromEntries(chunk.map((c) => [c.userId, c.id])));
       await this.redis.hset(
@@ -77,8 +79,9 @@ export class RedisGateLoader {
     }
     await openGateScript.run(
       this.redis,
-      [keys.meta, keys.users, keys.idem, keys.pending],
+      [keys.meta, keys.users, keys.idem, keys.pending, keys.loadLock],
       [
+        token,
         deal.quantity - held.length,
         deal.startsAt.getTime(),
         deal.endsAt.getTime(),

@@ -12,6 +12,7 @@ type LuaReply = string | number | null | LuaReply[];
 export class LuaScript {
   readonly sha: string;
   private readonly source: string;
+  private loading: Promise<unknown> | null = null;
 
   constructor(readonly file: string) {
     this.source = readFileSync(path.join(/*turbopackIgnore: true*/ process.cwd(), file), "utf8");
@@ -23,7 +24,11 @@ export class LuaScript {
       return (await redis.evalsha(this.sha, keys.length, ...keys, ...args)) as LuaReply;
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      await redis.script("LOAD", this.source);
+      // After a Redis restart every caller in flight meets NOSCRIPT; one load serves them all.
+      this.loading ??= Promise.resolve(redis.script("LOAD", this.source)).finally(() => {
+        this.loading = null;
+      });
+      await this.loading;
       return (await redis.evalsha(this.sha, keys.length, ...keys, ...args)) as LuaReply;
     }
   }

@@ -1,9 +1,13 @@
 -- Opens a deal's gate after its claims were copied from Postgres into the users and idem
 -- hashes. Writing `meta` is what opens it: the claim script answers NOT_LOADED until `meta`
--- exists, so no attempt can see a half-loaded gate. A second loader finds it open and stops.
--- KEYS: meta, users, idem, pending   ARGV: remaining, starts, ends, state, expireAtMs
+-- exists, so no attempt can see a half-loaded gate. Only the loader still holding the load
+-- lock may open it (a loader whose lock lapsed may have been overtaken by another), and a
+-- gate that is already open is left alone.
+-- KEYS: meta, users, idem, pending, loadLock
+-- ARGV: lockToken, remaining, starts, ends, state, expireAtMs
+if redis.call('GET', KEYS[5]) ~= ARGV[1] then return -1 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'remaining', ARGV[1], 'starts', ARGV[2], 'ends', ARGV[3],
-  'state', ARGV[4], 'expireAt', ARGV[5])
-for i = 1, 4 do redis.call('PEXPIREAT', KEYS[i], ARGV[5]) end
+redis.call('HSET', KEYS[1], 'remaining', ARGV[2], 'starts', ARGV[3], 'ends', ARGV[4],
+  'state', ARGV[5], 'expireAt', ARGV[6])
+for i = 1, 4 do redis.call('PEXPIREAT', KEYS[i], ARGV[6]) end
 return 1
