@@ -1,0 +1,69 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface Scenario {
+  design: string;
+  letter: string;
+  attemptsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  won: number;
+  sold: number;
+  oversold: number;
+  duplicateClaims: number;
+  errors: number;
+  decided: number;
+  issued: number;
+  elapsedMs: number;
+  /** Decisions per second of the Redis gate divided by this design's ("a/c = 14.2x"). */
+  ratioToRedisGate: number;
+  /** SQL statements the engine sent per attempt (drizzle's log, so BEGIN/COMMIT excluded). */
+  sqlPerAttempt: number;
+  dealSoldCounter: number;
+  outcomes: Record<string, number>;
+  errorSamples: Record<string, number>;
+  problems: string[];
+}
+
+const COLUMNS: [string, (s: Scenario) => string][] = [
+  ["design", (s) => `(${s.letter}) ${s.design}`],
+  ["decisions/s", (s) => s.attemptsPerSec.toFixed(0)],
+  ["p50 ms", (s) => s.p50Ms.toFixed(2)],
+  ["p99 ms", (s) => s.p99Ms.toFixed(2)],
+  ["won", (s) => String(s.won)],
+  ["sold", (s) => String(s.sold)],
+  ["oversold", (s) => String(s.oversold)],
+  ["duplicate claims", (s) => String(s.duplicateClaims)],
+  ["errors", (s) => String(s.errors)],
+  ["decided", (s) => `${s.decided}/${s.issued}`],
+  ["vs (a)", (s) => `a/${s.letter} = ${s.ratioToRedisGate.toFixed(1)}x`],
+];
+
+export function formatTable(scenarios: Scenario[]): string {
+  const cells = [
+    COLUMNS.map(([title]) => title),
+    ...scenarios.map((s) => COLUMNS.map(([, cell]) => cell(s))),
+  ];
+  const widths = COLUMNS.map((_, column) =>
+    Math.max(...cells.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
+      )
+      .join("  ");
+  const [header = [], ...body] = cells;
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
+}
+
+/** Writes the run to bench/results (git-ignored) and answers the file's path. */
+export function writeResults(report: Record<string, unknown>): string {
+  const folder = fileURLToPath(new URL("./results/", import.meta.url));
+  mkdirSync(folder, { recursive: true });
+  const stamp = new Date().toISOString().replaceAll(":", "-");
+  const file = path.join(folder, `gate-${stamp}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  return file;
+}
