@@ -1,3 +1,4 @@
+import "server-only";
 import { count } from "drizzle-orm";
 import { newId } from "@/lib/ids";
 import { hashPassword } from "@/server/auth/password";

@@ -1,3 +1,4 @@
+import "server-only";
 /**
  * Errors the domain services throw. They know nothing of HTTP or tRPC; `server/api/trpc.ts`
  * maps each code to a tRPC code in one table.

@@ -1,3 +1,4 @@
+import "server-only";
 import { readCookie, SESSION_COOKIE } from "../auth/session";
 import type { Services } from "../services";
 import type { Context } from "./trpc";

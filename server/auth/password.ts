@@ -1,3 +1,4 @@
+import "server-only";
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:crypto";
 
 // scrypt is memory-hard: N=2^15, r=8 needs 32 MiB per hash, which is what makes a GPU

@@ -146,6 +146,24 @@ export function describeClaimEngineContract(
       }
     });
 
+    it("answers the same key sent twice at once for the last unit with one claim", async () => {
+      for (let round = 0; round < 25; round++) {
+        const deal = await createDeal(h.db, merchantId, { quantity: 1, now });
+        const request = {
+          dealId: deal.id,
+          userId: shopper(6),
+          idempotencyKey: `twice-${round}`,
+          now,
+        };
+        const [first, second] = await Promise.all([
+          h.engine.claim(request),
+          h.engine.claim(request),
+        ]);
+        expect(summary(second)).toBe(summary(first));
+        expect(first?.outcome).toBe("WON");
+      }
+    });
+
     it("answers an unknown deal with a typed NOT_FOUND error", async () => {
       const attempt = h.engine.claim({
         dealId: newId(),

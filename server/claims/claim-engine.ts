@@ -1,3 +1,4 @@
+import "server-only";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 
 export interface ClaimRequest {

@@ -1,3 +1,4 @@
+import "server-only";
 import { and, eq, inArray, or, sql } from "drizzle-orm";
 import { type Db, rowsOf } from "@/db/client";
 import { ACTIVE_CLAIM_STATUSES, claims } from "@/db/schema";

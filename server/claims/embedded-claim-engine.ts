@@ -1,3 +1,4 @@
+import "server-only";
 import { and, eq, lt, sql } from "drizzle-orm";
 import { type Db, pgErrorCode } from "@/db/client";
 import { claims, deals } from "@/db/schema";
@@ -72,6 +73,11 @@ export class EmbeddedClaimEngine implements ClaimEngine {
   }
 
   private async explainRefusal(tx: Db, request: ClaimRequest): Promise<ClaimResult> {
+    // The UPDATE may have waited on the row lock for a concurrent attempt by this same user
+    // (a retry of this key, say) that has committed since: this new statement sees its claim,
+    // and the answer must be that claim, not "sold out".
+    const prior = await findPriorClaim(tx, request);
+    if (prior) return prior;
     const [deal] = await tx
       .select({
         status: deals.status,

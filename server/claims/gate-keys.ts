@@ -1,3 +1,4 @@
+import "server-only";
 /**
  * Keys of one deal's gate. The `{deal:ID}` hash tag puts them all on one Redis Cluster slot,
  * so a single Lua script may touch them together.

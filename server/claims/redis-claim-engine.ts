@@ -1,3 +1,4 @@
+import "server-only";
 import type { Redis } from "ioredis";
 import { type Db, pgErrorCode } from "@/db/client";
 import type { ClaimResult } from "@/lib/claims/claim-contract";

@@ -1,3 +1,4 @@
+import "server-only";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import type { Db } from "@/db/client";

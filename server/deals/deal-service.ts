@@ -1,3 +1,4 @@
+import "server-only";
 import { and, asc, desc, eq, gt } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { deals, merchants } from "@/db/schema";

@@ -1,3 +1,4 @@
+import "server-only";
 import { z } from "zod";
 import { idSchema } from "@/lib/ids";
 import { adminProcedure, router } from "../trpc";

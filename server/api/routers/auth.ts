@@ -1,3 +1,4 @@
+import "server-only";
 import { signInInput, signUpInput } from "../../auth/auth-service";
 import type { Session } from "../../auth/session";
 import { type Context, publicProcedure, router } from "../trpc";

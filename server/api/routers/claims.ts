@@ -1,3 +1,4 @@
+import "server-only";
 import { claimInputSchema } from "@/lib/claims/claim-contract";
 import { router, shopperProcedure } from "../trpc";
 

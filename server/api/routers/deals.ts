@@ -1,3 +1,4 @@
+import "server-only";
 import { publicProcedure, router } from "../trpc";
 
 export const dealsRouter = router({

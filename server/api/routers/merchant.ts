@@ -1,3 +1,4 @@
+import "server-only";
 import { merchantProcedure, router } from "../trpc";
 
 export const merchantRouter = router({
