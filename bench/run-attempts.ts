@@ -1,12 +1,9 @@
 import type { ClaimEngine } from "@/server/claims/claim-engine";
 import type { Attempt } from "./attempt-plan";
 
-/** What a design must offer: the claim engines' contract, whatever else it is. */
-export type ClaimDecider = Pick<ClaimEngine, "claim">;
-
 export interface RunOptions {
   design: string;
-  engine: ClaimDecider;
+  engine: ClaimEngine;
   dealId: string;
   plan: Attempt[];
   userIds: string[];

@@ -9,7 +9,6 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface DatabaseHandle {
   db: Db;
-  kind: "postgres" | "pglite";
   close(): Promise<void>;
 }
 
@@ -35,7 +34,7 @@ export async function openDatabase(options: {
     });
     const db = drizzle(client, { schema, logger: countingLogger });
     await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-    return { db: db as unknown as Db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+    return { db: db as unknown as Db, close: () => client.end({ timeout: 5 }) };
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
@@ -45,7 +44,7 @@ export async function openDatabase(options: {
   const client = await PGlite.create(dataDir);
   const db = drizzle(client, { schema, logger: countingLogger });
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  return { db: db as unknown as Db, kind: "pglite", close: () => client.close() };
+  return { db: db as unknown as Db, close: () => client.close() };
 }
 
 /** Rows of a `db.execute` result: postgres.js answers an array, PGlite an object with rows. */

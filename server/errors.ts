@@ -5,8 +5,6 @@ import "server-only";
  */
 export type DomainErrorCode =
   | "NOT_FOUND"
-  | "UNAUTHENTICATED"
-  | "FORBIDDEN"
   | "INVALID_CREDENTIALS"
   | "EMAIL_TAKEN"
   | "RATE_LIMITED"

@@ -1,10 +1,10 @@
 import type { Redis } from "ioredis";
 import type { Db } from "@/db/client";
+import type { ClaimEngine } from "@/server/claims/claim-engine";
 import { EmbeddedClaimEngine } from "@/server/claims/embedded-claim-engine";
 import { gateKeys } from "@/server/claims/gate-keys";
 import { RedisClaimEngine } from "@/server/claims/redis-claim-engine";
 import { RedisGateLoader } from "@/server/claims/redis-gate-loader";
-import type { ClaimDecider } from "../run-attempts";
 import { RedisLockClaimEngine } from "./redis-lock";
 import { RowLockClaimEngine } from "./row-lock";
 
@@ -16,7 +16,7 @@ const LOCK_ACQUIRE_TIMEOUT_MS = 10_000;
 export interface Design {
   letter: string;
   name: string;
-  engine: ClaimDecider;
+  engine: ClaimEngine;
   /** Work a live deployment has done before the sale opens (loading the gate). */
   prepare?(dealId: string): Promise<void>;
   /** Design-specific checks after the sale; answers the problems found. */

@@ -30,9 +30,7 @@ export interface RedisLockOptions {
  * and the database work runs under it with plain reads (no FOR UPDATE). Waiters poll, so
  * the lock is not fair and the waiting crowd keeps Redis busy with failed SETs.
  */
-export class RedisLockClaimEngine implements Pick<ClaimEngine, "claim"> {
-  readonly kind = "redis-lock" as const;
-
+export class RedisLockClaimEngine implements ClaimEngine {
   constructor(private readonly options: RedisLockOptions) {}
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {

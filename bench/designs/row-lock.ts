@@ -10,9 +10,7 @@ import { decideUnderLock, lockedDealColumns } from "./locked-claim";
  * deal's row lock (`SELECT ... FOR UPDATE`). Correct, and strictly one attempt at a time
  * per deal, which is the throughput ceiling this benchmark measures.
  */
-export class RowLockClaimEngine implements Pick<ClaimEngine, "claim"> {
-  readonly kind = "row-lock" as const;
-
+export class RowLockClaimEngine implements ClaimEngine {
   constructor(private readonly options: { db: Db; reservationMs: number }) {}
 
   claim(request: ClaimRequest): Promise<ClaimResult> {

@@ -12,16 +12,6 @@ export const claimInputSchema = z.object({
 });
 export type ClaimInput = z.infer<typeof claimInputSchema>;
 
-export const CLAIM_OUTCOMES = [
-  "WON",
-  "SOLD_OUT",
-  "NOT_STARTED",
-  "ENDED",
-  "ALREADY_CLAIMED",
-  "CANCELLED",
-] as const;
-export type ClaimOutcome = (typeof CLAIM_OUTCOMES)[number];
-
 export type ClaimStatus = "reserved" | "confirmed" | "cancelled" | "expired";
 
 /**

@@ -18,8 +18,6 @@ export interface Context {
 /** The one place where domain errors become tRPC codes (and so HTTP statuses). */
 const TRPC_CODE_OF: Record<DomainErrorCode, TRPCError["code"]> = {
   NOT_FOUND: "NOT_FOUND",
-  UNAUTHENTICATED: "UNAUTHORIZED",
-  FORBIDDEN: "FORBIDDEN",
   INVALID_CREDENTIALS: "UNAUTHORIZED",
   EMAIL_TAKEN: "CONFLICT",
   RATE_LIMITED: "TOO_MANY_REQUESTS",
@@ -70,7 +68,6 @@ function withRole(role: Session["role"], message: string) {
   });
 }
 
-export const authedProcedure = signedIn;
 export const shopperProcedure = withRole("shopper", "Only shopper accounts can do this.");
 export const adminProcedure = withRole("admin", "Only admins can do this.");
 export const merchantProcedure = withRole("merchant", "Only merchant staff can do this.").use(

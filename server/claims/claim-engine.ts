@@ -13,6 +13,5 @@ export interface ClaimRequest {
  * Two implementations keep one contract: the Redis gate and the embedded Postgres gate.
  */
 export interface ClaimEngine {
-  readonly kind: "redis" | "embedded";
   claim(request: ClaimRequest): Promise<ClaimResult>;
 }

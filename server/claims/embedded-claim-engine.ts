@@ -15,8 +15,6 @@ import { findPriorClaim } from "./claim-records";
  * Every attempt, won or lost, costs a transaction: that is the price of having no Redis.
  */
 export class EmbeddedClaimEngine implements ClaimEngine {
-  readonly kind = "embedded" as const;
-
   constructor(private readonly options: { db: Db; reservationMs: number }) {}
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {

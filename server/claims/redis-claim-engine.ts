@@ -28,8 +28,6 @@ export interface RedisClaimEngineOptions {
  * they are written there before anyone hears "won". A failed write gives the unit back.
  */
 export class RedisClaimEngine implements ClaimEngine {
-  readonly kind = "redis" as const;
-
   constructor(private readonly options: RedisClaimEngineOptions) {}
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
