@@ -9,12 +9,13 @@ import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import { type Db, rowsOf } from "@/db/client";
 import { totalQueryCount } from "@/db/query-count";
+import { createScratchDatabase } from "@/db/scratch-database";
 import { createRedis } from "@/server/redis/client";
 import { planAttempts } from "./attempt-plan";
 import { lineUpDesigns } from "./designs/lineup";
 import { formatTable, type Scenario, writeResults } from "./report";
 import { runAttempts } from "./run-attempts";
-import { auditSale, createBenchDatabase, seedSale, warmPool } from "./sale-fixture";
+import { auditSale, seedSale, warmPool } from "./sale-fixture";
 
 const POOL_SIZE = 20;
 const DRAIN_MS = 30_000;
@@ -62,14 +63,14 @@ async function main(): Promise<number> {
   const keyPrefix = `bench:${stamp}:`;
   const plan = planAttempts(params);
   const retries = plan.filter((attempt) => attempt.retry).length;
-  const database = await createBenchDatabase({
+  const database = await createScratchDatabase({
     adminUrl: params.adminDatabaseUrl,
     name: `dealdrop_bench_${stamp}`,
     poolSize: POOL_SIZE,
   });
   const redis = createRedis(params.redisUrl);
   try {
-    const { db } = database.handle;
+    const { db } = database;
     const designs = lineUpDesigns({ db, redis, keyPrefix, units: params.units });
     const sale = await seedSale(db, {
       users: params.users,

@@ -5,15 +5,21 @@ import "server-only";
  */
 export function gateKeys(prefix: string, dealId: string) {
   const tag = `${prefix}{deal:${dealId}}`;
+  const meta = `${tag}:meta`;
+  const users = `${tag}:users`;
+  const idem = `${tag}:idem`;
+  const pending = `${tag}:pending`;
   return {
     /** hash: remaining, starts, ends (epoch ms), state (active | cancelled | missing) */
-    meta: `${tag}:meta`,
+    meta,
     /** hash: userId -> claimId of the user's active claim */
-    users: `${tag}:users`,
+    users,
     /** hash: "userId:idempotencyKey" -> claimId of the win that key produced */
-    idem: `${tag}:idem`,
+    idem,
     /** sorted set: "claimId|userId|idempotencyKey" scored by when the gate granted it */
-    pending: `${tag}:pending`,
+    pending,
+    /** KEYS in the order claim.lua, release.lua and open-gate.lua expect them */
+    forScripts: [meta, users, idem, pending],
     /** string: short lock held while the gate is loaded from Postgres */
     loadLock: `${tag}:loading`,
   };

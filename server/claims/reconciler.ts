@@ -4,7 +4,7 @@ import type { Redis } from "ioredis";
 import type { Db } from "@/db/client";
 import { claims, deals } from "@/db/schema";
 import { type GateKeys, gateKeys, gateRegistryKey, parsePendingMember } from "./gate-keys";
-import { releaseScript } from "./redis-claim-engine";
+import { releaseGrant } from "./redis-claim-engine";
 
 export interface ReconcileReport {
   deals: number;
@@ -41,7 +41,7 @@ export async function reconcileGates(options: ReconcileOptions): Promise<Reconci
       continue;
     }
     report.deals++;
-    await settleStalePending(options, keys, report);
+    await settleStalePending(options, dealId, keys, report);
     if (await dropGateIfDrifted(options, dealId, keys)) report.rebuilt++;
   }
   return report;
@@ -49,6 +49,7 @@ export async function reconcileGates(options: ReconcileOptions): Promise<Reconci
 
 async function settleStalePending(
   options: ReconcileOptions,
+  dealId: string,
   keys: GateKeys,
   report: ReconcileReport,
 ) {
@@ -73,12 +74,7 @@ async function settleStalePending(
       report.confirmed++;
       continue;
     }
-    const released = await releaseScript.run(
-      redis,
-      [keys.meta, keys.users, keys.idem, keys.pending],
-      [entry.userId, entry.claimId, entry.idempotencyKey, "1", "1"],
-    );
-    if (released === 1) report.released++;
+    if (await releaseGrant(redis, options.keyPrefix, { dealId, ...entry }, true)) report.released++;
   }
 }
 
@@ -94,6 +90,6 @@ async function dropGateIfDrifted(options: ReconcileOptions, dealId: string, keys
   // Only if no grant happened meanwhile: then the difference is drift, not traffic.
   const after = await redis.hget(keys.meta, "remaining");
   if (after !== before || (await redis.zcard(keys.pending)) > 0) return false;
-  await redis.del(keys.meta, keys.users, keys.idem, keys.pending);
+  await redis.del(...keys.forScripts);
   return true;
 }

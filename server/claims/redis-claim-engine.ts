@@ -11,7 +11,7 @@ import { gateKeys, pendingMember } from "./gate-keys";
 import type { RedisGateLoader } from "./redis-gate-loader";
 
 const claimScript = new LuaScript("server/claims/lua/claim.lua");
-export const releaseScript = new LuaScript("server/claims/lua/release.lua");
+const releaseScript = new LuaScript("server/claims/lua/release.lua");
 
 type GateReply = [string, string?, string?, number?];
 
@@ -64,8 +64,7 @@ export class RedisClaimEngine implements ClaimEngine {
   }
 
   private async askGate(request: ClaimRequest, claimId: string): Promise<GateReply> {
-    const keys = gateKeys(this.options.keyPrefix, request.dealId);
-    const keyList = [keys.meta, keys.users, keys.idem, keys.pending];
+    const keyList = gateKeys(this.options.keyPrefix, request.dealId).forScripts;
     const args = [request.userId, request.idempotencyKey, claimId, request.now.getTime()];
     const reply = (await claimScript.run(this.options.redis, keyList, args)) as GateReply;
     if (reply[0] !== "NOT_LOADED") return reply;
@@ -79,14 +78,9 @@ export class RedisClaimEngine implements ClaimEngine {
    * If Redis fails here too, the pending mark stays and the reconciler settles it later.
    */
   private async undoGrant(request: ClaimRequest & { claimId: string }, returnUnit: boolean) {
-    const keys = gateKeys(this.options.keyPrefix, request.dealId);
-    await releaseScript
-      .run(
-        this.options.redis,
-        [keys.meta, keys.users, keys.idem, keys.pending],
-        [request.userId, request.claimId, request.idempotencyKey, "1", returnUnit ? "1" : "0"],
-      )
-      .catch(() => undefined);
+    await releaseGrant(this.options.redis, this.options.keyPrefix, request, returnUnit).catch(
+      () => undefined,
+    );
   }
 
   private async recordWin(request: ClaimRequest & { claimId: string }): Promise<ClaimResult> {
@@ -134,4 +128,24 @@ export class RedisClaimEngine implements ClaimEngine {
     }
     throw new DomainError("UNAVAILABLE", "Your claim is still being recorded; please retry.");
   }
+}
+
+/**
+ * Takes one grant back from a deal's gate (release.lua): the user and the key are forgotten,
+ * and the unit returns unless `returnUnit` is false. Acts at most once per grant.
+ */
+export async function releaseGrant(
+  redis: Redis,
+  keyPrefix: string,
+  grant: { dealId: string; userId: string; claimId: string; idempotencyKey: string },
+  returnUnit: boolean,
+): Promise<boolean> {
+  const released = await releaseScript.run(redis, gateKeys(keyPrefix, grant.dealId).forScripts, [
+    grant.userId,
+    grant.claimId,
+    grant.idempotencyKey,
+    "1",
+    returnUnit ? "1" : "0",
+  ]);
+  return released === 1;
 }

@@ -52,7 +52,7 @@ export class RedisGateLoader {
   /** Drops a deal's gate so that the next attempt loads it again from Postgres. */
   async unload(dealId: string): Promise<void> {
     const keys = gateKeys(this.prefix, dealId);
-    await this.redis.del(keys.meta, keys.users, keys.idem, keys.pending);
+    await this.redis.del(...keys.forScripts);
   }
 
   private async load(dealId: string, keys: GateKeys, token: string): Promise<void> {
@@ -80,7 +80,7 @@ export class RedisGateLoader {
     }
     await openGateScript.run(
       this.redis,
-      [keys.meta, keys.users, keys.idem, keys.pending, keys.loadLock],
+      [...keys.forScripts, keys.loadLock],
       [
         token,
         deal.quantity - held.length,
