@@ -153,6 +153,11 @@ describe("accounts", () => {
     }
     expect(codes.slice(0, 10).every((code) => code === "UNAUTHORIZED")).toBe(true);
     expect(codes[10]).toBe("TOO_MANY_REQUESTS");
+    const limited = await countQueries(() =>
+      call("auth.signIn", { email, password: "wrong password" }, { ip: "192.0.2.99" }),
+    );
+    expect(limited.result.error?.data.code).toBe("TOO_MANY_REQUESTS");
+    expect(limited.queries).toBe(0);
   });
 });
 

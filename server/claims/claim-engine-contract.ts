@@ -164,6 +164,17 @@ export function describeClaimEngineContract(
       }
     });
 
+    it("scopes idempotency keys to their user: the same key from two shoppers is two claims", async () => {
+      const deal = await createDeal(h.db, merchantId, { quantity: 5, now });
+      const shared = { dealId: deal.id, idempotencyKey: "same-key-everywhere", now };
+      const first = await h.engine.claim({ ...shared, userId: shopper(7) });
+      const second = await h.engine.claim({ ...shared, userId: shopper(8) });
+      expect(first).toMatchObject({ outcome: "WON", replayed: false });
+      expect(second).toMatchObject({ outcome: "WON", replayed: false });
+      expect(summary(second)).not.toBe(summary(first));
+      expect((await claimTruth(h.db, deal.id)).activeClaims).toBe(2);
+    });
+
     it("answers an unknown deal with a typed NOT_FOUND error", async () => {
       const attempt = h.engine.claim({
         dealId: newId(),
