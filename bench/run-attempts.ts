@@ -1,9 +1,9 @@
-import type { ClaimEngine } from "@/server/claims/claim-engine";
+import type { ClaimDecider } from "@/server/claims/claim-engine";
 import type { Attempt } from "./attempt-plan";
 
 export interface RunOptions {
   design: string;
-  engine: ClaimEngine;
+  engine: ClaimDecider;
   dealId: string;
   plan: Attempt[];
   userIds: string[];

@@ -153,7 +153,11 @@ export const vouchers = pgTable(
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
     revokeReason: text("revoke_reason"),
   },
-  (t) => [index("vouchers_revoked_idx").on(t.merchantId, t.revokedAt)],
+  (t) => [
+    index("vouchers_revoked_idx").on(t.merchantId, t.revokedAt),
+    /** Tells when the last voucher a key signed expires, so the key can leave the key set. */
+    index("vouchers_kid_expiry_idx").on(t.kid, t.expiresAt),
+  ],
 );
 
 export const redemptions = pgTable("redemptions", {
@@ -166,6 +170,8 @@ export const redemptions = pgTable("redemptions", {
     .notNull()
     .references(() => merchants.id),
   deviceId: text("device_id").references(() => merchantDevices.id),
+  /** The staff account that redeemed it online (a device's offline redemptions name the device). */
+  redeemedBy: text("redeemed_by").references(() => users.id),
   redeemedAt: timestamp("redeemed_at", { withTimezone: true }).notNull(),
   receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
 });
@@ -183,15 +189,24 @@ export const redemptionConflicts = pgTable("redemption_conflicts", {
   receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
-export const signingKeys = pgTable("signing_keys", {
-  kid: text("kid").primaryKey(),
-  publicJwk: jsonb("public_jwk").notNull(),
-  privateJwkEncrypted: text("private_jwk_encrypted").notNull(),
-  status: signingKeyStatus("status").notNull(),
-  createdAt: createdAt(),
-  activatedAt: timestamp("activated_at", { withTimezone: true }),
-  retiredAt: timestamp("retired_at", { withTimezone: true }),
-});
+export const signingKeys = pgTable(
+  "signing_keys",
+  {
+    kid: text("kid").primaryKey(),
+    publicJwk: jsonb("public_jwk").notNull(),
+    /** Encrypted at rest; erased when the key retires, since it never signs again. */
+    privateJwkEncrypted: text("private_jwk_encrypted"),
+    status: signingKeyStatus("status").notNull(),
+    /** When the key entered the published key set (a `next` key is published, not signing). */
+    createdAt: createdAt(),
+    activatedAt: timestamp("activated_at", { withTimezone: true }),
+    retiredAt: timestamp("retired_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("signing_keys_one_active").on(t.status).where(sql`${t.status} = 'active'`),
+    uniqueIndex("signing_keys_one_next").on(t.status).where(sql`${t.status} = 'next'`),
+  ],
+);
 
 export const payments = pgTable("payments", {
   id: id(),

@@ -30,4 +30,13 @@ describe("configuration", () => {
     expect(problems).toContain("CLAIM_PENDING_GRACE_MS: must be a number of milliseconds");
     expect(problems).toContain("DEMO_SEED: must be 'auto'");
   });
+
+  it("requires a voucher key secret for a production Postgres deployment only", () => {
+    const production = { NODE_ENV: "production", DATABASE_URL: "postgres://127.0.0.1/dd" };
+    expect(() => parseEnv(production)).toThrow(/VOUCHER_KEY_SECRET: is required with DATABASE_URL/);
+    expect(parseEnv({ ...production, VOUCHER_KEY_SECRET: "x".repeat(32) }).NODE_ENV).toBe(
+      "production",
+    );
+    expect(parseEnv({ NODE_ENV: "production" }).VOUCHER_KEY_SECRET).toBeUndefined();
+  });
 });

@@ -18,29 +18,53 @@ const durationMs = (fallback: number) =>
     .positive("must be greater than 0")
     .default(fallback);
 
-export const envSchema = z.object({
-  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  DATABASE_URL: optionalUrl(["postgres", "postgresql"], "postgres://127.0.0.1:5432/dealdrop"),
-  REDIS_URL: optionalUrl(["redis", "rediss"], "redis://127.0.0.1:6379"),
-  REDIS_KEY_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9:_-]{0,32}$/, "may hold letters, digits, ':', '_' and '-' (at most 32)")
-    .default("dd:"),
-  DATA_DIR: z.string().min(1, "must name a folder").default(".data"),
-  SESSION_SECRET: z
-    .string()
-    .min(32, "must be at least 32 characters (try: openssl rand -base64 48)")
-    .optional(),
-  PUBLIC_URL: z.url("must be an absolute URL such as http://localhost:3000").optional(),
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  DEMO_SEED: z
-    .enum(["auto", "off"], "must be 'auto' (seed an empty database) or 'off'")
-    .default("auto"),
-  CLAIM_PENDING_GRACE_MS: durationMs(30_000),
-  RECONCILE_INTERVAL_MS: durationMs(5_000),
-  PRICED_RESERVATION_MS: durationMs(10 * 60_000),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-});
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    DATABASE_URL: optionalUrl(["postgres", "postgresql"], "postgres://127.0.0.1:5432/dealdrop"),
+    REDIS_URL: optionalUrl(["redis", "rediss"], "redis://127.0.0.1:6379"),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{0,32}$/, "may hold letters, digits, ':', '_' and '-' (at most 32)")
+      .default("dd:"),
+    DATA_DIR: z.string().min(1, "must name a folder").default(".data"),
+    SESSION_SECRET: z
+      .string()
+      .min(32, "must be at least 32 characters (try: openssl rand -base64 48)")
+      .optional(),
+    VOUCHER_KEY_SECRET: z
+      .string()
+      .min(32, "must be at least 32 characters (try: openssl rand -base64 48)")
+      .optional(),
+    VOUCHER_KEY_LEAD_MS: durationMs(48 * 3_600_000),
+    VOUCHER_CLOCK_SKEW_SECONDS: z.coerce
+      .number({ error: "must be a number of seconds" })
+      .int("must be a whole number of seconds")
+      .min(0, "must be 0 or more")
+      .max(3_600, "must be at most 3600 (an hour)")
+      .default(120),
+    PUBLIC_URL: z.url("must be an absolute URL such as http://localhost:3000").optional(),
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    DEMO_SEED: z
+      .enum(["auto", "off"], "must be 'auto' (seed an empty database) or 'off'")
+      .default("auto"),
+    CLAIM_PENDING_GRACE_MS: durationMs(30_000),
+    RECONCILE_INTERVAL_MS: durationMs(5_000),
+    PRICED_RESERVATION_MS: durationMs(10 * 60_000),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+  })
+  .refine(
+    // A generated secret would sit in the same database as the keys it protects: acceptable
+    // for a demo on one machine, not for a production deployment.
+    (env) => !(env.NODE_ENV === "production" && env.DATABASE_URL && !env.VOUCHER_KEY_SECRET),
+    {
+      path: ["VOUCHER_KEY_SECRET"],
+      message:
+        "is required with DATABASE_URL in production: it encrypts the voucher signing keys (try: openssl rand -base64 48)",
+    },
+  );
 
 export type Env = z.infer<typeof envSchema>;
 

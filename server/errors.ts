@@ -8,7 +8,9 @@ export type DomainErrorCode =
   | "INVALID_CREDENTIALS"
   | "EMAIL_TAKEN"
   | "RATE_LIMITED"
-  | "UNAVAILABLE";
+  | "UNAVAILABLE"
+  /** The request is valid but the thing it acts on is not in a state that allows it. */
+  | "INVALID_STATE";
 
 const BRAND = Symbol.for("dealdrop.DomainError");
 

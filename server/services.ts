@@ -18,6 +18,11 @@ import { describeMode, type Env, parseEnv } from "./env";
 import { log } from "./log";
 import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
 import { createRedis } from "./redis/client";
+import { KeyEncryption } from "./vouchers/key-encryption";
+import { RedemptionService } from "./vouchers/redemption-service";
+import { SigningKeyStore } from "./vouchers/signing-keys";
+import { VoucherIssuer } from "./vouchers/voucher-issuer";
+import { VoucherService } from "./vouchers/voucher-service";
 
 export interface Services {
   env: Env;
@@ -29,9 +34,13 @@ export interface Services {
   deals: DealService;
   gates: GateStatusService;
   sessions: SessionCodec;
+  signingKeys: SigningKeyStore;
+  vouchers: VoucherService;
+  redemptions: RedemptionService;
   gateLoader: RedisGateLoader | null;
   demoSeeded: boolean;
   sessionSecretSource: "env" | "database" | "generated";
+  voucherKeySecretSource: "env" | "database" | "generated";
   stop(): Promise<void>;
 }
 
@@ -61,14 +70,32 @@ export async function createServices(
       : new EmbeddedClaimEngine({ db, reservationMs: env.PRICED_RESERVATION_MS });
 
   const secret = await resolveSecret(db, "session", env.SESSION_SECRET);
+  const keySecret = await resolveSecret(db, "voucher-keys", env.VOUCHER_KEY_SECRET);
+  const signingKeys = new SigningKeyStore(db, new KeyEncryption(keySecret.value), {
+    leadMs: env.VOUCHER_KEY_LEAD_MS,
+    clockSkewSeconds: env.VOUCHER_CLOCK_SKEW_SECONDS,
+    clock,
+  });
+  await signingKeys.ensureActiveKey();
+  const issuer = new VoucherIssuer(
+    db,
+    signingKeys,
+    (await resolveSecret(db, "voucher-subject", undefined)).value,
+    clock,
+  );
   const limiter = redis
     ? new RedisRateLimiter(redis, env.REDIS_KEY_PREFIX)
     : new MemoryRateLimiter();
   const demoSeeded = env.DEMO_SEED === "auto" ? await seedDemo(db, clock()) : false;
 
   let timer: NodeJS.Timeout | undefined;
-  if (options.background && redis) {
+  if (options.background) {
     timer = setInterval(() => {
+      signingKeys
+        .advanceRotation()
+        .then((rotated) => rotated && log.info("voucher signing key rotated"))
+        .catch((error) => log.error({ err: error }, "signing key rotation failed"));
+      if (!redis) return;
       reconcileGates({
         redis,
         db,
@@ -89,14 +116,18 @@ export async function createServices(
     database,
     redis,
     engine,
-    claims: new ClaimService(engine, db, clock),
+    claims: new ClaimService(engine, db, issuer, clock),
     auth: new AuthService(db, limiter),
     deals: new DealService(db, clock),
     gates: new GateStatusService(db, redis, env.REDIS_KEY_PREFIX, gateLoader),
     sessions: new SessionCodec(secret.value),
+    signingKeys,
+    vouchers: new VoucherService(db, issuer, clock),
+    redemptions: new RedemptionService(db, signingKeys, env.VOUCHER_CLOCK_SKEW_SECONDS, clock),
     gateLoader,
     demoSeeded,
     sessionSecretSource: secret.source,
+    voucherKeySecretSource: keySecret.source,
     async stop() {
       if (timer) clearInterval(timer);
       redis?.disconnect();
@@ -140,5 +171,11 @@ function announceStart(services: Services) {
   }
   if (services.sessionSecretSource !== "env") {
     log.warn("SESSION_SECRET is not set: using a secret generated and stored in the database.");
+  }
+  if (services.voucherKeySecretSource !== "env") {
+    log.warn(
+      "VOUCHER_KEY_SECRET is not set: voucher signing keys are sealed with a secret stored in the " +
+        "same database. Fine for a demo; set it for any real deployment.",
+    );
   }
 }

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Db } from "@/db/client";
-import type { ClaimEngine } from "@/server/claims/claim-engine";
+import type { ClaimDecider } from "@/server/claims/claim-engine";
 import { EmbeddedClaimEngine } from "@/server/claims/embedded-claim-engine";
 import { gateKeys } from "@/server/claims/gate-keys";
 import { RedisClaimEngine } from "@/server/claims/redis-claim-engine";
@@ -16,7 +16,7 @@ const LOCK_ACQUIRE_TIMEOUT_MS = 10_000;
 export interface Design {
   letter: string;
   name: string;
-  engine: ClaimEngine;
+  engine: ClaimDecider;
   /** Work a live deployment has done before the sale opens (loading the gate). */
   prepare?(dealId: string): Promise<void>;
   /** Design-specific checks after the sale; answers the problems found. */

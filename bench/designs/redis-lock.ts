@@ -4,7 +4,7 @@ import type { Db } from "@/db/client";
 import { deals } from "@/db/schema";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
-import type { ClaimEngine, ClaimRequest } from "@/server/claims/claim-engine";
+import type { ClaimDecider, ClaimRequest } from "@/server/claims/claim-engine";
 import { LuaScript } from "@/server/redis/lua-script";
 import { decideUnderLock, lockedDealColumns } from "./locked-claim";
 
@@ -30,7 +30,7 @@ export interface RedisLockOptions {
  * and the database work runs under it with plain reads (no FOR UPDATE). Waiters poll, so
  * the lock is not fair and the waiting crowd keeps Redis busy with failed SETs.
  */
-export class RedisLockClaimEngine implements ClaimEngine {
+export class RedisLockClaimEngine implements ClaimDecider {
   constructor(private readonly options: RedisLockOptions) {}
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {

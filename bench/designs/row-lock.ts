@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { deals } from "@/db/schema";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
-import type { ClaimEngine, ClaimRequest } from "@/server/claims/claim-engine";
+import type { ClaimDecider, ClaimRequest } from "@/server/claims/claim-engine";
 import { decideUnderLock, lockedDealColumns } from "./locked-claim";
 
 /**
@@ -10,7 +10,7 @@ import { decideUnderLock, lockedDealColumns } from "./locked-claim";
  * deal's row lock (`SELECT ... FOR UPDATE`). Correct, and strictly one attempt at a time
  * per deal, which is the throughput ceiling this benchmark measures.
  */
-export class RowLockClaimEngine implements ClaimEngine {
+export class RowLockClaimEngine implements ClaimDecider {
   constructor(private readonly options: { db: Db; reservationMs: number }) {}
 
   claim(request: ClaimRequest): Promise<ClaimResult> {

@@ -12,6 +12,8 @@ export const claimInputSchema = z.object({
 });
 export type ClaimInput = z.infer<typeof claimInputSchema>;
 
+export const cancelClaimInputSchema = z.object({ claimId: idSchema });
+
 export type ClaimStatus = "reserved" | "confirmed" | "cancelled" | "expired";
 
 /**
@@ -26,6 +28,8 @@ export type ClaimResult =
       status: ClaimStatus;
       reservedUntil: Date | null;
       replayed: boolean;
+      /** The voucher of a confirmed claim; absent while a priced claim awaits payment. */
+      voucherId?: string;
     }
   | { outcome: "ALREADY_CLAIMED"; claimId: string }
   | { outcome: "SOLD_OUT" | "NOT_STARTED" | "ENDED" | "CANCELLED" };

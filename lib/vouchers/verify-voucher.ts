@@ -88,7 +88,10 @@ export async function verifyVoucher(
     return rejected("MALFORMED", "The voucher's header cannot be read.");
   }
   if (header.alg !== VOUCHER_ALG) {
-    return rejected("UNSUPPORTED_ALG", `Vouchers are signed with ES256, not ${String(header.alg)}.`);
+    return rejected(
+      "UNSUPPORTED_ALG",
+      `Vouchers are signed with ES256, not ${String(header.alg)}.`,
+    );
   }
   if (header.typ !== VOUCHER_TYP || header.crit !== undefined || header.b64 !== undefined) {
     return rejected("MALFORMED", "The voucher's header is not one Dealdrop issues.");

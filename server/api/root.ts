@@ -4,12 +4,14 @@ import { authRouter } from "./routers/auth";
 import { claimsRouter } from "./routers/claims";
 import { dealsRouter } from "./routers/deals";
 import { merchantRouter } from "./routers/merchant";
+import { vouchersRouter } from "./routers/vouchers";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   auth: authRouter,
   claims: claimsRouter,
   deals: dealsRouter,
+  vouchers: vouchersRouter,
   merchant: merchantRouter,
   admin: adminRouter,
 });

@@ -22,6 +22,7 @@ const TRPC_CODE_OF: Record<DomainErrorCode, TRPCError["code"]> = {
   EMAIL_TAKEN: "CONFLICT",
   RATE_LIMITED: "TOO_MANY_REQUESTS",
   UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  INVALID_STATE: "CONFLICT",
 };
 
 const t = initTRPC.context<Context>().create({

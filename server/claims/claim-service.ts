@@ -1,8 +1,12 @@
 import "server-only";
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { claims, deals, merchants } from "@/db/schema";
+import { ACTIVE_CLAIM_STATUSES, claims, deals, merchants, vouchers } from "@/db/schema";
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
+import { DomainError } from "../errors";
+import { log } from "../log";
+import type { VoucherIssuer } from "../vouchers/voucher-issuer";
+import { revokeVouchersOfClaims } from "../vouchers/voucher-service";
 import type { ClaimEngine } from "./claim-engine";
 
 /**
@@ -13,11 +17,75 @@ export class ClaimService {
   constructor(
     private readonly engine: ClaimEngine,
     private readonly db: Db,
+    private readonly issuer: VoucherIssuer,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  claim(userId: string, input: ClaimInput): Promise<ClaimResult> {
-    return this.engine.claim({ ...input, userId, now: this.clock() });
+  async claim(userId: string, input: ClaimInput): Promise<ClaimResult> {
+    const result = await this.engine.claim({ ...input, userId, now: this.clock() });
+    if (result.outcome !== "WON" || result.status !== "confirmed") return result;
+    // The win is durable already; a voucher that fails to issue now is issued when the
+    // shopper next lists their vouchers, so the answer stays "won".
+    const voucher = await this.issuer.issueForClaim(result.claimId).catch((error: unknown) => {
+      log.error({ err: error, claimId: result.claimId }, "voucher not issued; will retry");
+      return null;
+    });
+    return voucher ? { ...result, voucherId: voucher.id } : result;
+  }
+
+  /**
+   * Cancels one of the shopper's claims that has not been redeemed: the unit goes back on
+   * sale and the voucher is revoked, so merchant devices refuse it once they sync.
+   * Cancelling a cancelled claim again changes nothing.
+   */
+  async cancel(userId: string, claimId: string): Promise<{ claimId: string; status: "cancelled" }> {
+    const now = this.clock();
+    const cancelled = await this.db.transaction(async (tx) => {
+      // Locks the voucher against an online redemption racing with this cancellation.
+      await tx.execute(sql`SELECT 1 FROM vouchers WHERE claim_id = ${claimId} FOR UPDATE`);
+      const [claim] = await tx
+        .update(claims)
+        .set({ status: "cancelled", updatedAt: now })
+        .where(
+          and(
+            eq(claims.id, claimId),
+            eq(claims.userId, userId),
+            inArray(claims.status, [...ACTIVE_CLAIM_STATUSES]),
+            sql`NOT EXISTS (SELECT 1 FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id
+                            WHERE v.claim_id = ${claims.id})`,
+          ),
+        )
+        .returning();
+      if (!claim) return null;
+      await tx
+        .update(deals)
+        .set({ sold: sql`${deals.sold} - 1` })
+        .where(eq(deals.id, claim.dealId));
+      await revokeVouchersOfClaims(tx, [claim.id], "cancelled by the shopper", now);
+      return claim;
+    });
+    if (cancelled) {
+      await this.engine.returnCancelledUnit({ ...cancelled, claimId: cancelled.id });
+      return { claimId, status: "cancelled" };
+    }
+    return this.explainCancelRefusal(userId, claimId);
+  }
+
+  private async explainCancelRefusal(userId: string, claimId: string) {
+    const [claim] = await this.db
+      .select({ status: claims.status, voucherId: vouchers.id })
+      .from(claims)
+      .leftJoin(vouchers, eq(vouchers.claimId, claims.id))
+      .where(and(eq(claims.id, claimId), eq(claims.userId, userId)));
+    if (!claim) throw new DomainError("NOT_FOUND", "You have no claim with this id.", { claimId });
+    if (claim.status === "cancelled") return { claimId, status: "cancelled" as const };
+    if (claim.status === "expired") {
+      throw new DomainError("INVALID_STATE", "This reservation has already expired.");
+    }
+    throw new DomainError(
+      "INVALID_STATE",
+      "This voucher was already redeemed, so it cannot be cancelled.",
+    );
   }
 
   async mine(userId: string) {
@@ -32,10 +100,12 @@ export class ClaimService {
         priceCents: deals.priceCents,
         currency: deals.currency,
         merchantName: merchants.name,
+        voucherId: vouchers.id,
       })
       .from(claims)
       .innerJoin(deals, eq(deals.id, claims.dealId))
       .innerJoin(merchants, eq(merchants.id, deals.merchantId))
+      .leftJoin(vouchers, eq(vouchers.claimId, claims.id))
       .where(eq(claims.userId, userId))
       .orderBy(desc(claims.createdAt));
   }

@@ -17,6 +17,9 @@ import { findPriorClaim } from "./claim-records";
 export class EmbeddedClaimEngine implements ClaimEngine {
   constructor(private readonly options: { db: Db; reservationMs: number }) {}
 
+  /** Postgres is the gate here: the cancelling transaction already returned the unit. */
+  async returnCancelledUnit(): Promise<void> {}
+
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     try {
       return await this.options.db.transaction((tx) => this.decide(tx as unknown as Db, request));

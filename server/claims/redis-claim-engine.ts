@@ -5,7 +5,7 @@ import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
 import { DomainError } from "../errors";
 import { LuaScript } from "../redis/lua-script";
-import type { ClaimEngine, ClaimRequest } from "./claim-engine";
+import type { CancelledClaim, ClaimEngine, ClaimRequest } from "./claim-engine";
 import { findPriorClaim, insertWinningClaim } from "./claim-records";
 import { gateKeys, pendingMember } from "./gate-keys";
 import type { RedisGateLoader } from "./redis-gate-loader";
@@ -50,6 +50,14 @@ export class RedisClaimEngine implements ClaimEngine {
       default:
         throw new DomainError("UNAVAILABLE", "The sale could not be reached; please try again.");
     }
+  }
+
+  async returnCancelledUnit(claim: CancelledClaim): Promise<void> {
+    // The idempotency key is kept, so a late retry of the old attempt replays the cancelled
+    // claim instead of winning a new one.
+    await releaseGrant(this.options.redis, this.options.keyPrefix, claim, true, false).catch(
+      () => undefined,
+    );
   }
 
   /**
@@ -139,12 +147,13 @@ export async function releaseGrant(
   keyPrefix: string,
   grant: { dealId: string; userId: string; claimId: string; idempotencyKey: string },
   returnUnit: boolean,
+  forgetIdempotencyKey = true,
 ): Promise<boolean> {
   const released = await releaseScript.run(redis, gateKeys(keyPrefix, grant.dealId).forScripts, [
     grant.userId,
     grant.claimId,
     grant.idempotencyKey,
-    "1",
+    forgetIdempotencyKey ? "1" : "0",
     returnUnit ? "1" : "0",
   ]);
   return released === 1;

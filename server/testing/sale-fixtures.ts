@@ -76,3 +76,17 @@ export async function claimTruth(db: Db, dealId: string) {
     usersWithTwoClaims: perUser.filter((row) => row.n > 1).length,
   };
 }
+
+/** A merchant staff account (it never signs in; redemptions name it). */
+export async function createStaff(db: Db, merchantId: string, displayName = "Sam at the till") {
+  const id = newId();
+  await db.insert(users).values({
+    id,
+    email: `${id.toLowerCase()}@staff.test`,
+    displayName,
+    passwordHash: "not-a-sign-in-account",
+    role: "merchant",
+    merchantId,
+  });
+  return id;
+}

@@ -65,7 +65,11 @@ export async function buildVoucherVectors(): Promise<VoucherVectorSuite> {
   });
   const sign = (p: VoucherPayload, key = current) =>
     signVoucher(p, { kid: String(key.publicJwk.kid), privateKey: key.privateKey });
-  const signWithHeader = (header: Record<string, unknown>, p: unknown, key: CryptoKey | Uint8Array) =>
+  const signWithHeader = (
+    header: Record<string, unknown>,
+    p: unknown,
+    key: CryptoKey | Uint8Array,
+  ) =>
     new CompactSign(new TextEncoder().encode(JSON.stringify(p)))
       .setProtectedHeader(header as { alg: string })
       .sign(key);
@@ -83,7 +87,11 @@ export async function buildVoucherVectors(): Promise<VoucherVectorSuite> {
   const hmacSecret = new TextEncoder().encode(JSON.stringify(current.publicJwk));
   const vectors: VoucherVector[] = [
     vector("a valid voucher", valid, "VALID"),
-    vector("signed by the previous key, still published", await sign(payload("Voucher00002"), previous), "VALID"),
+    vector(
+      "signed by the previous key, still published",
+      await sign(payload("Voucher00002"), previous),
+      "VALID",
+    ),
     vector(
       "payload tampered (another deal)",
       `${header}.${encodeJson(payload("Voucher00001", { d: "DealYYYYYYYY" }))}.${signature}`,
@@ -113,7 +121,11 @@ export async function buildVoucherVectors(): Promise<VoucherVectorSuite> {
       ),
       "UNSUPPORTED_ALG",
     ),
-    vector("ES256 with a key not in the set", await sign(payload("Voucher00001"), stranger), "UNKNOWN_KEY"),
+    vector(
+      "ES256 with a key not in the set",
+      await sign(payload("Voucher00001"), stranger),
+      "UNKNOWN_KEY",
+    ),
     vector(
       "ES256 naming a kid that is an RSA key in the set",
       await signWithHeader(
@@ -126,12 +138,20 @@ export async function buildVoucherVectors(): Promise<VoucherVectorSuite> {
     vector("truncated token", valid.slice(0, valid.length - 10), "MALFORMED"),
     vector("truncated inside the payload", valid.slice(0, header.length + 20), "MALFORMED"),
     vector("a 10 KB token", `${header}.${"A".repeat(10_240)}.${signature}`, "MALFORMED"),
-    vector("non-base64url characters", `${header}.${body.slice(0, 10)}+/=${body.slice(13)}.${signature}`, "MALFORMED"),
+    vector(
+      "non-base64url characters",
+      `${header}.${body.slice(0, 10)}+/=${body.slice(13)}.${signature}`,
+      "MALFORMED",
+    ),
     vector("an empty string", "", "MALFORMED"),
     vector("a web address, as a wrong QR code would give", "https://example.com/menu", "MALFORMED"),
     vector(
       "another typ",
-      await signWithHeader({ alg: "ES256", kid, typ: "JWT" }, payload("Voucher00001"), current.privateKey),
+      await signWithHeader(
+        { alg: "ES256", kid, typ: "JWT" },
+        payload("Voucher00001"),
+        current.privateKey,
+      ),
       "MALFORMED",
     ),
     vector(

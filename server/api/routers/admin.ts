@@ -12,4 +12,10 @@ export const adminRouter = router({
   rebuildGate: adminProcedure
     .input(dealInput)
     .mutation(({ ctx, input }) => ctx.services.gates.rebuild(input.dealId)),
+  signingKeys: adminProcedure.query(({ ctx }) => ctx.services.signingKeys.list()),
+  /** Publishes a new key; it starts signing after the lead time (VOUCHER_KEY_LEAD_MS). */
+  stageSigningKey: adminProcedure.mutation(({ ctx }) => ctx.services.signingKeys.stageNextKey()),
+  activateSigningKey: adminProcedure.mutation(({ ctx }) =>
+    ctx.services.signingKeys.activateNextKey(),
+  ),
 });
