@@ -18,7 +18,12 @@ export function SiteHeader() {
       </Link>
       <nav aria-label="Main">
         <Link href="/">Deals</Link>
-        {me.data?.role === "shopper" && <Link href="/claims">My claims</Link>}
+        {me.data?.role === "shopper" && (
+          <>
+            <Link href="/vouchers">My vouchers</Link>
+            <Link href="/claims">My claims</Link>
+          </>
+        )}
         {me.data ? (
           <>
             <span className="who" data-testid="signed-in-as">

@@ -78,6 +78,11 @@ export function ClaimButton(props: {
           : ""}
         {claim.isError ? claim.error.message : ""}
       </p>
+      {result?.outcome === "WON" && result.voucherId && (
+        <Link className="button" href={`/vouchers/${result.voucherId}`}>
+          Show my voucher
+        </Link>
+      )}
     </div>
   );
 }

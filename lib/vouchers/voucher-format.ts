@@ -41,6 +41,9 @@ export interface Voucher {
   expiresAt: Date;
 }
 
+/** Where a shopper's voucher stands; `redeemed` once a merchant has redeemed or synced it. */
+export type VoucherState = "active" | "redeemed" | "expired" | "cancelled";
+
 /** A public signing key as published in /.well-known/jwks.json. */
 export type VoucherPublicKey = JWK & { kid: string };
 

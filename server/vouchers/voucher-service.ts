@@ -2,10 +2,9 @@ import "server-only";
 import { and, desc, eq, gt, gte, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { claims, deals, merchants, redemptions, vouchers } from "@/db/schema";
+import type { VoucherState } from "@/lib/vouchers/voucher-format";
 import { DomainError } from "../errors";
 import type { VoucherIssuer } from "./voucher-issuer";
-
-export type VoucherState = "active" | "redeemed" | "expired" | "cancelled";
 
 /**
  * Revocations are read with an overlap: a revocation is stamped before its transaction

@@ -31,6 +31,12 @@ export function MyClaims() {
           <div>
             <span className={`badge badge-${claim.status}`}>{claim.status}</span>{" "}
             <span className="muted">claimed {claim.claimedAt.toLocaleString()}</span>
+            {claim.voucherId && (
+              <>
+                {" · "}
+                <Link href={`/vouchers/${claim.voucherId}`}>Voucher</Link>
+              </>
+            )}
           </div>
         </li>
       ))}

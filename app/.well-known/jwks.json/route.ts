@@ -18,5 +18,8 @@ export async function GET() {
 }
 
 export function OPTIONS() {
-  return new Response(null, { status: 204, headers: { ...HEADERS, "Access-Control-Max-Age": "86400" } });
+  return new Response(null, {
+    status: 204,
+    headers: { ...HEADERS, "Access-Control-Max-Age": "86400" },
+  });
 }

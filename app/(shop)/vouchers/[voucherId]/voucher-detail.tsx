@@ -1,0 +1,77 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "@/lib/trpc/client";
+import { VoucherStateBadge } from "../voucher-state-badge";
+import { VoucherQrCode } from "./voucher-qr-code";
+
+const NOT_USABLE = {
+  redeemed: "This voucher has been redeemed.",
+  expired: "This voucher has expired.",
+  cancelled: "This voucher was cancelled and can no longer be used.",
+} as const;
+
+export function VoucherDetail({ voucherId }: { voucherId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const voucher = useQuery(trpc.vouchers.get.queryOptions({ voucherId }, { retry: false }));
+  const cancel = useMutation(
+    trpc.claims.cancel.mutationOptions({ onSuccess: () => queryClient.invalidateQueries() }),
+  );
+
+  if (voucher.isPending) return <p className="muted">Loading…</p>;
+  if (voucher.isError) {
+    return (
+      <p className="error">
+        {voucher.error.message} <Link href="/vouchers">My vouchers</Link>
+      </p>
+    );
+  }
+  const v = voucher.data;
+  return (
+    <article className="voucher">
+      <p className="muted">
+        <Link href="/vouchers">← My vouchers</Link>
+      </p>
+      <h1>{v.dealTitle}</h1>
+      <p className="voucher-merchant">
+        <strong>{v.merchantName}</strong>
+        <br />
+        <span className="muted">{v.merchantAddress}</span>
+      </p>
+      <p>
+        <VoucherStateBadge state={v.state} />{" "}
+        <span data-testid="voucher-expiry">Valid until {v.expiresAt.toLocaleString()}</span>
+      </p>
+      {v.state === "active" ? (
+        <>
+          <VoucherQrCode token={v.token} />
+          <p className="voucher-hint">Show this code at the counter. It works once.</p>
+          <label className="voucher-token">
+            <span>Code for manual entry</span>
+            <textarea readOnly value={v.token} rows={5} data-testid="voucher-token" />
+          </label>
+          <button
+            type="button"
+            className="link-button"
+            disabled={cancel.isPending}
+            onClick={() => {
+              if (window.confirm("Cancel this voucher? The unit goes back on sale.")) {
+                cancel.mutate({ claimId: v.claimId });
+              }
+            }}
+          >
+            Cancel this voucher
+          </button>
+          {cancel.isError && <p className="error">{cancel.error.message}</p>}
+        </>
+      ) : (
+        <p className={`voucher-gone voucher-gone-${v.state}`} role="status">
+          {NOT_USABLE[v.state]}
+          {v.state === "redeemed" && v.redeemedAt ? ` (${v.redeemedAt.toLocaleString()})` : ""}
+        </p>
+      )}
+    </article>
+  );
+}
