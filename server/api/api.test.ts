@@ -33,6 +33,9 @@ const QUERIES = new Set([
   "deals.list",
   "merchant.myDeals",
   "admin.gateStatus",
+  "admin.signingKeys",
+  "vouchers.mine",
+  "merchant.revocations",
 ]);
 
 /** Calls the API over the real tRPC fetch handler, as the browser does. */
@@ -292,6 +295,10 @@ describe("procedures by role", () => {
       ["merchant.myDeals", undefined, "staff"],
       ["admin.gateStatus", { dealId }, "admin"],
       ["admin.rebuildGate", { dealId }, "admin"],
+      ["admin.signingKeys", undefined, "admin"],
+      ["vouchers.mine", undefined, "shopper"],
+      ["merchant.revocations", { since: null }, "staff"],
+      ["merchant.redeem", { token: "not-a-voucher" }, "staff"],
     ];
     const seen: string[] = [];
     for (const [path, input, allowed] of procedures) {

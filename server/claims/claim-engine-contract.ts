@@ -105,6 +105,27 @@ export function describeClaimEngineContract(
       expect(await h.remainingAtGate(deal.id)).toBe(4);
     });
 
+    it("takes a cancelled claim's unit back: another shopper can win it, the old key replays the cancelled claim", async () => {
+      const deal = await createDeal(h.db, merchantId, { quantity: 1, now });
+      const request = { dealId: deal.id, userId: shopper(10), idempotencyKey: "cancel-me-1", now };
+      const won = await h.engine.claim(request);
+      const claimId = won.outcome === "WON" ? won.claimId : "";
+      // What ClaimService.cancel does in Postgres, then tells the engine.
+      await h.db.update(claims).set({ status: "cancelled" }).where(eq(claims.id, claimId));
+      await h.db.update(deals).set({ sold: 0 }).where(eq(deals.id, deal.id));
+      await h.engine.returnCancelledUnit({ ...request, claimId });
+      expect(await h.remainingAtGate(deal.id)).toBe(1);
+
+      expect(await h.engine.claim(request)).toMatchObject({
+        outcome: "WON",
+        claimId,
+        status: "cancelled",
+      });
+      const other = { ...request, userId: shopper(11), idempotencyKey: "after-cancel" };
+      expect(await h.engine.claim(other)).toMatchObject({ outcome: "WON", replayed: false });
+      expect(await claimTruth(h.db, deal.id)).toMatchObject({ activeClaims: 1, soldCounter: 1 });
+    });
+
     it("reserves a priced deal's unit for the reservation period", async () => {
       const deal = await createDeal(h.db, merchantId, { quantity: 2, now, priceCents: 450 });
       const won = await h.engine.claim({
