@@ -17,6 +17,7 @@ describeClaimEngineContract("Embedded gate on Postgres", async () => {
       return (deal?.quantity ?? 0) - (deal?.sold ?? 0);
     },
     rejectionsTouchPostgres: true,
+    openGate: async () => {},
     close: () => database.drop(),
   };
 });

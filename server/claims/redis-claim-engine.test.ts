@@ -37,11 +37,13 @@ async function remainingAtGate(testRedis: TestRedis, dealId: string) {
 describeClaimEngineContract("Redis gate", async () => {
   const database = await createTestDatabase();
   const testRedis = createTestRedis();
+  const { engine, loader } = redisEngine(database, testRedis);
   return {
     db: database.db,
-    engine: redisEngine(database, testRedis).engine,
+    engine,
     remainingAtGate: (dealId) => remainingAtGate(testRedis, dealId),
     rejectionsTouchPostgres: false,
+    openGate: (dealId) => loader.ensureLoaded(dealId),
     async close() {
       await testRedis.cleanUp();
       await database.drop();
