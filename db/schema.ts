@@ -176,18 +176,24 @@ export const redemptions = pgTable("redemptions", {
   receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
-export const redemptionConflicts = pgTable("redemption_conflicts", {
-  id: id(),
-  voucherId: text("voucher_id")
-    .notNull()
-    .references(() => vouchers.id),
-  firstRedemptionId: text("first_redemption_id")
-    .notNull()
-    .references(() => redemptions.id),
-  deviceId: text("device_id").references(() => merchantDevices.id),
-  redeemedAt: timestamp("redeemed_at", { withTimezone: true }).notNull(),
-  receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
-});
+/** A redemption that arrived after the voucher's first one, from another device: kept, never merged. */
+export const redemptionConflicts = pgTable(
+  "redemption_conflicts",
+  {
+    id: id(),
+    voucherId: text("voucher_id")
+      .notNull()
+      .references(() => vouchers.id),
+    firstRedemptionId: text("first_redemption_id")
+      .notNull()
+      .references(() => redemptions.id),
+    deviceId: text("device_id").references(() => merchantDevices.id),
+    redeemedAt: timestamp("redeemed_at", { withTimezone: true }).notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  // A device redeems a voucher once at most, so a re-sent batch cannot record it twice.
+  (t) => [uniqueIndex("redemption_conflicts_once_per_device").on(t.voucherId, t.deviceId)],
+);
 
 export const signingKeys = pgTable(
   "signing_keys",

@@ -43,6 +43,7 @@ export const envSchema = z
       .min(0, "must be 0 or more")
       .max(3_600, "must be at most 3600 (an hour)")
       .default(120),
+    DEVICE_TRUST_MAX_AGE_MS: durationMs(24 * 3_600_000),
     PUBLIC_URL: z.url("must be an absolute URL such as http://localhost:3000").optional(),
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     DEMO_SEED: z

@@ -10,7 +10,9 @@ export type DomainErrorCode =
   | "RATE_LIMITED"
   | "UNAVAILABLE"
   /** The request is valid but the thing it acts on is not in a state that allows it. */
-  | "INVALID_STATE";
+  | "INVALID_STATE"
+  | "DEVICE_UNKNOWN"
+  | "DEVICE_REVOKED";
 
 const BRAND = Symbol.for("dealdrop.DomainError");
 

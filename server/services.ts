@@ -14,12 +14,14 @@ import { reconcileGates } from "./claims/reconciler";
 import { RedisClaimEngine } from "./claims/redis-claim-engine";
 import { RedisGateLoader } from "./claims/redis-gate-loader";
 import { DealService } from "./deals/deal-service";
+import { DeviceService } from "./devices/device-service";
 import { describeMode, type Env, parseEnv } from "./env";
 import { log } from "./log";
 import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
 import { createRedis } from "./redis/client";
 import { KeyEncryption } from "./vouchers/key-encryption";
 import { RedemptionService } from "./vouchers/redemption-service";
+import { RedemptionSync } from "./vouchers/redemption-sync";
 import { SigningKeyStore } from "./vouchers/signing-keys";
 import { VoucherIssuer } from "./vouchers/voucher-issuer";
 import { VoucherService } from "./vouchers/voucher-service";
@@ -37,6 +39,8 @@ export interface Services {
   signingKeys: SigningKeyStore;
   vouchers: VoucherService;
   redemptions: RedemptionService;
+  redemptionSync: RedemptionSync;
+  devices: DeviceService;
   gateLoader: RedisGateLoader | null;
   demoSeeded: boolean;
   sessionSecretSource: "env" | "database" | "generated";
@@ -124,6 +128,8 @@ export async function createServices(
     signingKeys,
     vouchers: new VoucherService(db, issuer, clock),
     redemptions: new RedemptionService(db, signingKeys, env.VOUCHER_CLOCK_SKEW_SECONDS, clock),
+    redemptionSync: new RedemptionSync(db, signingKeys, env.VOUCHER_CLOCK_SKEW_SECONDS, clock),
+    devices: new DeviceService(db, clock),
     gateLoader,
     demoSeeded,
     sessionSecretSource: secret.source,

@@ -36,6 +36,10 @@ const QUERIES = new Set([
   "admin.signingKeys",
   "vouchers.mine",
   "merchant.revocations",
+  "merchant.devices",
+  "merchant.redemptions",
+  "admin.devices",
+  "admin.redemptions",
 ]);
 
 /** Calls the API over the real tRPC fetch handler, as the browser does. */
@@ -299,6 +303,10 @@ describe("procedures by role", () => {
       ["vouchers.mine", undefined, "shopper"],
       ["merchant.revocations", { since: null }, "staff"],
       ["merchant.redeem", { token: "not-a-voucher" }, "staff"],
+      ["merchant.devices", undefined, "staff"],
+      ["merchant.redemptions", undefined, "staff"],
+      ["admin.devices", undefined, "admin"],
+      ["admin.redemptions", undefined, "admin"],
     ];
     const seen: string[] = [];
     for (const [path, input, allowed] of procedures) {

@@ -15,6 +15,7 @@ export async function createRequestContext(
     session: await services.sessions.read(token),
     ip: clientIp(req),
     secureCookies: new URL(req.url).protocol === "https:",
+    deviceCredential: req.headers.get("x-device-credential"),
     resHeaders,
   };
 }

@@ -3,6 +3,7 @@ import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
 import { claimsRouter } from "./routers/claims";
 import { dealsRouter } from "./routers/deals";
+import { deviceRouter } from "./routers/device";
 import { merchantRouter } from "./routers/merchant";
 import { vouchersRouter } from "./routers/vouchers";
 import { createCallerFactory, router } from "./trpc";
@@ -13,6 +14,7 @@ export const appRouter = router({
   deals: dealsRouter,
   vouchers: vouchersRouter,
   merchant: merchantRouter,
+  device: deviceRouter,
   admin: adminRouter,
 });
 

@@ -11,6 +11,8 @@ export interface Context {
   session: Session | null;
   ip: string;
   secureCookies: boolean;
+  /** A merchant device's credential (header `x-device-credential`), checked by deviceProcedure. */
+  deviceCredential: string | null;
   /** Response headers, for Set-Cookie. */
   resHeaders: Headers;
 }
@@ -23,6 +25,8 @@ const TRPC_CODE_OF: Record<DomainErrorCode, TRPCError["code"]> = {
   RATE_LIMITED: "TOO_MANY_REQUESTS",
   UNAVAILABLE: "SERVICE_UNAVAILABLE",
   INVALID_STATE: "CONFLICT",
+  DEVICE_UNKNOWN: "UNAUTHORIZED",
+  DEVICE_REVOKED: "FORBIDDEN",
 };
 
 const t = initTRPC.context<Context>().create({
@@ -80,3 +84,9 @@ export const merchantProcedure = withRole("merchant", "Only merchant staff can d
     return next({ ctx: { ...ctx, merchantId } });
   },
 );
+
+/** Calls from an enrolled merchant device: the credential is checked against the database. */
+export const deviceProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const device = await ctx.services.devices.authenticate(ctx.deviceCredential);
+  return next({ ctx: { ...ctx, device } });
+});

@@ -1,12 +1,34 @@
 import "server-only";
 import { z } from "zod";
+import { idSchema } from "@/lib/ids";
 import { merchantProcedure, router } from "../trpc";
+
+export const deviceNameSchema = z
+  .string()
+  .trim()
+  .min(1, "give the device a name, such as 'Till 1'")
+  .max(60, "keep the name under 60 characters");
 
 export const merchantRouter = router({
   myDeals: merchantProcedure.query(({ ctx }) => ctx.services.deals.listForMerchant(ctx.merchantId)),
   revocations: merchantProcedure
     .input(z.object({ since: z.date().nullable() }))
     .query(({ ctx, input }) => ctx.services.vouchers.revocations(ctx.merchantId, input.since)),
+  enrollDevice: merchantProcedure
+    .input(z.object({ name: deviceNameSchema }))
+    .mutation(({ ctx, input }) =>
+      ctx.services.devices.enroll(
+        { userId: ctx.session.userId, merchantId: ctx.merchantId },
+        input.name,
+      ),
+    ),
+  devices: merchantProcedure.query(({ ctx }) => ctx.services.devices.list(ctx.merchantId)),
+  revokeDevice: merchantProcedure
+    .input(z.object({ deviceId: idSchema }))
+    .mutation(({ ctx, input }) => ctx.services.devices.revoke(input.deviceId, ctx.merchantId)),
+  redemptions: merchantProcedure.query(({ ctx }) =>
+    ctx.services.redemptionSync.history(ctx.merchantId),
+  ),
   redeem: merchantProcedure
     .input(
       z.object({

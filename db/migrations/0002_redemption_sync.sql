@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "redemption_conflicts_once_per_device" ON "redemption_conflicts" USING btree ("voucher_id","device_id");
