@@ -1,7 +1,6 @@
 import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
 import { TrpcReactProvider } from "@/lib/trpc/client";
-import { SiteHeader } from "./site-header";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -15,10 +14,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
-        <TrpcReactProvider>
-          <SiteHeader />
-          <main className="page">{children}</main>
-        </TrpcReactProvider>
+        <TrpcReactProvider>{children}</TrpcReactProvider>
       </body>
     </html>
   );

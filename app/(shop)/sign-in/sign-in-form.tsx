@@ -11,9 +11,10 @@ export function SignInForm() {
   const queryClient = useQueryClient();
   const [mode, setMode] = useState<"sign-in" | "sign-up">("sign-in");
   const done = {
-    onSuccess: async () => {
+    onSuccess: async (session: { role: string }) => {
       await queryClient.invalidateQueries();
-      router.push("/");
+      // Staff sign in to run the counter app; everyone else goes to the deals.
+      router.push(session.role === "merchant" ? "/merchant" : "/");
     },
   };
   const signIn = useMutation(trpc.auth.signIn.mutationOptions(done));

@@ -1,0 +1,5 @@
+import { CounterApp } from "./counter-app";
+
+export default function CounterPage() {
+  return <CounterApp />;
+}

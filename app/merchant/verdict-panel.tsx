@@ -1,0 +1,47 @@
+import type { CounterVerdict } from "./verify-at-counter";
+
+const REASONS: Record<string, string> = {
+  MALFORMED: "Not a Dealdrop voucher",
+  UNSUPPORTED_ALG: "Forged voucher",
+  UNKNOWN_KEY: "Signed with an unknown key",
+  BAD_SIGNATURE: "Forged or altered voucher",
+  NOT_YET_VALID: "Not valid yet",
+  EXPIRED: "Expired",
+  WRONG_MERCHANT: "For another shop",
+  REVOKED: "Cancelled voucher",
+  ALREADY_REDEEMED: "Already redeemed",
+  TRUST_STALE: "Keys out of date",
+  NOT_SET_UP: "Device not ready",
+};
+
+/** The answer at the counter: unmistakable from across the room. */
+export function VerdictPanel({ verdict, onNext }: { verdict: CounterVerdict; onNext: () => void }) {
+  const time = (ms: number) => new Date(ms).toLocaleTimeString();
+  return (
+    <section
+      className={`verdict ${verdict.accepted ? "verdict-accepted" : "verdict-rejected"}`}
+      role="alert"
+      aria-live="assertive"
+      data-testid="verdict"
+    >
+      <p className="verdict-word">{verdict.accepted ? "✓ ACCEPTED" : "✗ REJECTED"}</p>
+      {verdict.dealTitle && <p className="verdict-deal">{verdict.dealTitle}</p>}
+      {verdict.accepted ? (
+        <p>Hand over the deal. Redeemed at {time(verdict.at)}.</p>
+      ) : (
+        <>
+          <p className="verdict-reason" data-testid="verdict-reason">
+            {REASONS[verdict.reason] ?? verdict.reason}
+          </p>
+          <p>
+            {verdict.message}
+            {verdict.firstRedeemedAt ? ` First redeemed at ${time(verdict.firstRedeemedAt)}.` : ""}
+          </p>
+        </>
+      )}
+      <button type="button" className="button verdict-next" onClick={onNext}>
+        Scan next
+      </button>
+    </section>
+  );
+}
