@@ -1,10 +1,15 @@
 import { defineConfig } from "@playwright/test";
 
 const PORT = 3100;
+/** The counter app's tests run against server mode: real Postgres and Redis, checked directly. */
+const SERVER_MODE_PORT = 3101;
+export const E2E_DATABASE = "dealdrop_e2e";
+export const E2E_DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${E2E_DATABASE}`;
 
 /**
  * End-to-end tests drive Debian's Chromium (never a downloaded browser) against the
- * production build in embedded mode: PGlite in a fresh data folder, no Redis.
+ * production build: the storefront in embedded mode (PGlite in a fresh data folder, no
+ * Redis), the counter app in server mode (a fresh Postgres database and Redis).
  */
 export default defineConfig({
   testDir: "e2e",
@@ -29,12 +34,40 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `rm -rf .data/e2e && node node_modules/next/dist/bin/next start -p ${PORT} -H 127.0.0.1`,
-    url: `http://127.0.0.1:${PORT}/api/trpc/deals.list`,
-    env: { DATA_DIR: ".data/e2e", DATABASE_URL: "", REDIS_URL: "", PORT: String(PORT) },
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: "pipe",
-  },
+  projects: [
+    { name: "embedded", testIgnore: "merchant/**" },
+    {
+      name: "server-mode",
+      testMatch: "merchant/**",
+      use: { baseURL: `http://127.0.0.1:${SERVER_MODE_PORT}` },
+    },
+  ],
+  webServer: [
+    {
+      command: `rm -rf .data/e2e && node node_modules/next/dist/bin/next start -p ${PORT} -H 127.0.0.1`,
+      url: `http://127.0.0.1:${PORT}/api/trpc/deals.list`,
+      env: { DATA_DIR: ".data/e2e", DATABASE_URL: "", REDIS_URL: "", PORT: String(PORT) },
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: "pipe",
+    },
+    {
+      command:
+        `psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${E2E_DATABASE} WITH (FORCE)" -c "CREATE DATABASE ${E2E_DATABASE}" postgres` +
+        ` && node node_modules/next/dist/bin/next start -p ${SERVER_MODE_PORT} -H 127.0.0.1`,
+      url: `http://127.0.0.1:${SERVER_MODE_PORT}/api/trpc/deals.list`,
+      env: {
+        DATABASE_URL: E2E_DATABASE_URL,
+        REDIS_URL: "redis://127.0.0.1:6379",
+        // A prefix per run: rate-limit windows and gates from an earlier run do not carry over.
+        REDIS_KEY_PREFIX: `e2e${Date.now().toString(36)}:`,
+        PORT: String(SERVER_MODE_PORT),
+        SESSION_SECRET: "e2e-session-secret-that-is-long-enough-0123456789",
+        VOUCHER_KEY_SECRET: "e2e-voucher-key-secret-that-is-long-enough-012345",
+      },
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: "pipe",
+    },
+  ],
 });

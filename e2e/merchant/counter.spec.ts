@@ -1,0 +1,165 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
+import postgres from "postgres";
+import { E2E_DATABASE_URL } from "../../playwright.config";
+import { apiSession, trpc } from "../fixtures/trpc";
+import { claimCroissantVoucher, writeQrImage } from "../fixtures/vouchers";
+
+const OUTPUT = path.resolve(import.meta.dirname, "../.output");
+mkdirSync(OUTPUT, { recursive: true });
+const sql = postgres(E2E_DATABASE_URL, { max: 2 });
+test.afterAll(async () => sql.end());
+
+let staffState: Awaited<ReturnType<Awaited<ReturnType<typeof apiSession>>["storageState"]>>;
+
+test.beforeAll(async ({ playwright, baseURL }) => {
+  const staff = await apiSession(playwright, baseURL as string, { email: "staff@bakkerij.test" });
+  staffState = await staff.storageState();
+});
+
+/** A browser context signed in as Bakkerij staff, with the counter app enrolled under `name`. */
+async function enrolledCounter(browser: Browser, name: string) {
+  const context = await browser.newContext({ storageState: staffState });
+  const page = await context.newPage();
+  await page.goto("/merchant");
+  await page.getByLabel("Device name").fill(name);
+  await page.getByRole("button", { name: "Enrol this device" }).click();
+  await expect(page.getByText(`Bakkerij de Jong · ${name}`)).toBeVisible();
+  await expect(page.getByTestId("trust-age")).toContainText("updated just now");
+  // Installed and active: the app shell is precached.
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  return { context, page };
+}
+
+async function scanPhoto(page: Page, file: string) {
+  await page.getByTestId("scan-photo").setInputFiles(file);
+  return page.getByTestId("verdict");
+}
+
+async function typeCode(page: Page, text: string) {
+  await page.getByLabel("Or type or paste the code").fill(text);
+  await page.getByRole("button", { name: "Check code" }).click();
+  return page.getByTestId("verdict");
+}
+
+async function goOnline(context: BrowserContext, page: Page) {
+  await context.setOffline(false);
+  await page.evaluate(() => window.dispatchEvent(new Event("online")));
+}
+
+test("verifies offline from the service worker, refuses a second scan and a forgery, keeps history, syncs to Postgres", async ({
+  browser,
+  playwright,
+  baseURL,
+}) => {
+  const voucher = await claimCroissantVoucher(playwright, baseURL as string);
+  const image = await writeQrImage(voucher.token, path.join(OUTPUT, "voucher-qr.png"));
+  const { context, page } = await enrolledCounter(browser, "Till 1");
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId("network")).toHaveText("offline");
+  await expect(page.getByText("Bakkerij de Jong · Till 1")).toBeVisible();
+
+  const verdict = await scanPhoto(page, image);
+  await expect(verdict).toContainText("ACCEPTED");
+  await expect(verdict).toContainText("Free croissant, fresh from the oven");
+  await page.screenshot({ path: path.join(OUTPUT, "counter-accepted.png"), fullPage: true });
+
+  await page.getByRole("button", { name: "Scan next" }).click();
+  await scanPhoto(page, image);
+  await expect(page.getByTestId("verdict-reason")).toHaveText("Already redeemed");
+  await expect(page.getByTestId("verdict")).toContainText("First redeemed at");
+  await page.screenshot({ path: path.join(OUTPUT, "counter-repeat.png"), fullPage: true });
+
+  const [h, p, s] = voucher.token.split(".");
+  await typeCode(page, `${h}.${p?.slice(0, -4)}AAAA.${s}`);
+  await expect(page.getByTestId("verdict-reason")).toHaveText(
+    /Forged or altered voucher|Not a Dealdrop voucher/,
+  );
+
+  // Closed and reopened with no network: the app and its history are still there.
+  await page.close();
+  const reopened = await context.newPage();
+  await reopened.goto("/merchant");
+  const entry = reopened.getByTestId("history-entry");
+  await expect(entry).toHaveCount(1);
+  await expect(entry).toHaveAttribute("data-sync", "pending");
+
+  await goOnline(context, reopened);
+  await expect(entry).toHaveAttribute("data-sync", "synced");
+  const rows = await sql`
+    SELECT d.name FROM redemptions r JOIN merchant_devices d ON d.id = r.device_id
+    WHERE r.voucher_id = ${voucher.voucherId}`;
+  expect(rows.map((row) => row.name)).toEqual(["Till 1"]);
+  await reopened.screenshot({ path: path.join(OUTPUT, "counter-history.png"), fullPage: true });
+  await context.close();
+});
+
+test("two offline devices redeem one voucher: both sync, the second shows the conflict, the server records it", async ({
+  browser,
+  playwright,
+  baseURL,
+}) => {
+  const voucher = await claimCroissantVoucher(playwright, baseURL as string);
+  const a = await enrolledCounter(browser, "Till A");
+  const b = await enrolledCounter(browser, "Till B");
+  await a.context.setOffline(true);
+  await b.context.setOffline(true);
+  await expect(await typeCode(a.page, voucher.token)).toContainText("ACCEPTED");
+  await expect(await typeCode(b.page, voucher.token)).toContainText("ACCEPTED");
+
+  await goOnline(a.context, a.page);
+  await expect(a.page.getByTestId("history-entry")).toHaveAttribute("data-sync", "synced");
+  await goOnline(b.context, b.page);
+  const conflict = b.page.getByTestId("history-entry");
+  await expect(conflict).toHaveAttribute("data-sync", "conflict");
+  await expect(b.page.getByTestId("conflict-note")).toContainText(
+    'First redeemed on device "Till A"',
+  );
+  await b.page.screenshot({ path: path.join(OUTPUT, "counter-conflict.png"), fullPage: true });
+
+  const recorded = await sql`
+    SELECT d.name FROM redemption_conflicts c JOIN merchant_devices d ON d.id = c.device_id
+    WHERE c.voucher_id = ${voucher.voucherId}`;
+  expect(recorded.map((row) => row.name)).toEqual(["Till B"]);
+  await a.context.close();
+  await b.context.close();
+});
+
+test("a revocation synced before going offline is refused offline; a revoked device's sync is refused", async ({
+  browser,
+  playwright,
+  baseURL,
+}) => {
+  const voucher = await claimCroissantVoucher(playwright, baseURL as string);
+  expect((await trpc(voucher.shopper, "claims.cancel", { claimId: voucher.claimId })).status).toBe(
+    200,
+  );
+  const { context, page } = await enrolledCounter(browser, "Till R");
+  await context.setOffline(true);
+  await expect(await typeCode(page, voucher.token)).toContainText("REJECTED");
+  await expect(page.getByTestId("verdict-reason")).toHaveText("Cancelled voucher");
+
+  // Redeem another voucher offline, then the device is revoked: its sync is refused, clearly.
+  const other = await claimCroissantVoucher(playwright, baseURL as string);
+  await page.getByRole("button", { name: "Scan next" }).click();
+  await expect(await typeCode(page, other.token)).toContainText("ACCEPTED");
+  const staff = await playwright.request.newContext({ baseURL, storageState: staffState });
+  const devices = await trpc(staff, "merchant.devices", undefined, true);
+  const till = devices.data.find((d: { name: string }) => d.name === "Till R");
+  expect((await trpc(staff, "merchant.revokeDevice", { deviceId: till.deviceId })).status).toBe(
+    200,
+  );
+
+  await goOnline(context, page);
+  await expect(page.getByTestId("device-problem")).toContainText("This device was revoked");
+  await expect(page.getByTestId("history-entry")).toHaveAttribute("data-sync", "pending");
+  const rows = await sql`SELECT 1 FROM redemptions WHERE voucher_id = ${other.voucherId}`;
+  expect(rows).toHaveLength(0);
+  await page.screenshot({ path: path.join(OUTPUT, "counter-revoked.png"), fullPage: true });
+  await context.close();
+});
