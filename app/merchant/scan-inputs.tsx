@@ -81,7 +81,8 @@ export function ScanInputs({
 
   return (
     <section className="counter-panel scan" aria-label="Scan a voucher">
-      <div id="camera-view" className={cameraOn ? "camera-view" : "camera-view camera-off"} />
+      {/* Always laid out (empty when off): the scanner sizes its video from this box. */}
+      <div id="camera-view" className="camera-view" />
       <div id="photo-scan-area" hidden />
       <div className="scan-actions">
         {cameraOn ? (

@@ -23,6 +23,7 @@ export function VerdictPanel({ verdict, onNext }: { verdict: CounterVerdict; onN
       role="alert"
       aria-live="assertive"
       data-testid="verdict"
+      data-checked-at={verdict.checkedAt}
     >
       <p className="verdict-word">{verdict.accepted ? "✓ ACCEPTED" : "✗ REJECTED"}</p>
       {verdict.dealTitle && <p className="verdict-deal">{verdict.dealTitle}</p>}

@@ -10,7 +10,7 @@ import {
   type TrustBundle,
 } from "./device-store";
 
-export type CounterVerdict =
+type Judgement =
   | { accepted: true; dealTitle: string; voucherId: string; at: number }
   | {
       accepted: false;
@@ -19,6 +19,9 @@ export type CounterVerdict =
       dealTitle: string | null;
       firstRedeemedAt?: number;
     };
+
+/** The answer shown at the counter; `checkedAt` tells one answer from the next. */
+export type CounterVerdict = Judgement & { checkedAt: number };
 
 /** How old the device's keys and revocation list are, and whether they may still be used. */
 export function trustAge(trust: TrustBundle | undefined, now = Date.now()) {
@@ -44,6 +47,10 @@ export async function verifyAtCounter(
   text: string,
   device: EnrolledDevice,
 ): Promise<CounterVerdict> {
+  return { ...(await judge(text, device)), checkedAt: Date.now() };
+}
+
+async function judge(text: string, device: EnrolledDevice): Promise<Judgement> {
   const trust = await readTrust();
   if (!trust) {
     return {

@@ -65,7 +65,8 @@ test("verifies offline from the service worker, refuses a second scan and a forg
   await expect(page.getByText("Bakkerij de Jong · Till 1")).toBeVisible();
 
   const verdict = await scanPhoto(page, image);
-  await expect(verdict).toContainText("ACCEPTED");
+  // The first photo scan also loads the scanner's code (from the service worker's cache).
+  await expect(verdict).toContainText("ACCEPTED", { timeout: 15_000 });
   await expect(verdict).toContainText("Free croissant, fresh from the oven");
   await page.screenshot({ path: path.join(OUTPUT, "counter-accepted.png"), fullPage: true });
 
@@ -161,5 +162,47 @@ test("a revocation synced before going offline is refused offline; a revoked dev
   const rows = await sql`SELECT 1 FROM redemptions WHERE voucher_id = ${other.voucherId}`;
   expect(rows).toHaveLength(0);
   await page.screenshot({ path: path.join(OUTPUT, "counter-revoked.png"), fullPage: true });
+  await context.close();
+});
+
+test("past the trust age limit the device refuses to verify offline, and says why", async ({
+  browser,
+  playwright,
+  baseURL,
+}) => {
+  const voucher = await claimCroissantVoucher(playwright, baseURL as string);
+  const { context, page } = await enrolledCounter(browser, "Till Old");
+  await context.setOffline(true);
+  // As if the last refresh were 25 hours ago (the limit is 24 h).
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open("dealdrop-counter");
+        open.onsuccess = () => {
+          const tx = open.result.transaction("trust", "readwrite");
+          const store = tx.objectStore("trust");
+          const read = store.get("bundle");
+          read.onsuccess = () =>
+            store.put({ ...read.result, refreshedAt: Date.now() - 25 * 3_600_000 }, "bundle");
+          tx.oncomplete = () => resolve();
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+  );
+  await page.reload();
+  await expect(page.getByTestId("trust-age")).toContainText(
+    "Offline checks paused: keys and cancellations updated 25 h",
+  );
+  await typeCode(page, voucher.token);
+  await expect(page.getByTestId("verdict-reason")).toHaveText("Keys out of date");
+  await expect(page.getByTestId("verdict")).toContainText(
+    "Connect to the internet to update them.",
+  );
+  await page.screenshot({ path: path.join(OUTPUT, "counter-stale.png"), fullPage: true });
+
+  await goOnline(context, page);
+  await expect(page.getByTestId("trust-age")).toContainText("updated just now");
+  await page.getByRole("button", { name: "Scan next" }).click();
+  await expect(await typeCode(page, voucher.token)).toContainText("ACCEPTED");
   await context.close();
 });

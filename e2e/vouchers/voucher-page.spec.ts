@@ -1,15 +1,10 @@
-import {
-  type APIRequestContext,
-  expect,
-  type Page,
-  type PlaywrightWorkerArgs,
-  test,
-} from "@playwright/test";
+import { expect, type Page, type PlaywrightWorkerArgs, test } from "@playwright/test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
 import { verifyVoucher } from "../../lib/vouchers/verify-voucher";
 import type { VoucherPublicKey } from "../../lib/vouchers/voucher-format";
 import { tokenFromScan } from "../../lib/vouchers/voucher-qr";
+import { apiSession, trpc } from "../fixtures/trpc";
 
 const PASSWORD = "dealdrop-demo";
 
@@ -28,27 +23,12 @@ async function signInAndClaimCroissant(page: Page, email: string) {
   ).toBeVisible();
 }
 
-/** Calls a tRPC procedure over HTTP as a browser would (superjson envelope). */
-async function trpc(request: APIRequestContext, procedure: string, input: unknown, query = false) {
-  const envelope = JSON.stringify({ json: input });
-  const response = query
-    ? await request.get(`/api/trpc/${procedure}?input=${encodeURIComponent(envelope)}`)
-    : await request.post(`/api/trpc/${procedure}`, {
-        data: envelope,
-        headers: { "content-type": "application/json" },
-      });
-  const body = await response.json();
-  return { status: response.status(), data: body.result?.data?.json, error: body.error?.json };
-}
-
 async function staffSession(
   playwright: PlaywrightWorkerArgs["playwright"],
   baseURL: string,
   email: string,
 ) {
-  const request = await playwright.request.newContext({ baseURL });
-  expect((await trpc(request, "auth.signIn", { email, password: PASSWORD })).status).toBe(200);
-  return request;
+  return apiSession(playwright, baseURL, { email });
 }
 
 test("a shopper claims the demo deal, the voucher page shows it, and its QR scans to the same token that verifies and redeems once", async ({
