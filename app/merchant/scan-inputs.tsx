@@ -63,13 +63,22 @@ export function ScanInputs({
   async function scanPhoto(file: File | undefined) {
     if (!file) return;
     setProblem(null);
+    let scanner: Html5Qrcode;
     try {
-      const scanner = await createScanner("photo-scan-area");
-      const text = await scanner.scanFile(file, false);
-      onCode(text);
-    } catch {
-      setProblem("No QR code found in that picture. Try again closer, or type the code.");
+      scanner = await createScanner("photo-scan-area");
+    } catch (error) {
+      setProblem(`The scanner could not load (${String(error)}). Type the code instead.`);
+      return;
     }
+    let text: string;
+    try {
+      text = await scanner.scanFile(file, false);
+    } catch (error) {
+      console.warn("photo scan failed", error);
+      setProblem("No QR code found in that picture. Try again closer, or type the code.");
+      return;
+    }
+    onCode(text);
   }
 
   function submitTyped(event: FormEvent<HTMLFormElement>) {

@@ -22,6 +22,11 @@ test.beforeAll(async ({ playwright, baseURL }) => {
 async function enrolledCounter(browser: Browser, name: string) {
   const context = await browser.newContext({ storageState: staffState });
   const page = await context.newPage();
+  page.on("console", (message) => {
+    if (message.type() === "warning" || message.type() === "error") {
+      console.log(`[${name}] ${message.type()}: ${message.text()}`);
+    }
+  });
   await page.goto("/merchant");
   await page.getByLabel("Device name").fill(name);
   await page.getByRole("button", { name: "Enrol this device" }).click();

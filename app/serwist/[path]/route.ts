@@ -12,6 +12,8 @@ export const { dynamic, dynamicParams, revalidate, generateStaticParams, GET } =
   {
     swSrc: "app/merchant/sw.ts",
     useNativeEsbuild: true,
-    additionalPrecacheEntries: [{ url: "/merchant", revision }],
+    additionalPrecacheEntries: ["/merchant", "/merchant/manifest.webmanifest", "/icon.svg"].map(
+      (url) => ({ url, revision }),
+    ),
   },
 );
