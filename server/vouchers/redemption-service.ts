@@ -1,7 +1,7 @@
 import "server-only";
 import { eq, sql } from "drizzle-orm";
 import { type Db, rowsOf } from "@/db/client";
-import { deals, merchantDevices, redemptions, users, vouchers } from "@/db/schema";
+import { deals, vouchers } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import {
   type FirstRedemption,
@@ -9,6 +9,7 @@ import {
   verifyVoucher,
 } from "@/lib/vouchers/verify-voucher";
 import type { Voucher } from "@/lib/vouchers/voucher-format";
+import { findFirstRedemption } from "./first-redemption";
 import type { SigningKeyStore } from "./signing-keys";
 
 export type RedeemResult =
@@ -95,25 +96,9 @@ export class RedemptionService {
       : { accepted: false, reason: "REVOKED", message: "This voucher was cancelled.", dealTitle };
   }
 
-  /** When and where a voucher was first redeemed: the device's name, or the staff member's. */
   private async firstRedemption(voucherId: string): Promise<FirstRedemption | null> {
-    const [row] = await this.db
-      .select({
-        redeemedAt: redemptions.redeemedAt,
-        deviceName: merchantDevices.name,
-        staffName: users.displayName,
-      })
-      .from(redemptions)
-      .leftJoin(merchantDevices, eq(merchantDevices.id, redemptions.deviceId))
-      .leftJoin(users, eq(users.id, redemptions.redeemedBy))
-      .where(eq(redemptions.voucherId, voucherId));
-    if (!row) return null;
-    const where = row.deviceName
-      ? `on device "${row.deviceName}"`
-      : row.staffName
-        ? `online by ${row.staffName}`
-        : undefined;
-    return { redeemedAt: row.redeemedAt, where };
+    const first = await findFirstRedemption(this.db, voucherId);
+    return first && { redeemedAt: first.redeemedAt, where: first.where };
   }
 
   private async dealTitle(dealId: string): Promise<string | null> {

@@ -14,6 +14,7 @@ import {
 import { newId } from "@/lib/ids";
 import { type VoucherRejection, verifyVoucher } from "@/lib/vouchers/verify-voucher";
 import type { AuthenticatedDevice } from "../devices/device-service";
+import { findFirstRedemption } from "./first-redemption";
 import type { SigningKeyStore } from "./signing-keys";
 
 export const syncRedemptionsInput = z.object({
@@ -90,18 +91,7 @@ export class RedemptionSync {
     if (rowsOf(inserted).length === 1) {
       return { localId: entry.localId, status: "recorded", voucherId };
     }
-    const [first] = await this.db
-      .select({
-        id: redemptions.id,
-        deviceId: redemptions.deviceId,
-        redeemedAt: redemptions.redeemedAt,
-        deviceName: merchantDevices.name,
-        staffName: users.displayName,
-      })
-      .from(redemptions)
-      .leftJoin(merchantDevices, eq(merchantDevices.id, redemptions.deviceId))
-      .leftJoin(users, eq(users.id, redemptions.redeemedBy))
-      .where(eq(redemptions.voucherId, voucherId));
+    const first = await findFirstRedemption(this.db, voucherId);
     if (!first) return { localId: entry.localId, status: "rejected", reason: "NOT_ON_RECORD" };
     if (first.deviceId === device.deviceId) {
       return { localId: entry.localId, status: "recorded", voucherId };
@@ -117,14 +107,11 @@ export class RedemptionSync {
         receivedAt: new Date(now),
       })
       .onConflictDoNothing();
-    const where = first.deviceName
-      ? `on device "${first.deviceName}"`
-      : `online by ${first.staffName ?? "staff"}`;
     return {
       localId: entry.localId,
       status: "conflict",
       voucherId,
-      first: { redeemedAt: first.redeemedAt, where },
+      first: { redeemedAt: first.redeemedAt, where: first.where },
     };
   }
 
