@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useCallback, useEffect, useState } from "react";
 import {
   type EnrolledDevice,
@@ -111,7 +112,8 @@ export function CounterApp() {
           <strong>{device.merchantName}</strong> · {device.deviceName}{" "}
           <span className={`pill ${online ? "pill-online" : "pill-offline"}`} data-testid="network">
             {online ? "online" : "offline"}
-          </span>
+          </span>{" "}
+          {online && <Link href="/merchant/devices">Devices and conflicts</Link>}
         </p>
         <p className={age.usable ? "muted" : "error"} data-testid="trust-age">
           {age.usable

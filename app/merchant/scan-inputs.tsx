@@ -2,6 +2,7 @@
 
 import type { Html5Qrcode } from "html5-qrcode";
 import { type FormEvent, useEffect, useRef, useState } from "react";
+import { decodeQrPhoto } from "./decode-photo";
 
 /** A code kept in view is one scan: it counts again only after it has been away this long. */
 const SAME_CODE_QUIET_MS = 4_000;
@@ -63,22 +64,17 @@ export function ScanInputs({
   async function scanPhoto(file: File | undefined) {
     if (!file) return;
     setProblem(null);
-    let scanner: Html5Qrcode;
+    let text: string | null;
     try {
-      scanner = await createScanner("photo-scan-area");
+      text = await decodeQrPhoto(file, "photo-scan-area");
     } catch (error) {
-      setProblem(`The scanner could not load (${String(error)}). Type the code instead.`);
+      setProblem(
+        `The scanner could not read the picture (${String(error)}). Type the code instead.`,
+      );
       return;
     }
-    let text: string;
-    try {
-      text = await scanner.scanFile(file, false);
-    } catch (error) {
-      console.warn("photo scan failed", error);
-      setProblem("No QR code found in that picture. Try again closer, or type the code.");
-      return;
-    }
-    onCode(text);
+    if (text) onCode(text);
+    else setProblem("No QR code found in that picture. Try again closer, or type the code.");
   }
 
   function submitTyped(event: FormEvent<HTMLFormElement>) {

@@ -87,6 +87,12 @@ test("verifies offline from the service worker, refuses a second scan and a forg
     /Forged or altered voucher|Not a Dealdrop voucher/,
   );
 
+  // A real voucher (from another installation) whose QR ZXing cannot read: jsQR reads it, and
+  // the verifier refuses it for its unknown key instead of the device claiming there is no code.
+  await page.getByRole("button", { name: "Scan next" }).click();
+  await scanPhoto(page, path.resolve(import.meta.dirname, "../fixtures/zxing-misses-this-qr.png"));
+  await expect(page.getByTestId("verdict-reason")).toHaveText("Signed with an unknown key");
+
   // Closed and reopened with no network: the app and its history are still there.
   await page.close();
   const reopened = await context.newPage();
@@ -132,6 +138,12 @@ test("two offline devices redeem one voucher: both sync, the second shows the co
     SELECT d.name FROM redemption_conflicts c JOIN merchant_devices d ON d.id = c.device_id
     WHERE c.voucher_id = ${voucher.voucherId}`;
   expect(recorded.map((row) => row.name)).toEqual(["Till B"]);
+
+  // Staff see it on the shop's devices page too.
+  await b.page.getByRole("link", { name: "Devices and conflicts" }).click();
+  await expect(b.page.getByTestId("conflict-row")).toContainText('Redeemed on "Till B"');
+  await expect(b.page.getByTestId("conflict-row")).toContainText('but first on "Till A"');
+  await b.page.screenshot({ path: path.join(OUTPUT, "counter-devices.png"), fullPage: true });
   await a.context.close();
   await b.context.close();
 });

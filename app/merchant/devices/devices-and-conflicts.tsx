@@ -1,0 +1,91 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "@/lib/trpc/client";
+
+const time = (date: Date | null) => (date ? date.toLocaleString() : "never");
+
+/** For staff, online: this shop's counter devices (revoke a lost one) and redemption conflicts. */
+export function DevicesAndConflicts() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const devices = useQuery(trpc.merchant.devices.queryOptions(undefined, { retry: false }));
+  const history = useQuery(trpc.merchant.redemptions.queryOptions(undefined, { retry: false }));
+  const revoke = useMutation(
+    trpc.merchant.revokeDevice.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries(),
+    }),
+  );
+
+  if (devices.isError) {
+    return (
+      <p className="error">
+        {devices.error.message} <Link href="/sign-in">Sign in as staff</Link>
+      </p>
+    );
+  }
+  return (
+    <>
+      <p>
+        <Link href="/merchant">← Back to the counter</Link>
+      </p>
+      <section className="counter-panel" aria-labelledby="devices-title">
+        <h2 id="devices-title">Counter devices</h2>
+        {devices.isPending ? (
+          <p className="muted">Loading…</p>
+        ) : devices.data.length === 0 ? (
+          <p className="muted">No devices enrolled yet.</p>
+        ) : (
+          <ul className="history">
+            {devices.data.map((device) => (
+              <li key={device.deviceId} data-testid="device-row">
+                <span className="history-deal">{device.name}</span>
+                <span className="muted">
+                  enrolled by {device.enrolledBy} · last seen {time(device.lastSeenAt)}
+                </span>
+                {device.revokedAt ? (
+                  <span className="badge sync-rejected">revoked {time(device.revokedAt)}</span>
+                ) : (
+                  <button
+                    type="button"
+                    className="button button-secondary button-small"
+                    disabled={revoke.isPending}
+                    onClick={() => {
+                      if (window.confirm(`Revoke "${device.name}"? It will no longer sync.`)) {
+                        revoke.mutate({ deviceId: device.deviceId });
+                      }
+                    }}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section className="counter-panel" aria-labelledby="conflicts-title">
+        <h2 id="conflicts-title">Redemption conflicts</h2>
+        <p className="muted">
+          A voucher redeemed on two devices while offline: the first to sync counts.
+        </p>
+        {history.data?.conflicts.length ? (
+          <ul className="history">
+            {history.data.conflicts.map((conflict) => (
+              <li key={`${conflict.voucherId}-${conflict.deviceName}`} data-testid="conflict-row">
+                <span className="history-deal">{conflict.dealTitle}</span>
+                <span className="history-note">
+                  Redeemed on "{conflict.deviceName}" at {time(conflict.redeemedAt)}, but first on "
+                  {conflict.firstDeviceName ?? "online"}" at {time(conflict.firstRedeemedAt)}
+                </span>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="muted">No conflicts.</p>
+        )}
+      </section>
+    </>
+  );
+}

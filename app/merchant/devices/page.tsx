@@ -1,0 +1,5 @@
+import { DevicesAndConflicts } from "./devices-and-conflicts";
+
+export default function DevicesPage() {
+  return <DevicesAndConflicts />;
+}
