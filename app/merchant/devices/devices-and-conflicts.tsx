@@ -39,11 +39,14 @@ export function DevicesAndConflicts() {
         ) : (
           <ul className="history">
             {devices.data.map((device) => (
-              <li key={device.deviceId} data-testid="device-row">
-                <span className="history-deal">{device.name}</span>
-                <span className="muted">
-                  enrolled by {device.enrolledBy} · last seen {time(device.lastSeenAt)}
-                </span>
+              <li key={device.deviceId} className="device-row" data-testid="device-row">
+                <div>
+                  <strong>{device.name}</strong>
+                  <br />
+                  <span className="muted">
+                    enrolled by {device.enrolledBy} · last seen {time(device.lastSeenAt)}
+                  </span>
+                </div>
                 {device.revokedAt ? (
                   <span className="badge sync-rejected">revoked {time(device.revokedAt)}</span>
                 ) : (
