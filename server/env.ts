@@ -44,6 +44,9 @@ export const envSchema = z
       .max(3_600, "must be at most 3600 (an hour)")
       .default(120),
     DEVICE_TRUST_MAX_AGE_MS: durationMs(24 * 3_600_000),
+    PAYMENT_TIMEOUT_MS: durationMs(5_000),
+    /** How long the built-in test provider takes to answer for the `slow` test card. */
+    TEST_PAYMENT_SLOW_MS: durationMs(8_000),
     PUBLIC_URL: z.url("must be an absolute URL such as http://localhost:3000").optional(),
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     DEMO_SEED: z

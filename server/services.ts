@@ -13,10 +13,13 @@ import { GateStatusService } from "./claims/gate-status";
 import { reconcileGates } from "./claims/reconciler";
 import { RedisClaimEngine } from "./claims/redis-claim-engine";
 import { RedisGateLoader } from "./claims/redis-gate-loader";
+import { expireReservations } from "./claims/reservation-expiry";
 import { DealService } from "./deals/deal-service";
 import { DeviceService } from "./devices/device-service";
 import { describeMode, type Env, parseEnv } from "./env";
 import { log } from "./log";
+import { CheckoutService } from "./payments/checkout-service";
+import { TestPaymentProvider } from "./payments/test-payment-provider";
 import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
 import { createRedis } from "./redis/client";
 import { KeyEncryption } from "./vouchers/key-encryption";
@@ -41,6 +44,10 @@ export interface Services {
   redemptions: RedemptionService;
   redemptionSync: RedemptionSync;
   devices: DeviceService;
+  checkout: CheckoutService;
+  paymentProvider: TestPaymentProvider;
+  /** One pass of the durable background work (also run on a timer when `background`). */
+  sweep(): Promise<{ expired: number; paymentsSettled: number }>;
   gateLoader: RedisGateLoader | null;
   demoSeeded: boolean;
   sessionSecretSource: "env" | "database" | "generated";
@@ -92,9 +99,25 @@ export async function createServices(
     : new MemoryRateLimiter();
   const demoSeeded = env.DEMO_SEED === "auto" ? await seedDemo(db, clock()) : false;
 
+  const claimService = new ClaimService(engine, db, issuer, clock);
+  const paymentProvider = new TestPaymentProvider(env.TEST_PAYMENT_SLOW_MS);
+  const checkout = new CheckoutService(db, paymentProvider, claimService, issuer, {
+    timeoutMs: env.PAYMENT_TIMEOUT_MS,
+    clock,
+  });
+  const sweep = async () => ({
+    expired: await expireReservations(db, engine, clock()),
+    paymentsSettled: await checkout.settleUnknownPayments(2 * env.PAYMENT_TIMEOUT_MS),
+  });
+
   let timer: NodeJS.Timeout | undefined;
   if (options.background) {
     timer = setInterval(() => {
+      sweep()
+        .then((done) => {
+          if (done.expired > 0 || done.paymentsSettled > 0) log.info({ done }, "background sweep");
+        })
+        .catch((error) => log.error({ err: error }, "background sweep failed"));
       signingKeys
         .advanceRotation()
         .then((rotated) => rotated && log.info("voucher signing key rotated"))
@@ -120,7 +143,10 @@ export async function createServices(
     database,
     redis,
     engine,
-    claims: new ClaimService(engine, db, issuer, clock),
+    claims: claimService,
+    checkout,
+    paymentProvider,
+    sweep,
     auth: new AuthService(db, limiter),
     deals: new DealService(db, clock),
     gates: new GateStatusService(db, redis, env.REDIS_KEY_PREFIX, gateLoader),

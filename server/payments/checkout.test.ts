@@ -1,0 +1,167 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claims, payments } from "@/db/schema";
+import { newId } from "@/lib/ids";
+import { parseEnv } from "../env";
+import { createServices, type Services } from "../services";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "../testing/test-database";
+import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "../testing/test-redis";
+
+const TTL_MS = 10 * 60_000;
+let database: TestDatabase;
+let testRedis: TestRedis;
+let services: Services;
+let now = new Date("2026-11-22T12:00:00Z");
+
+function envFor(db: TestDatabase, redis: TestRedis) {
+  return parseEnv({
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: redis.prefix,
+    DEMO_SEED: "off",
+    PRICED_RESERVATION_MS: String(TTL_MS),
+    PAYMENT_TIMEOUT_MS: "100",
+    TEST_PAYMENT_SLOW_MS: "250",
+  });
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  testRedis = createTestRedis();
+  services = await createServices(envFor(database, testRedis), { clock: () => now });
+});
+afterAll(async () => {
+  await services?.stop();
+  await testRedis?.cleanUp();
+  await database?.drop();
+});
+
+/** A priced sale of `quantity` units and a shopper holding a fresh reservation on it. */
+async function reserved(quantity = 1) {
+  const merchant = await createMerchant(database.db);
+  const deal = await createDeal(database.db, merchant.id, { quantity, now, priceCents: 450 });
+  const [shopper = "", other = ""] = await createShoppers(database.db, 2);
+  const claim = await services.claims.claim(shopper, { dealId: deal.id, idempotencyKey: newId() });
+  if (claim.outcome !== "WON") throw new Error(claim.outcome);
+  expect(claim).toMatchObject({
+    status: "reserved",
+    reservedUntil: new Date(now.getTime() + TTL_MS),
+  });
+  const remaining = async () => (await services.gates.status(deal.id)).remainingAtGate;
+  return { deal, shopper, other, claimId: claim.claimId, remaining };
+}
+
+const paymentOf = async (claimId: string) =>
+  (await database.db.select().from(payments).where(eq(payments.claimId, claimId)))[0];
+const claimOf = async (claimId: string) =>
+  (await database.db.select().from(claims).where(eq(claims.id, claimId)))[0];
+
+describe("paying for a reservation", () => {
+  it("approved: the claim is confirmed and a voucher issued; paying again charges nothing more", async () => {
+    const r = await reserved();
+    const paid = await services.checkout.pay(r.shopper, r.claimId, "approve");
+    expect(paid).toMatchObject({ outcome: "PAID", voucherId: expect.any(String) });
+    expect(await claimOf(r.claimId)).toMatchObject({ status: "confirmed" });
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "approved", amountCents: 450 });
+    expect(await services.checkout.pay(r.shopper, r.claimId, "approve")).toEqual(paid);
+    expect(await services.vouchers.mine(r.shopper)).toHaveLength(1);
+  });
+
+  it("declined: the unit goes back to the gate at once and the shopper may try again", async () => {
+    const r = await reserved();
+    expect(await r.remaining()).toBe(0);
+    expect(await services.checkout.pay(r.shopper, r.claimId, "decline")).toMatchObject({
+      outcome: "DECLINED",
+    });
+    expect(await r.remaining()).toBe(1);
+    expect(await claimOf(r.claimId)).toMatchObject({ status: "cancelled" });
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "declined" });
+    expect(await claimTruth(database.db, r.deal.id)).toMatchObject({
+      activeClaims: 0,
+      soldCounter: 0,
+    });
+    const again = await services.claims.claim(r.shopper, {
+      dealId: r.deal.id,
+      idempotencyKey: newId(),
+    });
+    expect(again).toMatchObject({ outcome: "WON", status: "reserved" });
+  });
+
+  it("a lost answer releases the unit; the background step finds the charge and refunds it", async () => {
+    const r = await reserved();
+    expect(await services.checkout.pay(r.shopper, r.claimId, "lost")).toMatchObject({
+      outcome: "PAYMENT_UNKNOWN",
+    });
+    expect(await r.remaining()).toBe(1);
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "pending" });
+    now = new Date(now.getTime() + 1_000);
+    expect((await services.sweep()).paymentsSettled).toBeGreaterThanOrEqual(1);
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded" });
+    expect(services.paymentProvider.wasRefunded(`claim:${r.claimId}`)).toBe(true);
+  });
+
+  it("a slow answer past the timeout is treated as unknown, and the charge that lands later is refunded", async () => {
+    const r = await reserved();
+    expect(await services.checkout.pay(r.shopper, r.claimId, "slow")).toMatchObject({
+      outcome: "PAYMENT_UNKNOWN",
+    });
+    expect(await r.remaining()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    now = new Date(now.getTime() + 1_000);
+    await services.sweep();
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded" });
+  });
+});
+
+describe("reservation expiry", () => {
+  it("expires an unpaid reservation and gives its unit back; paying afterwards is refused", async () => {
+    const r = await reserved();
+    now = new Date(now.getTime() + TTL_MS + 1_000);
+    expect((await services.sweep()).expired).toBeGreaterThanOrEqual(1);
+    expect(await claimOf(r.claimId)).toMatchObject({ status: "expired" });
+    expect(await r.remaining()).toBe(1);
+    expect(await claimTruth(database.db, r.deal.id)).toMatchObject({
+      activeClaims: 0,
+      soldCounter: 0,
+    });
+    await expect(services.checkout.pay(r.shopper, r.claimId, "approve")).rejects.toMatchObject({
+      code: "INVALID_STATE",
+    });
+    expect(
+      await services.claims.claim(r.other, { dealId: r.deal.id, idempotencyKey: newId() }),
+    ).toMatchObject({
+      outcome: "WON",
+    });
+  });
+
+  it("a payment approved after the reservation ran out is refunded, never an oversell", async () => {
+    const r = await reserved(1);
+    now = new Date(now.getTime() + TTL_MS + 1_000);
+    // Not swept yet: the claim still says reserved, but its time is over.
+    expect(await services.checkout.pay(r.shopper, r.claimId, "approve")).toMatchObject({
+      outcome: "EXPIRED_REFUNDED",
+    });
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded" });
+    await services.sweep();
+    expect(await claimOf(r.claimId)).toMatchObject({ status: "expired" });
+    expect(
+      await services.claims.claim(r.other, { dealId: r.deal.id, idempotencyKey: newId() }),
+    ).toMatchObject({
+      outcome: "WON",
+    });
+    const truth = await claimTruth(database.db, r.deal.id);
+    expect(truth.activeClaims).toBeLessThanOrEqual(truth.quantity);
+    expect(truth).toMatchObject({ activeClaims: 1, soldCounter: 1 });
+  });
+
+  it("survives a restart: a reservation made before it is expired by the next instance's sweep", async () => {
+    const r = await reserved();
+    await services.stop();
+    services = await createServices(envFor(database, testRedis), { clock: () => now });
+    now = new Date(now.getTime() + TTL_MS + 1_000);
+    expect((await services.sweep()).expired).toBeGreaterThanOrEqual(1);
+    expect(await claimOf(r.claimId)).toMatchObject({ status: "expired" });
+    expect(await r.remaining()).toBe(1);
+  });
+});

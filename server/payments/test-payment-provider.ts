@@ -1,0 +1,69 @@
+import "server-only";
+import { newId } from "@/lib/ids";
+import {
+  type ChargeRequest,
+  type ChargeResult,
+  type PaymentProvider,
+  PaymentTimeout,
+} from "./payment-provider";
+
+interface StoredCharge {
+  result: ChargeResult;
+  refunded: boolean;
+}
+
+/**
+ * The built-in provider for demos and tests. The card decides: `approve`, `decline`, `slow`
+ * (approves after `slowMs`, often past the caller's timeout) and `lost` (approves, but the
+ * answer never arrives). It remembers charges by idempotency key, as a real provider does.
+ */
+export class TestPaymentProvider implements PaymentProvider {
+  readonly name = "test";
+  private readonly charges = new Map<string, StoredCharge>();
+
+  constructor(private readonly slowMs = 3_000) {}
+
+  async charge(request: ChargeRequest, timeoutMs: number): Promise<ChargeResult> {
+    const known = this.charges.get(request.idempotencyKey);
+    if (known) return known.result;
+    const result: ChargeResult =
+      request.card === "decline"
+        ? { status: "declined" }
+        : { status: "approved", providerRef: `test_${newId()}` };
+    if (request.card === "lost") {
+      this.charges.set(request.idempotencyKey, { result, refunded: false });
+      throw new PaymentTimeout();
+    }
+    if (request.card === "slow") {
+      const settled = new Promise<void>((resolve) => setTimeout(resolve, this.slowMs)).then(() => {
+        this.charges.set(request.idempotencyKey, { result, refunded: false });
+      });
+      if (this.slowMs > timeoutMs) {
+        await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+        void settled;
+        throw new PaymentTimeout();
+      }
+      await settled;
+      return result;
+    }
+    this.charges.set(request.idempotencyKey, { result, refunded: false });
+    return result;
+  }
+
+  async lookup(idempotencyKey: string): Promise<ChargeResult | null> {
+    return this.charges.get(idempotencyKey)?.result ?? null;
+  }
+
+  async refund(providerRef: string): Promise<void> {
+    for (const charge of this.charges.values()) {
+      if (charge.result.status === "approved" && charge.result.providerRef === providerRef) {
+        charge.refunded = true;
+      }
+    }
+  }
+
+  /** For tests: whether the charge with this key was refunded. */
+  wasRefunded(idempotencyKey: string): boolean {
+    return this.charges.get(idempotencyKey)?.refunded ?? false;
+  }
+}
