@@ -99,7 +99,7 @@ export async function createServices(
     : new MemoryRateLimiter();
   const demoSeeded = env.DEMO_SEED === "auto" ? await seedDemo(db, clock()) : false;
 
-  const claimService = new ClaimService(engine, db, issuer, clock);
+  const claimService = new ClaimService(engine, db, issuer, limiter, clock);
   const paymentProvider = new TestPaymentProvider(env.TEST_PAYMENT_SLOW_MS);
   const checkout = new CheckoutService(db, paymentProvider, claimService, issuer, {
     timeoutMs: env.PAYMENT_TIMEOUT_MS,

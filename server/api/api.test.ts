@@ -283,6 +283,39 @@ describe("claims over HTTP", () => {
       soldOut: 0,
     });
   });
+
+  it("limits claim attempts per shopper with a typed error and a retry hint, touching no Postgres", async () => {
+    const [soldOut] = await database.db
+      .select()
+      .from(deals)
+      .where(eq(deals.title, "Latte art masterclass seat"));
+    const shopper = await call(
+      "auth.signUp",
+      {
+        email: `r-${newId().toLowerCase()}@example.test`,
+        password: "long enough pw",
+        displayName: "R",
+      },
+      { ip: "198.51.100.10" },
+    );
+    const attempt = (n: number) =>
+      call(
+        "claims.claim",
+        { dealId: soldOut?.id, idempotencyKey: `rate-${n}-xxxx` },
+        { cookie: shopper.cookie, ip: "198.51.100.10" },
+      );
+    const answers = [];
+    for (let n = 0; n < 20; n++) answers.push((await attempt(n)).status);
+    expect(answers.every((status) => status === 200)).toBe(true);
+    const { result: limited, queries } = await countQueries(() => attempt(21));
+    expect(limited.status).toBe(429);
+    expect(limited.error?.message).toBe("Too many claim attempts: wait a moment and try again.");
+    expect(limited.error?.data).toMatchObject({
+      domainCode: "RATE_LIMITED",
+      retryAfterMs: expect.any(Number),
+    });
+    expect(queries).toBe(0);
+  });
 });
 
 describe("procedures by role", () => {

@@ -5,9 +5,13 @@ import { ACTIVE_CLAIM_STATUSES, claims, deals, merchants, vouchers } from "@/db/
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
 import { DomainError } from "../errors";
 import { log } from "../log";
+import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { VoucherIssuer } from "../vouchers/voucher-issuer";
 import { revokeVouchersOfClaims } from "../vouchers/voucher-service";
 import type { ClaimEngine } from "./claim-engine";
+
+export const CLAIMS_PER_USER = { limit: 20, windowMs: 10_000 };
+export const CLAIMS_PER_IP = { limit: 600, windowMs: 10_000 };
 
 /**
  * The claim use cases, free of HTTP and tRPC so that a lean HTTP route can call them as
@@ -18,10 +22,30 @@ export class ClaimService {
     private readonly engine: ClaimEngine,
     private readonly db: Db,
     private readonly issuer: VoucherIssuer,
+    private readonly limiter: RateLimiter,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async claim(userId: string, input: ClaimInput): Promise<ClaimResult> {
+  /**
+   * One claim attempt. Limited per shopper (a person clicking, retries included) and per
+   * address (generous: a venue's shoppers share one); a limited attempt touches nothing else.
+   */
+  async claim(userId: string, input: ClaimInput, ip?: string): Promise<ClaimResult> {
+    const [perUser, perIp] = await Promise.all([
+      this.limiter.hit(`claim:user:${userId}`, CLAIMS_PER_USER.limit, CLAIMS_PER_USER.windowMs),
+      ip ? this.limiter.hit(`claim:ip:${ip}`, CLAIMS_PER_IP.limit, CLAIMS_PER_IP.windowMs) : null,
+    ]);
+    for (const decision of [perUser, perIp]) {
+      if (decision && !decision.allowed) {
+        throw new DomainError(
+          "RATE_LIMITED",
+          "Too many claim attempts: wait a moment and try again.",
+          {
+            retryAfterMs: decision.retryAfterMs,
+          },
+        );
+      }
+    }
     const result = await this.engine.claim({ ...input, userId, now: this.clock() });
     if (result.outcome !== "WON" || result.status !== "confirmed") return result;
     // The win is durable already; a voucher that fails to issue now is issued when the

@@ -7,7 +7,7 @@ import { router, shopperProcedure } from "../trpc";
 export const claimsRouter = router({
   claim: shopperProcedure
     .input(claimInputSchema)
-    .mutation(({ ctx, input }) => ctx.services.claims.claim(ctx.session.userId, input)),
+    .mutation(({ ctx, input }) => ctx.services.claims.claim(ctx.session.userId, input, ctx.ip)),
   cancel: shopperProcedure
     .input(cancelClaimInputSchema)
     .mutation(({ ctx, input }) => ctx.services.claims.cancel(ctx.session.userId, input.claimId)),
