@@ -46,7 +46,15 @@ export default defineConfig({
     {
       command: `rm -rf .data/e2e && node node_modules/next/dist/bin/next start -p ${PORT} -H 127.0.0.1`,
       url: `http://127.0.0.1:${PORT}/api/trpc/deals.list`,
-      env: { DATA_DIR: ".data/e2e", DATABASE_URL: "", REDIS_URL: "", PORT: String(PORT) },
+      env: {
+        DATA_DIR: ".data/e2e",
+        DATABASE_URL: "",
+        REDIS_URL: "",
+        PORT: String(PORT),
+        // Short enough for a test to watch a reservation expire and the sweep give it back.
+        PRICED_RESERVATION_MS: "6000",
+        RECONCILE_INTERVAL_MS: "1000",
+      },
       reuseExistingServer: false,
       timeout: 120_000,
       stdout: "pipe",

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useState } from "react";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { useTRPC } from "@/lib/trpc/client";
+import { ReservationPanel } from "./reservation-panel";
 
 const MESSAGES: Record<ClaimResult["outcome"], string> = {
   WON: "You got one!",
@@ -33,6 +34,8 @@ export function ClaimButton(props: {
   /** Why the deal cannot be claimed right now, shown on the button; null when it can. */
   unavailable: string | null;
   signedInAs: "shopper" | "merchant" | "admin" | null;
+  /** The formatted price of a priced deal, null for a free one. */
+  price: string | null;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -72,12 +75,20 @@ export function ClaimButton(props: {
         {claim.isPending ? "Claiming…" : won ? "Claimed" : (props.unavailable ?? "Claim")}
       </button>
       <p role="status" aria-live="polite" className={won ? "result-won" : "result"}>
-        {result ? MESSAGES[result.outcome] : ""}
-        {result?.outcome === "WON" && result.status === "reserved" && result.reservedUntil
-          ? ` Reserved until ${result.reservedUntil.toLocaleTimeString()}.`
-          : ""}
+        {result?.outcome === "WON" && result.status === "reserved"
+          ? "Reserved! Pay before the time runs out to keep it."
+          : result
+            ? MESSAGES[result.outcome]
+            : ""}
         {claim.isError ? claim.error.message : ""}
       </p>
+      {result?.outcome === "WON" && result.status === "reserved" && result.reservedUntil && (
+        <ReservationPanel
+          claimId={result.claimId}
+          reservedUntil={result.reservedUntil}
+          price={props.price ?? ""}
+        />
+      )}
       {result?.outcome === "WON" && result.voucherId && (
         <Link className="button" href={`/vouchers/${result.voucherId}`}>
           Show my voucher

@@ -1,12 +1,9 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
 import { ClaimButton } from "./claim-button";
-
-function formatPrice(cents: number, currency: string) {
-  return new Intl.NumberFormat("en", { style: "currency", currency }).format(cents / 100);
-}
 
 function formatTime(date: Date) {
   return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -61,6 +58,7 @@ export function DealList() {
               dealId={deal.id}
               unavailable={soldOut ? "Sold out" : live ? null : "Not started yet"}
               signedInAs={me.data?.role ?? null}
+              price={deal.priceCents > 0 ? formatPrice(deal.priceCents, deal.currency) : null}
             />
           </li>
         );

@@ -2,7 +2,9 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
+import { ReservationPanel } from "../reservation-panel";
 
 export function MyClaims() {
   const trpc = useTRPC();
@@ -31,6 +33,15 @@ export function MyClaims() {
           <div>
             <span className={`badge badge-${claim.status}`}>{claim.status}</span>{" "}
             <span className="muted">claimed {claim.claimedAt.toLocaleString()}</span>
+            {claim.status === "reserved" &&
+              claim.reservedUntil &&
+              claim.reservedUntil > new Date() && (
+                <ReservationPanel
+                  claimId={claim.claimId}
+                  reservedUntil={claim.reservedUntil}
+                  price={formatPrice(claim.priceCents, claim.currency)}
+                />
+              )}
             {claim.voucherId && (
               <>
                 {" · "}

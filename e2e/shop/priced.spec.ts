@@ -1,0 +1,54 @@
+import { expect, type Page, test } from "@playwright/test";
+
+async function signIn(page: Page, email: string) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("dealdrop-demo");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("signed-in-as")).toBeVisible();
+  return page.getByTestId("deal-card").filter({ hasText: "Lunch box for two" });
+}
+
+test("a priced deal: reserve and pay (approved) gives a voucher; a declined card puts the unit back", async ({
+  browser,
+}) => {
+  const lucas = await (await browser.newContext()).newPage();
+  const lunch = await signIn(lucas, "lucas@shopper.test");
+  await expect(lunch.getByTestId("remaining")).toContainText("25 of 25 left");
+  await lunch.getByRole("button", { name: "Claim" }).click();
+  await expect(lunch.getByTestId("reservation")).toContainText("Reserved for you for");
+  await expect(lunch.getByTestId("remaining")).toContainText("24 of 25 left");
+  await lucas.screenshot({ path: "e2e/.output/reservation.png", fullPage: true });
+  await lunch.getByRole("button", { name: "Pay €4.50" }).click();
+  await expect(lunch.getByText("Paid. Your voucher is ready.")).toBeVisible();
+  await lunch.getByRole("link", { name: "Show my voucher" }).click();
+  await expect(lucas.getByTestId("voucher-qr").locator("svg")).toBeVisible();
+
+  const noor = await (await browser.newContext()).newPage();
+  const noorsLunch = await signIn(noor, "noor@shopper.test");
+  await noorsLunch.getByRole("button", { name: "Claim" }).click();
+  await expect(noorsLunch.getByTestId("remaining")).toContainText("23 of 25 left");
+  await noorsLunch.getByLabel("Card").selectOption("decline");
+  await noorsLunch.getByRole("button", { name: "Pay €4.50" }).click();
+  await expect(noorsLunch.getByText("Payment declined. The unit went back on sale.")).toBeVisible();
+  await expect(noorsLunch.getByTestId("remaining")).toContainText("24 of 25 left");
+});
+
+test("a reservation left unpaid expires: the countdown runs out, the unit comes back, My claims says expired", async ({
+  page,
+}) => {
+  const lunch = await signIn(page, "sam@shopper.test");
+  const before = await lunch.getByTestId("remaining").textContent();
+  await lunch.getByRole("button", { name: "Claim" }).click();
+  await expect(lunch.getByTestId("reservation-countdown")).toBeVisible();
+  await expect(lunch.getByTestId("reservation-expired")).toBeVisible({ timeout: 15_000 });
+  // The sweep (every second here) has given the unit back; the list shows it on its next poll.
+  await page.reload();
+  await expect(
+    page.getByTestId("deal-card").filter({ hasText: "Lunch box" }).getByTestId("remaining"),
+  ).toHaveText(before ?? "", { timeout: 15_000 });
+  await page.getByRole("link", { name: "My claims" }).click();
+  await expect(page.getByTestId("my-claim").filter({ hasText: "Lunch box" })).toContainText(
+    "expired",
+  );
+});
