@@ -6,6 +6,7 @@ import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
 import { resolveSecret } from "./app-secrets";
 import { AuthService } from "./auth/auth-service";
 import { SessionCodec } from "./auth/session";
+import { ReadThroughCache } from "./cache/read-through-cache";
 import type { ClaimEngine } from "./claims/claim-engine";
 import { ClaimService } from "./claims/claim-service";
 import { EmbeddedClaimEngine } from "./claims/embedded-claim-engine";
@@ -14,6 +15,7 @@ import { reconcileGates } from "./claims/reconciler";
 import { RedisClaimEngine } from "./claims/redis-claim-engine";
 import { RedisGateLoader } from "./claims/redis-gate-loader";
 import { expireReservations } from "./claims/reservation-expiry";
+import { DealDiscovery } from "./deals/deal-discovery";
 import { DealService } from "./deals/deal-service";
 import { DeviceService } from "./devices/device-service";
 import { describeMode, type Env, parseEnv } from "./env";
@@ -37,6 +39,8 @@ export interface Services {
   claims: ClaimService;
   auth: AuthService;
   deals: DealService;
+  discovery: DealDiscovery;
+  dealCache: ReadThroughCache;
   gates: GateStatusService;
   sessions: SessionCodec;
   signingKeys: SigningKeyStore;
@@ -99,6 +103,13 @@ export async function createServices(
     : new MemoryRateLimiter();
   const demoSeeded = env.DEMO_SEED === "auto" ? await seedDemo(db, clock()) : false;
 
+  const dealCache = new ReadThroughCache({
+    redis,
+    keyPrefix: env.REDIS_KEY_PREFIX,
+    ttlMs: 5_000,
+    localTtlMs: 1_000,
+    rebuildLockMs: 2_000,
+  });
   const claimService = new ClaimService(engine, db, issuer, limiter, clock);
   const paymentProvider = new TestPaymentProvider(env.TEST_PAYMENT_SLOW_MS);
   const checkout = new CheckoutService(db, paymentProvider, claimService, issuer, {
@@ -149,6 +160,8 @@ export async function createServices(
     sweep,
     auth: new AuthService(db, limiter),
     deals: new DealService(db, clock),
+    discovery: new DealDiscovery(db, dealCache, clock),
+    dealCache,
     gates: new GateStatusService(db, redis, env.REDIS_KEY_PREFIX, gateLoader),
     sessions: new SessionCodec(secret.value),
     signingKeys,
