@@ -1,12 +1,13 @@
 import "server-only";
 import { count } from "drizzle-orm";
 import { newId } from "@/lib/ids";
+import { PLACES } from "@/lib/places";
 import { hashPassword } from "@/server/auth/password";
 import type { Db } from "./client";
 import { claims, deals, merchants, users } from "./schema";
 
 export const DEMO_PASSWORD = "dealdrop-demo";
-export const DEMO_CITY = { name: "Amsterdam, Dam Square", lat: 52.3731, lng: 4.8922 };
+export const DEMO_CITY = PLACES[0] as (typeof PLACES)[number];
 
 export const DEMO_ACCOUNTS = {
   admin: "admin@dealdrop.test",

@@ -106,8 +106,9 @@ export async function createServices(
   const dealCache = new ReadThroughCache({
     redis,
     keyPrefix: env.REDIS_KEY_PREFIX,
-    ttlMs: 5_000,
-    localTtlMs: 1_000,
+    // Short: lists may show stock a moment old, and one query per cell per 2 s holds a burst.
+    ttlMs: 2_000,
+    localTtlMs: 500,
     rebuildLockMs: 2_000,
   });
   const claimService = new ClaimService(engine, db, issuer, limiter, clock);

@@ -1,68 +1,138 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
 import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
 import { ClaimButton } from "./claim-button";
+import { LocationBar } from "./location-bar";
+import { useShopperLocation } from "./use-shopper-location";
 
 function formatTime(date: Date) {
   return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+function formatDistance(km: number) {
+  return km < 1 ? `${Math.round((km * 1_000) / 10) * 10} m away` : `${km.toFixed(1)} km away`;
+}
+
+/** A countdown in the last hour before a sale, the clock time before that. */
+function startsLabel(startsAt: Date, now: Date) {
+  const seconds = Math.ceil((startsAt.getTime() - now.getTime()) / 1_000);
+  if (seconds > 3_600) return `Starts ${formatTime(startsAt)}`;
+  return `Starts in ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+/** The time now, once a second: countdowns tick and a sale turns live on its own. */
+function useNow() {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(new Date()), 1_000);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
+}
+
+/** Deals near the shopper, nearest first, with live stock as the cache shows it. */
 export function DealList() {
   const trpc = useTRPC();
-  const deals = useQuery(trpc.deals.list.queryOptions(undefined, { refetchInterval: 10_000 }));
+  const { location, setLocation, locate, problem } = useShopperLocation();
+  const [radiusKm, setRadiusKm] = useState(5);
+  const deals = useQuery(
+    trpc.deals.near.queryOptions(
+      { lat: location.lat, lng: location.lng, radiusKm },
+      { refetchInterval: 4_000, placeholderData: (previous) => previous },
+    ),
+  );
   const me = useQuery(trpc.auth.me.queryOptions());
+  const now = useNow();
+  const bar = (
+    <LocationBar
+      location={location}
+      onChange={setLocation}
+      onLocate={locate}
+      radiusKm={radiusKm}
+      onRadius={setRadiusKm}
+      problem={problem}
+    />
+  );
 
-  if (deals.isPending) return <p className="muted">Loading deals…</p>;
-  if (deals.isError)
-    return <p className="error">Deals could not be loaded: {deals.error.message}</p>;
-  if (deals.data.length === 0) return <p className="muted">No deals right now. Check back soon.</p>;
+  if (deals.isPending) {
+    return (
+      <>
+        {bar}
+        <p className="muted">Loading deals…</p>
+      </>
+    );
+  }
+  if (deals.isError) {
+    return (
+      <>
+        {bar}
+        <p className="error">Deals could not be loaded: {deals.error.message}</p>
+      </>
+    );
+  }
+  if (deals.data.length === 0) {
+    return (
+      <>
+        {bar}
+        <p className="muted empty">
+          No deals within {radiusKm} km right now. Try a wider distance or another place.
+        </p>
+      </>
+    );
+  }
 
-  const now = new Date();
-  const shown = deals.data
-    .map((deal) => {
-      const live = deal.startsAt <= now && deal.endsAt > now;
-      const soldOut = deal.remaining <= 0;
-      return { deal, live, soldOut, rank: soldOut ? 2 : live ? 0 : 1 };
-    })
-    .sort((a, b) => a.rank - b.rank);
+  const shown = deals.data.map((deal) => ({
+    deal,
+    live: deal.startsAt <= now && deal.endsAt > now,
+    soldOut: deal.remaining <= 0,
+  }));
   return (
-    <ul className="deal-grid">
-      {shown.map(({ deal, live, soldOut }) => {
-        return (
-          <li key={deal.id} className="deal-card" data-testid="deal-card" data-deal-id={deal.id}>
-            <div className="deal-top">
-              <span
-                className={`badge ${soldOut ? "badge-out" : live ? "badge-live" : "badge-soon"}`}
-              >
-                {soldOut ? "Sold out" : live ? "Live" : `Starts ${formatTime(deal.startsAt)}`}
-              </span>
-              <span className="price">
-                {deal.priceCents === 0 ? "Free" : formatPrice(deal.priceCents, deal.currency)}
-                {deal.originalPriceCents ? (
-                  <s className="muted was">{formatPrice(deal.originalPriceCents, deal.currency)}</s>
-                ) : null}
-              </span>
-            </div>
-            <h2>{deal.title}</h2>
-            <p className="merchant">
-              {deal.merchantName} · {deal.merchantAddress}
-            </p>
-            <p>{deal.description}</p>
-            <p className="stock" data-testid="remaining">
-              {soldOut ? "None left" : `${deal.remaining} of ${deal.quantity} left`} · ends{" "}
-              {formatTime(deal.endsAt)}
-            </p>
-            <ClaimButton
-              dealId={deal.id}
-              unavailable={soldOut ? "Sold out" : live ? null : "Not started yet"}
-              signedInAs={me.data?.role ?? null}
-              price={deal.priceCents > 0 ? formatPrice(deal.priceCents, deal.currency) : null}
-            />
-          </li>
-        );
-      })}
-    </ul>
+    <>
+      {bar}
+      <ul className="deal-grid">
+        {shown.map(({ deal, live, soldOut }) => {
+          return (
+            <li key={deal.id} className="deal-card" data-testid="deal-card" data-deal-id={deal.id}>
+              <div className="deal-top">
+                <span
+                  className={`badge ${soldOut ? "badge-out" : live ? "badge-live" : "badge-soon"}`}
+                >
+                  {soldOut ? "Sold out" : live ? "Live" : startsLabel(deal.startsAt, now)}
+                </span>
+                <span className="price">
+                  {deal.priceCents === 0 ? "Free" : formatPrice(deal.priceCents, deal.currency)}
+                  {deal.originalPriceCents ? (
+                    <s className="muted was">
+                      {formatPrice(deal.originalPriceCents, deal.currency)}
+                    </s>
+                  ) : null}
+                </span>
+              </div>
+              <h2>{deal.title}</h2>
+              <p className="merchant">
+                {deal.merchantName} · {deal.merchantAddress}
+              </p>
+              <p className="distance" data-testid="distance">
+                {formatDistance(deal.distanceKm)}
+              </p>
+              <p>{deal.description}</p>
+              <p className="stock" data-testid="remaining">
+                {soldOut ? "None left" : `${deal.remaining} of ${deal.quantity} left`} · ends{" "}
+                {formatTime(deal.endsAt)}
+              </p>
+              <ClaimButton
+                dealId={deal.id}
+                unavailable={soldOut ? "Sold out" : live ? null : "Not started yet"}
+                signedInAs={me.data?.role ?? null}
+                price={deal.priceCents > 0 ? formatPrice(deal.priceCents, deal.currency) : null}
+              />
+            </li>
+          );
+        })}
+      </ul>
+    </>
   );
 }

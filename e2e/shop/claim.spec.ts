@@ -21,7 +21,7 @@ test("a shopper signs in, claims the live demo deal once despite a double click,
   await expect(croissant.getByText("100 of 100 left")).toBeVisible();
   await croissant.getByRole("button", { name: "Claim" }).dblclick();
   await expect(croissant.getByRole("status")).toHaveText("You got one!");
-  await expect(croissant.getByText("99 of 100 left")).toBeVisible();
+  await expect(croissant.getByText("99 of 100 left")).toBeVisible({ timeout: 15_000 });
   await expect(soldOut.getByRole("button", { name: "Sold out" })).toBeDisabled();
   await page.screenshot({ path: "e2e/.output/storefront.png", fullPage: true });
 

@@ -14,10 +14,10 @@ test("a priced deal: reserve and pay (approved) gives a voucher; a declined card
 }) => {
   const lucas = await (await browser.newContext()).newPage();
   const lunch = await signIn(lucas, "lucas@shopper.test");
-  await expect(lunch.getByTestId("remaining")).toContainText("25 of 25 left");
+  await expect(lunch.getByTestId("remaining")).toContainText("25 of 25 left", { timeout: 15_000 });
   await lunch.getByRole("button", { name: "Claim" }).click();
   await expect(lunch.getByTestId("reservation")).toContainText("Reserved for you for");
-  await expect(lunch.getByTestId("remaining")).toContainText("24 of 25 left");
+  await expect(lunch.getByTestId("remaining")).toContainText("24 of 25 left", { timeout: 15_000 });
   await lucas.screenshot({ path: "e2e/.output/reservation.png", fullPage: true });
   await lunch.getByRole("button", { name: "Pay €4.50" }).click();
   await expect(lunch.getByText("Paid. Your voucher is ready.")).toBeVisible();
@@ -27,11 +27,15 @@ test("a priced deal: reserve and pay (approved) gives a voucher; a declined card
   const noor = await (await browser.newContext()).newPage();
   const noorsLunch = await signIn(noor, "noor@shopper.test");
   await noorsLunch.getByRole("button", { name: "Claim" }).click();
-  await expect(noorsLunch.getByTestId("remaining")).toContainText("23 of 25 left");
+  await expect(noorsLunch.getByTestId("remaining")).toContainText("23 of 25 left", {
+    timeout: 15_000,
+  });
   await noorsLunch.getByLabel("Card").selectOption("decline");
   await noorsLunch.getByRole("button", { name: "Pay €4.50" }).click();
   await expect(noorsLunch.getByText("Payment declined. The unit went back on sale.")).toBeVisible();
-  await expect(noorsLunch.getByTestId("remaining")).toContainText("24 of 25 left");
+  await expect(noorsLunch.getByTestId("remaining")).toContainText("24 of 25 left", {
+    timeout: 15_000,
+  });
 });
 
 test("a reservation left unpaid expires: the countdown runs out, the unit comes back, My claims says expired", async ({
