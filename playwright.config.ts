@@ -1,7 +1,7 @@
 import { defineConfig } from "@playwright/test";
 
 const PORT = 3100;
-/** The counter app's tests run against server mode: real Postgres and Redis, checked directly. */
+/** The counter app and live stock run against server mode: real Postgres and Redis pub/sub. */
 const SERVER_MODE_PORT = 3101;
 export const E2E_DATABASE = "dealdrop_e2e";
 export const E2E_DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${E2E_DATABASE}`;
@@ -35,10 +35,10 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "embedded", testIgnore: "merchant/**" },
+    { name: "embedded", testIgnore: ["merchant/**", "live/**"] },
     {
       name: "server-mode",
-      testMatch: "merchant/**",
+      testMatch: ["merchant/**", "live/**"],
       use: { baseURL: `http://127.0.0.1:${SERVER_MODE_PORT}` },
     },
   ],

@@ -17,6 +17,7 @@ import { RedisGateLoader } from "./claims/redis-gate-loader";
 import { expireReservations } from "./claims/reservation-expiry";
 import { DealDiscovery } from "./deals/deal-discovery";
 import { DealService } from "./deals/deal-service";
+import { LocalStockTransport, RedisStockTransport, StockFeed } from "./deals/stock-feed";
 import { DeviceService } from "./devices/device-service";
 import { describeMode, type Env, parseEnv } from "./env";
 import { log } from "./log";
@@ -41,6 +42,7 @@ export interface Services {
   deals: DealService;
   discovery: DealDiscovery;
   dealCache: ReadThroughCache;
+  stock: StockFeed;
   gates: GateStatusService;
   sessions: SessionCodec;
   signingKeys: SigningKeyStore;
@@ -111,14 +113,20 @@ export async function createServices(
     localTtlMs: 500,
     rebuildLockMs: 2_000,
   });
-  const claimService = new ClaimService(engine, db, issuer, limiter, clock);
+  const gates = new GateStatusService(db, redis, env.REDIS_KEY_PREFIX, gateLoader);
+  const stock = new StockFeed(
+    (dealId) => gates.remaining(dealId),
+    redis ? new RedisStockTransport(redis, env.REDIS_KEY_PREFIX) : new LocalStockTransport(),
+  );
+  const onStockChange = (dealId: string) => stock.changed(dealId);
+  const claimService = new ClaimService(engine, db, issuer, limiter, clock, onStockChange);
   const paymentProvider = new TestPaymentProvider(env.TEST_PAYMENT_SLOW_MS);
   const checkout = new CheckoutService(db, paymentProvider, claimService, issuer, {
     timeoutMs: env.PAYMENT_TIMEOUT_MS,
     clock,
   });
   const sweep = async () => ({
-    expired: await expireReservations(db, engine, clock()),
+    expired: await expireReservations(db, engine, clock(), onStockChange),
     paymentsSettled: await checkout.settleUnknownPayments(2 * env.PAYMENT_TIMEOUT_MS),
   });
 
@@ -163,7 +171,8 @@ export async function createServices(
     deals: new DealService(db, clock),
     discovery: new DealDiscovery(db, dealCache, clock),
     dealCache,
-    gates: new GateStatusService(db, redis, env.REDIS_KEY_PREFIX, gateLoader),
+    gates,
+    stock,
     sessions: new SessionCodec(secret.value),
     signingKeys,
     vouchers: new VoucherService(db, issuer, clock),
@@ -176,6 +185,7 @@ export async function createServices(
     voucherKeySecretSource: keySecret.source,
     async stop() {
       if (timer) clearInterval(timer);
+      stock.close();
       redis?.disconnect();
       await database.close();
     },

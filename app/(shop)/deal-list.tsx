@@ -1,11 +1,13 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import Link from "next/link";
+import { useState } from "react";
 import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
 import { ClaimButton } from "./claim-button";
 import { LocationBar } from "./location-bar";
+import { useNow } from "./use-now";
 import { useShopperLocation } from "./use-shopper-location";
 
 function formatTime(date: Date) {
@@ -21,16 +23,6 @@ function startsLabel(startsAt: Date, now: Date) {
   const seconds = Math.ceil((startsAt.getTime() - now.getTime()) / 1_000);
   if (seconds > 3_600) return `Starts ${formatTime(startsAt)}`;
   return `Starts in ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
-}
-
-/** The time now, once a second: countdowns tick and a sale turns live on its own. */
-function useNow() {
-  const [now, setNow] = useState(() => new Date());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(new Date()), 1_000);
-    return () => clearInterval(timer);
-  }, []);
-  return now;
 }
 
 /** Deals near the shopper, nearest first, with live stock as the cache shows it. */
@@ -111,7 +103,11 @@ export function DealList() {
                   ) : null}
                 </span>
               </div>
-              <h2>{deal.title}</h2>
+              <h2>
+                <Link href={`/deals/${deal.id}`} className="deal-link">
+                  {deal.title}
+                </Link>
+              </h2>
               <p className="merchant">
                 {deal.merchantName} · {deal.merchantAddress}
               </p>

@@ -24,6 +24,8 @@ export class ClaimService {
     private readonly issuer: VoucherIssuer,
     private readonly limiter: RateLimiter,
     private readonly clock: () => Date = () => new Date(),
+    /** Told when a deal's stock changed (a win, a cancellation), for live stock. */
+    private readonly onStockChange: (dealId: string) => void = () => undefined,
   ) {}
 
   /**
@@ -47,6 +49,7 @@ export class ClaimService {
       }
     }
     const result = await this.engine.claim({ ...input, userId, now: this.clock() });
+    if (result.outcome === "WON" && !result.replayed) this.onStockChange(input.dealId);
     if (result.outcome !== "WON" || result.status !== "confirmed") return result;
     // The win is durable already; a voucher that fails to issue now is issued when the
     // shopper next lists their vouchers, so the answer stays "won".
@@ -90,6 +93,7 @@ export class ClaimService {
     });
     if (cancelled) {
       await this.engine.returnCancelledUnit({ ...cancelled, claimId: cancelled.id });
+      this.onStockChange(cancelled.dealId);
       return { claimId, status: "cancelled" };
     }
     return this.explainCancelRefusal(userId, claimId);

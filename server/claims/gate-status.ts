@@ -27,6 +27,19 @@ export class GateStatusService {
     private readonly loader: RedisGateLoader | null,
   ) {}
 
+  /** Units a shopper could still win: the gate's count, or Postgres's when the gate is cold. */
+  async remaining(dealId: string): Promise<number> {
+    if (this.redis) {
+      const atGate = await this.redis.hget(gateKeys(this.keyPrefix, dealId).meta, "remaining");
+      if (atGate !== null) return Math.max(0, Number(atGate));
+    }
+    const [deal] = await this.db
+      .select({ quantity: deals.quantity, sold: deals.sold })
+      .from(deals)
+      .where(eq(deals.id, dealId));
+    return deal ? deal.quantity - deal.sold : 0;
+  }
+
   async status(dealId: string): Promise<GateStatus> {
     const [deal] = await this.db.select().from(deals).where(eq(deals.id, dealId));
     if (!deal) throw new DomainError("NOT_FOUND", "No deal has this id.", { dealId });

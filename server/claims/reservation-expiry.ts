@@ -13,6 +13,7 @@ export async function expireReservations(
   db: Db,
   engine: ClaimEngine,
   now: Date,
+  onStockChange: (dealId: string) => void = () => undefined,
   limit = 500,
 ): Promise<number> {
   const result = await db.execute(sql`
@@ -41,6 +42,7 @@ export async function expireReservations(
       userId: claim.user_id,
       idempotencyKey: claim.idempotency_key,
     });
+    onStockChange(claim.deal_id);
   }
   return ended.length;
 }

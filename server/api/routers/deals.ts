@@ -8,6 +8,12 @@ export const dealsRouter = router({
   near: publicProcedure
     .input(nearInputSchema)
     .query(({ ctx, input }) => ctx.services.discovery.near(input)),
+  /** Live stock of one deal (SSE): the count now, then coalesced updates. */
+  stock: publicProcedure.input(dealIdInput).subscription(async function* ({ ctx, input, signal }) {
+    for await (const update of ctx.services.stock.subscribe(input.dealId, signal)) {
+      yield { remaining: update.remaining, at: update.at };
+    }
+  }),
   byId: publicProcedure
     .input(dealIdInput)
     .query(({ ctx, input }) => ctx.services.discovery.byId(input.dealId)),

@@ -1,0 +1,66 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import Link from "next/link";
+import { formatPrice } from "@/lib/format-price";
+import { useTRPC } from "@/lib/trpc/client";
+import { ClaimButton } from "../../claim-button";
+import { useNow } from "../../use-now";
+
+/** One deal, with its stock live: the count drops as others claim, and sold out shows by itself. */
+export function DealDetail({ dealId }: { dealId: string }) {
+  const trpc = useTRPC();
+  const deal = useQuery(trpc.deals.byId.queryOptions({ dealId }, { retry: false }));
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const stock = useSubscription(trpc.deals.stock.subscriptionOptions({ dealId }));
+  const now = useNow();
+
+  if (deal.isPending) return <p className="muted">Loading…</p>;
+  if (deal.isError) {
+    return (
+      <p className="error">
+        {deal.error.message} <Link href="/">See all deals</Link>
+      </p>
+    );
+  }
+  const d = deal.data;
+  const remaining = stock.data?.remaining ?? d.remaining;
+  const soldOut = remaining <= 0;
+  const live = d.startsAt <= now && d.endsAt > now;
+  const price = d.priceCents > 0 ? formatPrice(d.priceCents, d.currency) : null;
+  return (
+    <article className="deal-page">
+      <p className="muted">
+        <Link href="/">← All deals</Link>
+      </p>
+      <h1>{d.title}</h1>
+      <p className="merchant">
+        {d.merchantName} · {d.merchantAddress}
+      </p>
+      <p className="price">
+        {price ?? "Free"}
+        {d.originalPriceCents ? (
+          <s className="muted was">{formatPrice(d.originalPriceCents, d.currency)}</s>
+        ) : null}
+      </p>
+      <p>{d.description}</p>
+      <p
+        className={`live-stock${soldOut ? " live-stock-out" : ""}`}
+        data-testid="live-stock"
+        aria-live="polite"
+      >
+        {soldOut ? "Sold out" : `${remaining} of ${d.quantity} left`}
+        {stock.status === "pending" && !soldOut ? <span className="muted"> · live</span> : null}
+      </p>
+      <ClaimButton
+        dealId={d.id}
+        unavailable={
+          soldOut ? "Sold out" : live ? null : d.startsAt > now ? "Not started yet" : "Ended"
+        }
+        signedInAs={me.data?.role ?? null}
+        price={price}
+      />
+    </article>
+  );
+}

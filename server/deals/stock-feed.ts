@@ -1,0 +1,146 @@
+import "server-only";
+import { EventEmitter } from "node:events";
+import type { Redis } from "ioredis";
+
+export interface StockUpdate {
+  dealId: string;
+  remaining: number;
+  at: number;
+}
+
+/** Carries stock updates between instances: Redis pub/sub, or in-process in embedded mode. */
+export interface StockTransport {
+  publish(update: StockUpdate): Promise<void>;
+  /** Calls `handler` with every update for the deal until the returned function is called. */
+  listen(dealId: string, handler: (update: StockUpdate) => void): () => void;
+  close(): void;
+}
+
+/**
+ * Live stock for deal pages. A change is not sent as it happens: per deal, at most one update
+ * goes out every `coalesceMs`, carrying the count read when it fires, so a sale deciding
+ * thousands of claims a second sends a few updates a second. Every subscriber gets the
+ * current count first, then the updates; a slow one skips to the newest.
+ */
+export class StockFeed {
+  private readonly scheduled = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly readRemaining: (dealId: string) => Promise<number>,
+    private readonly transport: StockTransport,
+    private readonly coalesceMs = 250,
+  ) {}
+
+  /** Notes that a deal's stock may have changed; the update follows within `coalesceMs`. */
+  changed(dealId: string): void {
+    if (this.scheduled.has(dealId)) return;
+    const timer = setTimeout(() => {
+      this.scheduled.delete(dealId);
+      this.readRemaining(dealId)
+        .then((remaining) => this.transport.publish({ dealId, remaining, at: Date.now() }))
+        .catch(() => undefined);
+    }, this.coalesceMs);
+    timer.unref();
+    this.scheduled.set(dealId, timer);
+  }
+
+  async *subscribe(dealId: string, signal: AbortSignal | undefined): AsyncGenerator<StockUpdate> {
+    let latest: StockUpdate | null = null;
+    let wake: (() => void) | null = null;
+    const stop = this.transport.listen(dealId, (update) => {
+      if (!latest || update.at >= latest.at) latest = update;
+      wake?.();
+    });
+    const aborted = new Promise<void>((resolve) =>
+      signal?.addEventListener("abort", () => resolve()),
+    );
+    try {
+      yield { dealId, remaining: await this.readRemaining(dealId), at: Date.now() };
+      while (!signal?.aborted) {
+        if (!latest) {
+          await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+          wake = null;
+          continue;
+        }
+        const next: StockUpdate = latest;
+        latest = null;
+        yield next;
+      }
+    } finally {
+      stop();
+    }
+  }
+
+  close() {
+    for (const timer of this.scheduled.values()) clearTimeout(timer);
+    this.transport.close();
+  }
+}
+
+export class LocalStockTransport implements StockTransport {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  async publish(update: StockUpdate) {
+    this.emitter.emit(update.dealId, update);
+  }
+
+  listen(dealId: string, handler: (update: StockUpdate) => void) {
+    this.emitter.on(dealId, handler);
+    return () => this.emitter.off(dealId, handler);
+  }
+
+  close() {
+    this.emitter.removeAllListeners();
+  }
+}
+
+/**
+ * One Redis subscription per deal per instance, however many shoppers watch it; the
+ * instance fans updates out to its own subscribers.
+ */
+export class RedisStockTransport implements StockTransport {
+  private readonly subscriber: Redis;
+  private readonly local = new LocalStockTransport();
+  private readonly watchers = new Map<string, number>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+  ) {
+    this.subscriber = redis.duplicate({ enableAutoPipelining: false });
+    this.subscriber.on("message", (channel: string, message: string) => {
+      const update = JSON.parse(message) as StockUpdate;
+      if (channel === this.channel(update.dealId)) void this.local.publish(update);
+    });
+  }
+
+  async publish(update: StockUpdate) {
+    await this.redis.publish(this.channel(update.dealId), JSON.stringify(update));
+  }
+
+  listen(dealId: string, handler: (update: StockUpdate) => void) {
+    const count = this.watchers.get(dealId) ?? 0;
+    this.watchers.set(dealId, count + 1);
+    if (count === 0) void this.subscriber.subscribe(this.channel(dealId));
+    const stopLocal = this.local.listen(dealId, handler);
+    return () => {
+      stopLocal();
+      const left = (this.watchers.get(dealId) ?? 1) - 1;
+      if (left > 0) {
+        this.watchers.set(dealId, left);
+      } else {
+        this.watchers.delete(dealId);
+        void this.subscriber.unsubscribe(this.channel(dealId));
+      }
+    };
+  }
+
+  close() {
+    this.local.close();
+    this.subscriber.disconnect();
+  }
+
+  private channel(dealId: string) {
+    return `${this.keyPrefix}stock:${dealId}`;
+  }
+}
