@@ -18,7 +18,7 @@ test("a shopper signs in, claims the live demo deal once despite a double click,
   await expect(page.getByTestId("signed-in-as")).toHaveText("Sam");
 
   const croissant = page.getByTestId("deal-card").filter({ hasText: "Free croissant" });
-  await expect(croissant.getByText("100 of 100 left")).toBeVisible();
+  await expect(croissant.getByText("100 of 100 left")).toBeVisible({ timeout: 15_000 });
   await croissant.getByRole("button", { name: "Claim" }).dblclick();
   await expect(croissant.getByRole("status")).toHaveText("You got one!");
   await expect(croissant.getByText("99 of 100 left")).toBeVisible({ timeout: 15_000 });
