@@ -12,7 +12,8 @@ export type DomainErrorCode =
   /** The request is valid but the thing it acts on is not in a state that allows it. */
   | "INVALID_STATE"
   | "DEVICE_UNKNOWN"
-  | "DEVICE_REVOKED";
+  | "DEVICE_REVOKED"
+  | "OUT_OF_AREA";
 
 const BRAND = Symbol.for("dealdrop.DomainError");
 

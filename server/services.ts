@@ -119,7 +119,22 @@ export async function createServices(
     redis ? new RedisStockTransport(redis, env.REDIS_KEY_PREFIX) : new LocalStockTransport(),
   );
   const onStockChange = (dealId: string) => stock.changed(dealId);
-  const claimService = new ClaimService(engine, db, issuer, limiter, clock, onStockChange);
+  const discovery = new DealDiscovery(db, dealCache, clock);
+  const claimService = new ClaimService(
+    engine,
+    db,
+    issuer,
+    limiter,
+    clock,
+    onStockChange,
+    async (dealId) => {
+      // An unknown deal has no fence: the gate answers NOT_FOUND for it.
+      const deal = await discovery.byId(dealId).catch(() => null);
+      return deal?.geofenceRadiusM
+        ? { lat: deal.lat, lng: deal.lng, radiusM: deal.geofenceRadiusM }
+        : null;
+    },
+  );
   const paymentProvider = new TestPaymentProvider(env.TEST_PAYMENT_SLOW_MS);
   const checkout = new CheckoutService(db, paymentProvider, claimService, issuer, {
     timeoutMs: env.PAYMENT_TIMEOUT_MS,
@@ -169,7 +184,7 @@ export async function createServices(
     sweep,
     auth: new AuthService(db, limiter),
     deals: new DealService(db, clock),
-    discovery: new DealDiscovery(db, dealCache, clock),
+    discovery,
     dealCache,
     gates,
     stock,

@@ -36,6 +36,8 @@ export function ClaimButton(props: {
   signedInAs: "shopper" | "merchant" | "admin" | null;
   /** The formatted price of a priced deal, null for a free one. */
   price: string | null;
+  /** The shopper's position from the browser, for deals with a geo-fence. */
+  position?: { lat: number; lng: number };
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -69,7 +71,11 @@ export function ClaimButton(props: {
         className="button"
         disabled={props.unavailable !== null || claim.isPending || won}
         onClick={() =>
-          claim.mutate({ dealId: props.dealId, idempotencyKey: intentKey(props.dealId) })
+          claim.mutate({
+            dealId: props.dealId,
+            idempotencyKey: intentKey(props.dealId),
+            position: props.position,
+          })
         }
       >
         {claim.isPending ? "Claiming…" : won ? "Claimed" : (props.unavailable ?? "Claim")}

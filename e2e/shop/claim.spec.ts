@@ -38,3 +38,43 @@ test("a wrong password gets a clear message and no session", async ({ page }) =>
   await expect(page.locator("form").getByRole("alert")).toHaveText("Email or password is wrong.");
   await expect(page.getByRole("link", { name: "Sign in", exact: true })).toBeVisible();
 });
+
+test("a reload while the claim is in flight, then another click, still makes exactly one claim", async ({
+  page,
+}) => {
+  await page.goto("/sign-in");
+  await page.getByRole("button", { name: /create an account/i }).click();
+  await page.getByLabel("Name").fill("Rui");
+  await page.getByLabel("Email").fill(`rui-${Date.now()}@e2e.test`);
+  await page.getByLabel("Password").fill("a-long-enough-password");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page.getByTestId("signed-in-as")).toHaveText("Rui");
+  await page
+    .getByTestId("deal-card")
+    .filter({ hasText: "Free croissant" })
+    .getByRole("link")
+    .first()
+    .click();
+  await expect(page.getByTestId("live-stock")).toBeVisible();
+
+  // The first attempt reaches the server, but its answer is held until the page is gone.
+  let sent!: () => void;
+  const requestSent = new Promise<void>((resolve) => {
+    sent = resolve;
+  });
+  await page.route("**/api/trpc/claims.claim**", async (route) => {
+    sent();
+    const response = await route.fetch();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await route.fulfill({ response }).catch(() => undefined);
+  });
+  await page.getByRole("button", { name: "Claim" }).click();
+  await requestSent;
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  await page.reload();
+
+  await page.getByRole("button", { name: "Claim" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "You got one!" })).toBeVisible();
+  await page.getByRole("link", { name: "My claims" }).click();
+  await expect(page.getByTestId("my-claim")).toHaveCount(1);
+});

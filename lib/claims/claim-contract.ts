@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pointSchema } from "../geo";
 import { idSchema } from "../ids";
 
 /** Input of a claim, shared by the tRPC procedure and any leaner HTTP route. */
@@ -9,6 +10,8 @@ export const claimInputSchema = z.object({
     .min(8, "idempotencyKey must be 8 to 64 characters")
     .max(64, "idempotencyKey must be 8 to 64 characters")
     .regex(/^[A-Za-z0-9_-]+$/, "idempotencyKey may hold letters, digits, '_' and '-'"),
+  /** Where the shopper says they are; required by deals with a geo-fence. */
+  position: pointSchema.optional(),
 });
 export type ClaimInput = z.infer<typeof claimInputSchema>;
 

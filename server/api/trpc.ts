@@ -27,6 +27,7 @@ const TRPC_CODE_OF: Record<DomainErrorCode, TRPCError["code"]> = {
   INVALID_STATE: "CONFLICT",
   DEVICE_UNKNOWN: "UNAUTHORIZED",
   DEVICE_REVOKED: "FORBIDDEN",
+  OUT_OF_AREA: "FORBIDDEN",
 };
 
 const t = initTRPC.context<Context>().create({

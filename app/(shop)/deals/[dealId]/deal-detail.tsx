@@ -7,6 +7,7 @@ import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
 import { ClaimButton } from "../../claim-button";
 import { useNow } from "../../use-now";
+import { useShopperLocation } from "../../use-shopper-location";
 
 /** One deal, with its stock live: the count drops as others claim, and sold out shows by itself. */
 export function DealDetail({ dealId }: { dealId: string }) {
@@ -15,6 +16,7 @@ export function DealDetail({ dealId }: { dealId: string }) {
   const me = useQuery(trpc.auth.me.queryOptions());
   const stock = useSubscription(trpc.deals.stock.subscriptionOptions({ dealId }));
   const now = useNow();
+  const { location } = useShopperLocation();
 
   if (deal.isPending) return <p className="muted">Loading…</p>;
   if (deal.isError) {
@@ -45,6 +47,11 @@ export function DealDetail({ dealId }: { dealId: string }) {
         ) : null}
       </p>
       <p>{d.description}</p>
+      {d.geofenceRadiusM ? (
+        <p className="muted">
+          Claim within {d.geofenceRadiusM} m of the shop: your browser will ask for your location.
+        </p>
+      ) : null}
       <p
         className={`live-stock${soldOut ? " live-stock-out" : ""}`}
         data-testid="live-stock"
@@ -60,6 +67,7 @@ export function DealDetail({ dealId }: { dealId: string }) {
         }
         signedInAs={me.data?.role ?? null}
         price={price}
+        position={location.source === "device" ? location : undefined}
       />
     </article>
   );
