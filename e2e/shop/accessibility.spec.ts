@@ -1,5 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, type Page, test } from "@playwright/test";
+import { openDealPage, signUpInBrowser } from "../fixtures/shopper";
 
 /** Serious and critical findings only: those block someone from using the page. */
 async function blockingViolations(page: Page) {
@@ -21,24 +22,13 @@ test("home, deal, vouchers and voucher pages have no serious or critical accessi
   await expect(page.getByTestId("deal-card").first()).toBeVisible();
   expect(await blockingViolations(page), "home").toEqual([]);
 
-  await page
-    .getByTestId("deal-card")
-    .filter({ hasText: "Free croissant" })
-    .getByRole("link")
-    .first()
-    .click();
-  await expect(page.getByTestId("live-stock")).toBeVisible();
+  await openDealPage(page, "Free croissant");
   expect(await blockingViolations(page), "deal page").toEqual([]);
 
   await page.goto("/sign-in");
   expect(await blockingViolations(page), "sign-in").toEqual([]);
   // A new shopper, so the demo shoppers' claims elsewhere are untouched.
-  await page.getByRole("button", { name: /create an account/i }).click();
-  await page.getByLabel("Name").fill("Ada");
-  await page.getByLabel("Email").fill(`ada-${Date.now()}@e2e.test`);
-  await page.getByLabel("Password").fill("a-long-enough-password");
-  await page.getByRole("button", { name: "Sign up" }).click();
-  await expect(page.getByTestId("signed-in-as")).toHaveText("Ada");
+  await signUpInBrowser(page, "Ada");
   const croissant = page.getByTestId("deal-card").filter({ hasText: "Free croissant" });
   await croissant.getByRole("button", { name: "Claim" }).click();
   await croissant.getByRole("link", { name: "Show my voucher" }).click();

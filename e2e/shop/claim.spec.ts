@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { openDealPage, signUpInBrowser } from "../fixtures/shopper";
 
 const SHOPPER = { email: "sam@shopper.test", password: "dealdrop-demo" };
 
@@ -42,20 +43,8 @@ test("a wrong password gets a clear message and no session", async ({ page }) =>
 test("a reload while the claim is in flight, then another click, still makes exactly one claim", async ({
   page,
 }) => {
-  await page.goto("/sign-in");
-  await page.getByRole("button", { name: /create an account/i }).click();
-  await page.getByLabel("Name").fill("Rui");
-  await page.getByLabel("Email").fill(`rui-${Date.now()}@e2e.test`);
-  await page.getByLabel("Password").fill("a-long-enough-password");
-  await page.getByRole("button", { name: "Sign up" }).click();
-  await expect(page.getByTestId("signed-in-as")).toHaveText("Rui");
-  await page
-    .getByTestId("deal-card")
-    .filter({ hasText: "Free croissant" })
-    .getByRole("link")
-    .first()
-    .click();
-  await expect(page.getByTestId("live-stock")).toBeVisible();
+  await signUpInBrowser(page, "Rui");
+  await openDealPage(page, "Free croissant");
 
   // The first attempt reaches the server, but its answer is held until the page is gone.
   let sent!: () => void;

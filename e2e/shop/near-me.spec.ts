@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { signUpInBrowser } from "../fixtures/shopper";
 
 test.use({
   permissions: ["geolocation"],
@@ -9,13 +10,7 @@ test.use({
 test("a new shopper signs up, shares a location, sees nearby deals nearest first, claims one and sees its QR", async ({
   page,
 }) => {
-  await page.goto("/sign-in");
-  await page.getByRole("button", { name: /create an account/i }).click();
-  await page.getByLabel("Name").fill("Mila");
-  await page.getByLabel("Email").fill(`mila-${Date.now()}@e2e.test`);
-  await page.getByLabel("Password").fill("a-long-enough-password");
-  await page.getByRole("button", { name: /create account|sign up/i }).click();
-  await expect(page.getByTestId("signed-in-as")).toHaveText("Mila");
+  await signUpInBrowser(page, "Mila");
 
   await expect(page.getByTestId("location-label")).toContainText("your location");
   const cards = page.getByTestId("deal-card");

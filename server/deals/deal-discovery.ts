@@ -7,6 +7,7 @@ import { boundingBox, distanceKm, type Point, pointSchema } from "@/lib/geo";
 import { idSchema } from "@/lib/ids";
 import type { ReadThroughCache } from "../cache/read-through-cache";
 import { DomainError } from "../errors";
+import { dealColumns, withRemaining } from "./deal-columns";
 
 export const nearInputSchema = pointSchema.extend({
   radiusKm: z
@@ -21,25 +22,6 @@ export const dealIdInput = z.object({ dealId: idSchema });
 const CELL_DECIMALS = 3;
 /** Candidates are gathered a little wider than asked, so the rounding never drops a deal. */
 const CELL_SLACK_KM = 0.2;
-
-const dealColumns = {
-  id: deals.id,
-  title: deals.title,
-  description: deals.description,
-  priceCents: deals.priceCents,
-  originalPriceCents: deals.originalPriceCents,
-  currency: deals.currency,
-  quantity: deals.quantity,
-  sold: deals.sold,
-  startsAt: deals.startsAt,
-  endsAt: deals.endsAt,
-  status: deals.status,
-  lat: deals.lat,
-  lng: deals.lng,
-  geofenceRadiusM: deals.geofenceRadiusM,
-  merchantName: merchants.name,
-  merchantAddress: merchants.address,
-};
 
 /**
  * What shoppers browse: deals near a point and one deal's details, read through the cache.
@@ -98,8 +80,4 @@ export class DealDiscovery {
       );
     return rows.filter((row) => distanceKm(center, row) <= radiusKm).map(withRemaining);
   }
-}
-
-function withRemaining<T extends { quantity: number; sold: number }>({ sold, ...deal }: T) {
-  return { ...deal, remaining: deal.quantity - sold };
 }

@@ -2,6 +2,7 @@ import "server-only";
 import { and, asc, desc, eq, gt } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { deals, merchants } from "@/db/schema";
+import { dealColumns, withRemaining } from "./deal-columns";
 
 export class DealService {
   constructor(
@@ -12,25 +13,12 @@ export class DealService {
   /** Active deals whose sale has not ended, soonest first, with stock as Postgres counts it. */
   async listOpen() {
     const rows = await this.db
-      .select({
-        id: deals.id,
-        title: deals.title,
-        description: deals.description,
-        priceCents: deals.priceCents,
-        originalPriceCents: deals.originalPriceCents,
-        currency: deals.currency,
-        quantity: deals.quantity,
-        sold: deals.sold,
-        startsAt: deals.startsAt,
-        endsAt: deals.endsAt,
-        merchantName: merchants.name,
-        merchantAddress: merchants.address,
-      })
+      .select(dealColumns)
       .from(deals)
       .innerJoin(merchants, eq(merchants.id, deals.merchantId))
       .where(and(eq(deals.status, "active"), gt(deals.endsAt, this.clock())))
       .orderBy(asc(deals.startsAt));
-    return rows.map(({ sold, ...deal }) => ({ ...deal, remaining: deal.quantity - sold }));
+    return rows.map(withRemaining);
   }
 
   /** Every deal of one merchant, newest sale first, for its staff. */
