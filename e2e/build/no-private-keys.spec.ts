@@ -27,7 +27,10 @@ function filesUnder(folder: string): string[] {
 }
 
 test("the detector itself finds a planted private JWK and PEM", () => {
-  const planted = `{"kty":"EC","crv":"P-256","d":"${"x".repeat(43)}"} -----BEGIN PRIVATE KEY-----\n${"M".repeat(64)}`;
+  // Assembled here so that this file itself never holds anything shaped like a key.
+  const pemHeader = ["-----BEGIN", "PRIVATE", "KEY-----"].join(" ");
+  const jwkMember = ['"d"', `"${"x".repeat(43)}"`].join(":");
+  const planted = `{"kty":"EC","crv":"P-256",${jwkMember}} ${pemHeader}\n${"M".repeat(64)}`;
   for (const [, pattern] of PRIVATE_MATERIAL) expect(planted).toMatch(pattern);
 });
 
