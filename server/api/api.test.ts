@@ -359,6 +359,24 @@ describe("procedures by role", () => {
     expect(titles).toEqual(["Flat white on the house", "Latte art masterclass seat"]);
   });
 
+  it("never answers with private key material: the admin key list and a rotation show public facts only", async () => {
+    const admin = await signIn(DEMO_ACCOUNTS.admin);
+    const staged = await call("admin.stageSigningKey", undefined, { cookie: admin });
+    const listed = await call("admin.signingKeys", undefined, { cookie: admin });
+    expect(staged.status).toBe(200);
+    for (const answer of [staged.data, ...((listed.data as unknown as object[]) ?? [])]) {
+      expect(Object.keys(answer ?? {}).sort()).toEqual([
+        "activatedAt",
+        "kid",
+        "published",
+        "publishedAt",
+        "retiredAt",
+        "status",
+      ]);
+    }
+    expect(JSON.stringify([staged, listed])).not.toMatch(/"d"|private|sealed|v1\./i);
+  });
+
   it("reports and rebuilds a deal's gate against Postgres for admins", async () => {
     const dealId = await liveDealId();
     const admin = await signIn(DEMO_ACCOUNTS.admin);
