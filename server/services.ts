@@ -120,21 +120,7 @@ export async function createServices(
   );
   const onStockChange = (dealId: string) => stock.changed(dealId);
   const discovery = new DealDiscovery(db, dealCache, clock);
-  const claimService = new ClaimService(
-    engine,
-    db,
-    issuer,
-    limiter,
-    clock,
-    onStockChange,
-    async (dealId) => {
-      // An unknown deal has no fence: the gate answers NOT_FOUND for it.
-      const deal = await discovery.byId(dealId).catch(() => null);
-      return deal?.geofenceRadiusM
-        ? { lat: deal.lat, lng: deal.lng, radiusM: deal.geofenceRadiusM }
-        : null;
-    },
-  );
+  const claimService = new ClaimService(engine, db, issuer, limiter, clock, onStockChange);
   const paymentProvider = new TestPaymentProvider(env.TEST_PAYMENT_SLOW_MS);
   const checkout = new CheckoutService(db, paymentProvider, claimService, issuer, {
     timeoutMs: env.PAYMENT_TIMEOUT_MS,

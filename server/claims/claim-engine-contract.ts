@@ -198,6 +198,44 @@ export function describeClaimEngineContract(
       expect((await claimTruth(h.db, deal.id)).activeClaims).toBe(2);
     });
 
+    it("claims a geo-fenced deal only from within its radius; refusals are typed and change nothing", async () => {
+      // 300 m around 52.37, 4.89.
+      const deal = await createDeal(h.db, merchantId, { quantity: 5, now, geofenceRadiusM: 300 });
+      await h.openGate(deal.id);
+      const attempt = (user: number, position?: { lat: number; lng: number }) =>
+        h.engine.claim({
+          dealId: deal.id,
+          userId: shopper(user),
+          idempotencyKey: `fence-${user}`,
+          now,
+          position,
+        });
+      const far = await countQueries(() => attempt(20, { lat: 52.38, lng: 4.89 }).catch((e) => e));
+      expect(far.result).toMatchObject({
+        code: "OUT_OF_AREA",
+        message: "This deal can only be claimed within 300 m of the shop; you are 1.1 km away.",
+      });
+      await expect(attempt(21)).rejects.toMatchObject({
+        code: "OUT_OF_AREA",
+        message: "This deal can only be claimed nearby: share your location first.",
+      });
+      expect(await claimTruth(h.db, deal.id)).toMatchObject({ activeClaims: 0, soldCounter: 0 });
+      expect(await h.remainingAtGate(deal.id)).toBe(5);
+      if (!h.rejectionsTouchPostgres) expect(far.queries).toBe(0);
+
+      expect(await attempt(22, { lat: 52.3712, lng: 4.8905 })).toMatchObject({ outcome: "WON" });
+      // Deals without a fence need no position.
+      const open = await createDeal(h.db, merchantId, { quantity: 1, now });
+      expect(
+        await h.engine.claim({
+          dealId: open.id,
+          userId: shopper(23),
+          idempotencyKey: "no-fence",
+          now,
+        }),
+      ).toMatchObject({ outcome: "WON" });
+    });
+
     it("answers an unknown deal with a typed NOT_FOUND error", async () => {
       const attempt = h.engine.claim({
         dealId: newId(),

@@ -1,11 +1,35 @@
 import "server-only";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
+import type { Point } from "@/lib/geo";
+import { DomainError } from "../errors";
 
 export interface ClaimRequest {
   dealId: string;
   userId: string;
   idempotencyKey: string;
   now: Date;
+  /** Where the shopper says they are; a geo-fenced deal refuses claims without it. */
+  position?: Point;
+}
+
+/**
+ * The refusal of a claim from outside a deal's geo-fence (`distanceM` null when no position
+ * was sent). The position is the browser's, trusted as given: a determined shopper can fake it.
+ */
+export function outOfAreaError(distanceM: number | null, radiusM: number): DomainError {
+  if (distanceM === null) {
+    return new DomainError(
+      "OUT_OF_AREA",
+      "This deal can only be claimed nearby: share your location first.",
+      { radiusM },
+    );
+  }
+  const away = distanceM >= 1_000 ? `${(distanceM / 1_000).toFixed(1)} km` : `${distanceM} m`;
+  return new DomainError(
+    "OUT_OF_AREA",
+    `This deal can only be claimed within ${radiusM} m of the shop; you are ${away} away.`,
+    { distanceM, radiusM },
+  );
 }
 
 /**

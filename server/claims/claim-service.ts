@@ -3,7 +3,6 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { ACTIVE_CLAIM_STATUSES, claims, deals, merchants, vouchers } from "@/db/schema";
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
-import { distanceKm, type Point } from "@/lib/geo";
 import { DomainError } from "../errors";
 import { log } from "../log";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
@@ -27,8 +26,6 @@ export class ClaimService {
     private readonly clock: () => Date = () => new Date(),
     /** Told when a deal's stock changed (a win, a cancellation), for live stock. */
     private readonly onStockChange: (dealId: string) => void = () => undefined,
-    /** A deal's geo-fence (centre and radius), or null when it has none. */
-    private readonly dealFence?: (dealId: string) => Promise<(Point & { radiusM: number }) | null>,
   ) {}
 
   /**
@@ -51,9 +48,7 @@ export class ClaimService {
         );
       }
     }
-    await this.checkGeofence(input);
-    const { position: _position, ...request } = input;
-    const result = await this.engine.claim({ ...request, userId, now: this.clock() });
+    const result = await this.engine.claim({ ...input, userId, now: this.clock() });
     if (result.outcome === "WON" && !result.replayed) this.onStockChange(input.dealId);
     if (result.outcome !== "WON" || result.status !== "confirmed") return result;
     // The win is durable already; a voucher that fails to issue now is issued when the
@@ -63,31 +58,6 @@ export class ClaimService {
       return null;
     });
     return voucher ? { ...result, voucherId: voucher.id } : result;
-  }
-
-  /**
-   * A deal with a geo-fence is claimed only from within its radius, by the position the
-   * shopper's browser reports (trusted as given: a determined shopper can fake it). The
-   * deal is read through the discovery cache, so this costs no query in a hot sale.
-   */
-  private async checkGeofence(input: ClaimInput) {
-    if (!this.dealFence) return;
-    const fence = await this.dealFence(input.dealId);
-    if (!fence) return;
-    if (!input.position) {
-      throw new DomainError(
-        "OUT_OF_AREA",
-        "This deal can only be claimed nearby: share your location first.",
-      );
-    }
-    const metres = Math.round(distanceKm(input.position, fence) * 1_000);
-    if (metres > fence.radiusM) {
-      throw new DomainError(
-        "OUT_OF_AREA",
-        `This deal can only be claimed within ${fence.radiusM} m of the shop; you are ${metres >= 1_000 ? `${(metres / 1_000).toFixed(1)} km` : `${metres} m`} away.`,
-        { distanceM: metres, radiusM: fence.radiusM },
-      );
-    }
   }
 
   /**

@@ -3,9 +3,10 @@ import { and, eq, lt, sql } from "drizzle-orm";
 import { type Db, pgErrorCode } from "@/db/client";
 import { claims, deals } from "@/db/schema";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
+import { distanceKm } from "@/lib/geo";
 import { newId } from "@/lib/ids";
 import { DomainError } from "../errors";
-import type { ClaimEngine, ClaimRequest } from "./claim-engine";
+import { type ClaimEngine, type ClaimRequest, outOfAreaError } from "./claim-engine";
 import { findPriorClaim } from "./claim-records";
 
 /**
@@ -48,8 +49,19 @@ export class EmbeddedClaimEngine implements ClaimEngine {
           sql`${deals.endsAt} > ${now.toISOString()}::timestamptz`,
         ),
       )
-      .returning({ priceCents: deals.priceCents });
+      .returning({
+        priceCents: deals.priceCents,
+        lat: deals.lat,
+        lng: deals.lng,
+        fenceM: deals.geofenceRadiusM,
+      });
     if (!unit) return this.explainRefusal(tx, request);
+    if (unit.fenceM) {
+      // Thrown inside the transaction, so the unit just taken goes back with the rollback.
+      if (!request.position) throw outOfAreaError(null, unit.fenceM);
+      const distanceM = Math.round(distanceKm(request.position, unit) * 1_000);
+      if (distanceM > unit.fenceM) throw outOfAreaError(distanceM, unit.fenceM);
+    }
 
     const priced = unit.priceCents > 0;
     const reservedUntil = priced ? new Date(now.getTime() + this.options.reservationMs) : null;

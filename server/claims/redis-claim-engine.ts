@@ -5,7 +5,12 @@ import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
 import { DomainError } from "../errors";
 import { LuaScript } from "../redis/lua-script";
-import type { CancelledClaim, ClaimEngine, ClaimRequest } from "./claim-engine";
+import {
+  type CancelledClaim,
+  type ClaimEngine,
+  type ClaimRequest,
+  outOfAreaError,
+} from "./claim-engine";
 import { findPriorClaim, insertWinningClaim } from "./claim-records";
 import { gateKeys, pendingMember } from "./gate-keys";
 import type { RedisGateLoader } from "./redis-gate-loader";
@@ -13,7 +18,7 @@ import type { RedisGateLoader } from "./redis-gate-loader";
 const claimScript = new LuaScript("server/claims/lua/claim.lua");
 const releaseScript = new LuaScript("server/claims/lua/release.lua");
 
-type GateReply = [string, string?, string?, number?];
+type GateReply = [string, (string | number)?, string?, number?];
 
 export interface RedisClaimEngineOptions {
   redis: Redis;
@@ -39,7 +44,11 @@ export class RedisClaimEngine implements ClaimEngine {
           ? this.recordWin({ ...request, claimId })
           : this.replayWin(request, reply[3] === 1);
       case "ALREADY_CLAIMED":
-        return { outcome: "ALREADY_CLAIMED", claimId: reply[1] ?? "" };
+        return { outcome: "ALREADY_CLAIMED", claimId: String(reply[1] ?? "") };
+      case "OUT_OF_AREA": {
+        const distanceM = Number(reply[1]);
+        throw outOfAreaError(distanceM < 0 ? null : distanceM, Number(reply[2]));
+      }
       case "SOLD_OUT":
       case "NOT_STARTED":
       case "ENDED":
@@ -73,7 +82,14 @@ export class RedisClaimEngine implements ClaimEngine {
 
   private async askGate(request: ClaimRequest, claimId: string): Promise<GateReply> {
     const keyList = gateKeys(this.options.keyPrefix, request.dealId).forScripts;
-    const args = [request.userId, request.idempotencyKey, claimId, request.now.getTime()];
+    const args = [
+      request.userId,
+      request.idempotencyKey,
+      claimId,
+      request.now.getTime(),
+      request.position?.lat ?? "",
+      request.position?.lng ?? "",
+    ];
     const reply = (await claimScript.run(this.options.redis, keyList, args)) as GateReply;
     if (reply[0] !== "NOT_LOADED") return reply;
     await this.options.loader.ensureLoaded(request.dealId);

@@ -88,6 +88,9 @@ export class RedisGateLoader {
         deal.endsAt.getTime(),
         deal.status,
         deal.endsAt.getTime() + KEEP_AFTER_SALE_MS,
+        deal.geofenceRadiusM ? deal.lat : "",
+        deal.geofenceRadiusM ? deal.lng : "",
+        deal.geofenceRadiusM ?? "",
       ],
     );
     await this.redis.sadd(gateRegistryKey(this.prefix), dealId);

@@ -37,7 +37,13 @@ export async function createShoppers(db: Db, howMany: number): Promise<string[]>
 export async function createDeal(
   db: Db,
   merchantId: string,
-  options: { quantity: number; now: Date; priceCents?: number; startsInMinutes?: number },
+  options: {
+    quantity: number;
+    now: Date;
+    priceCents?: number;
+    startsInMinutes?: number;
+    geofenceRadiusM?: number;
+  },
 ) {
   const start = options.now.getTime() + (options.startsInMinutes ?? -1) * MINUTE;
   const deal = {
@@ -51,6 +57,7 @@ export async function createDeal(
     voucherValidUntil: new Date(start + 7 * 24 * 60 * MINUTE),
     lat: 52.37,
     lng: 4.89,
+    geofenceRadiusM: options.geofenceRadiusM ?? null,
   };
   await db.insert(deals).values(deal);
   return deal;

@@ -1,7 +1,9 @@
 -- Decides one claim attempt. Atomic because Redis runs a script to the end before any other
 -- command: no two attempts can both see the last unit, or both see a user as new.
--- KEYS: meta, users, idem, pending   ARGV: userId, idempotencyKey, claimId, nowMs
-local meta = redis.call('HMGET', KEYS[1], 'remaining', 'starts', 'ends', 'state', 'expireAt')
+-- KEYS: meta, users, idem, pending
+-- ARGV: userId, idempotencyKey, claimId, nowMs, lat, lng (lat and lng '' when not shared)
+local meta = redis.call('HMGET', KEYS[1], 'remaining', 'starts', 'ends', 'state', 'expireAt',
+  'fenceLat', 'fenceLng', 'fenceM')
 local state = meta[4]
 if not state then return {'NOT_LOADED'} end
 if state == 'missing' then return {'NOT_FOUND'} end
@@ -23,6 +25,18 @@ if now >= tonumber(meta[3]) then return {'ENDED'} end
 
 local remaining = tonumber(meta[1])
 if remaining <= 0 then return {'SOLD_OUT'} end
+
+-- A geo-fenced deal: the reported position must be within the radius (Haversine, metres).
+-- Returns the distance, or -1 when no position was sent.
+if meta[8] then
+  if ARGV[5] == '' then return {'OUT_OF_AREA', -1, tonumber(meta[8])} end
+  local r = math.pi / 180
+  local lat1, lng1 = tonumber(meta[6]) * r, tonumber(meta[7]) * r
+  local lat2, lng2 = tonumber(ARGV[5]) * r, tonumber(ARGV[6]) * r
+  local h = math.sin((lat2 - lat1) / 2) ^ 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ^ 2
+  local metres = 2 * 6371008.8 * math.asin(math.min(1, math.sqrt(h)))
+  if metres > tonumber(meta[8]) then return {'OUT_OF_AREA', math.floor(metres + 0.5), tonumber(meta[8])} end
+end
 
 redis.call('HINCRBY', KEYS[1], 'remaining', -1)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
