@@ -10,8 +10,8 @@ import type { VoucherIssuer } from "../vouchers/voucher-issuer";
 import { revokeVouchersOfClaims } from "../vouchers/voucher-service";
 import type { ClaimEngine } from "./claim-engine";
 
-export const CLAIMS_PER_USER = { limit: 20, windowMs: 10_000 };
-export const CLAIMS_PER_IP = { limit: 600, windowMs: 10_000 };
+const CLAIMS_PER_USER = { limit: 20, windowMs: 10_000 };
+const CLAIMS_PER_IP = { limit: 600, windowMs: 10_000 };
 
 /**
  * The claim use cases, free of HTTP and tRPC so that a lean HTTP route can call them as
@@ -101,9 +101,8 @@ export class ClaimService {
 
   private async explainCancelRefusal(userId: string, claimId: string) {
     const [claim] = await this.db
-      .select({ status: claims.status, voucherId: vouchers.id })
+      .select({ status: claims.status })
       .from(claims)
-      .leftJoin(vouchers, eq(vouchers.claimId, claims.id))
       .where(and(eq(claims.id, claimId), eq(claims.userId, userId)));
     if (!claim) throw new DomainError("NOT_FOUND", "You have no claim with this id.", { claimId });
     if (claim.status === "cancelled") return { claimId, status: "cancelled" as const };

@@ -7,6 +7,8 @@ import {
   PaymentTimeout,
 } from "./payment-provider";
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 interface StoredCharge {
   result: ChargeResult;
   refunded: boolean;
@@ -35,16 +37,14 @@ export class TestPaymentProvider implements PaymentProvider {
       throw new PaymentTimeout();
     }
     if (request.card === "slow") {
-      const settled = new Promise<void>((resolve) => setTimeout(resolve, this.slowMs)).then(() => {
-        this.charges.set(request.idempotencyKey, { result, refunded: false });
-      });
+      const record = () => this.charges.set(request.idempotencyKey, { result, refunded: false });
       if (this.slowMs > timeoutMs) {
-        await new Promise((resolve) => setTimeout(resolve, timeoutMs));
-        void settled;
+        // The charge goes through later, after the caller has given up waiting.
+        setTimeout(record, this.slowMs).unref();
+        await sleep(timeoutMs);
         throw new PaymentTimeout();
       }
-      await settled;
-      return result;
+      await sleep(this.slowMs);
     }
     this.charges.set(request.idempotencyKey, { result, refunded: false });
     return result;

@@ -52,10 +52,10 @@ export class SigningKeyStore {
    * any key before it. Safe when several instances start together: one insert wins.
    */
   async ensureActiveKey(): Promise<string> {
-    const active = await this.activeRow();
+    const active = await this.rowWithStatus("active");
     if (active) return active.kid;
     await this.generate("active");
-    const winner = await this.activeRow();
+    const winner = await this.rowWithStatus("active");
     if (!winner) throw new Error("no active signing key after generating one");
     return winner.kid;
   }
@@ -152,7 +152,7 @@ export class SigningKeyStore {
   async signingKey(): Promise<VoucherSigningKey> {
     const now = this.options.clock().getTime();
     if (this.signer && now - this.signer.readAt < CACHE_MS) return this.signer.key;
-    const active = await this.activeRow();
+    const active = await this.rowWithStatus("active");
     if (!active?.privateJwkEncrypted) {
       throw new DomainError("UNAVAILABLE", "Vouchers cannot be signed: there is no signing key.");
     }
@@ -160,10 +160,6 @@ export class SigningKeyStore {
     const privateKey = (await importJWK(jwk, VOUCHER_ALG, { extractable: false })) as CryptoKey;
     this.signer = { key: { kid: active.kid, privateKey }, readAt: now };
     return this.signer.key;
-  }
-
-  private async activeRow() {
-    return this.rowWithStatus("active");
   }
 
   private async rowWithStatus(status: KeyStatus) {

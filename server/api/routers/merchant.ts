@@ -3,7 +3,7 @@ import { z } from "zod";
 import { idSchema } from "@/lib/ids";
 import { merchantProcedure, router } from "../trpc";
 
-export const deviceNameSchema = z
+const deviceNameSchema = z
   .string()
   .trim()
   .min(1, "give the device a name, such as 'Till 1'")
