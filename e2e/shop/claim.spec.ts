@@ -46,21 +46,27 @@ test("a reload while the claim is in flight, then another click, still makes exa
   await signUpInBrowser(page, "Rui");
   await openDealPage(page, "Free croissant");
 
-  // The first attempt reaches the server, but its answer is held until the page is gone.
+  // The first attempt reaches the server, but its answer never reaches the page: it is
+  // held until the page has been reloaded (a fixed delay raced a slow reload once).
   let sent!: () => void;
   const requestSent = new Promise<void>((resolve) => {
     sent = resolve;
   });
+  let reloaded!: () => void;
+  const pageReloaded = new Promise<void>((resolve) => {
+    reloaded = resolve;
+  });
   await page.route("**/api/trpc/claims.claim**", async (route) => {
     sent();
-    const response = await route.fetch();
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    await route.fulfill({ response }).catch(() => undefined);
+    await route.fetch();
+    await pageReloaded;
+    await route.abort().catch(() => undefined);
   });
   await page.getByRole("button", { name: "Claim" }).click();
   await requestSent;
-  await page.unrouteAll({ behavior: "ignoreErrors" });
   await page.reload();
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  reloaded();
 
   await page.getByRole("button", { name: "Claim" }).click();
   await expect(page.getByRole("status").filter({ hasText: "You got one!" })).toBeVisible();
