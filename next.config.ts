@@ -14,7 +14,7 @@ try {
 }
 
 const nextConfig: NextConfig = {
-  serverExternalPackages: ["@electric-sql/pglite", "pino", "ioredis", "postgres"],
+  serverExternalPackages: ["@electric-sql/pglite", "pino", "ioredis", "postgres", "prom-client"],
   poweredByHeader: false,
 };
 

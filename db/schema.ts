@@ -228,6 +228,54 @@ export const payments = pgTable("payments", {
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** An invitation for a merchant's staff member to set a password; only its hash is kept. */
+export const staffInvites = pgTable(
+  "staff_invites",
+  {
+    id: id(),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
+    email: text("email").notNull(),
+    displayName: text("display_name").notNull(),
+    tokenHash: text("token_hash").notNull().unique(),
+    invitedBy: text("invited_by")
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    acceptedAt: timestamp("accepted_at", { withTimezone: true }),
+  },
+  (t) => [index("staff_invites_merchant_idx").on(t.merchantId)],
+);
+
+/**
+ * Every change an admin or merchant made: who, what, when. Written in the transaction of the
+ * change itself, so a change without its entry cannot commit.
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: id(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    actorUserId: text("actor_user_id").references(() => users.id),
+    /** The actor's name and role when it acted, so the entry reads the same after renames. */
+    actorName: text("actor_name").notNull(),
+    actorRole: userRole("actor_role").notNull(),
+    /** The merchant the change concerns, when there is one (staff see their merchant's). */
+    merchantId: text("merchant_id").references(() => merchants.id),
+    action: text("action").notNull(),
+    targetType: text("target_type").notNull(),
+    targetId: text("target_id").notNull(),
+    details: jsonb("details").notNull().default({}),
+  },
+  (t) => [
+    index("audit_log_at_idx").on(t.at),
+    index("audit_log_merchant_idx").on(t.merchantId, t.at),
+    index("audit_log_target_idx").on(t.targetId, t.at),
+  ],
+);
+
 /** Values the app generates for itself on first start (for example a session secret). */
 export const appSettings = pgTable("app_settings", {
   key: text("key").primaryKey(),

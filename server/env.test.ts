@@ -18,6 +18,7 @@ describe("configuration", () => {
         SESSION_SECRET: "short",
         CLAIM_PENDING_GRACE_MS: "soon",
         DEMO_SEED: "yes",
+        METRICS_TOKEN: "short",
       });
     } catch (caught) {
       error = caught;
@@ -29,6 +30,7 @@ describe("configuration", () => {
     expect(problems).toContain("SESSION_SECRET: must be at least 32 characters");
     expect(problems).toContain("CLAIM_PENDING_GRACE_MS: must be a number of milliseconds");
     expect(problems).toContain("DEMO_SEED: must be 'auto'");
+    expect(problems).toContain("METRICS_TOKEN: must be at least 16 characters when set");
   });
 
   it("requires a voucher key secret for a production Postgres deployment only", () => {

@@ -55,6 +55,11 @@ export const envSchema = z
     CLAIM_PENDING_GRACE_MS: durationMs(30_000),
     RECONCILE_INTERVAL_MS: durationMs(5_000),
     PRICED_RESERVATION_MS: durationMs(10 * 60_000),
+    /** When set, `/api/metrics` answers only `Authorization: Bearer <this token>`. */
+    METRICS_TOKEN: z
+      .string()
+      .min(16, "must be at least 16 characters when set (try: openssl rand -hex 24)")
+      .optional(),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),

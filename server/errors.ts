@@ -13,7 +13,11 @@ export type DomainErrorCode =
   | "INVALID_STATE"
   | "DEVICE_UNKNOWN"
   | "DEVICE_REVOKED"
-  | "OUT_OF_AREA";
+  | "OUT_OF_AREA"
+  /** Input that passed its schema but breaks a rule of the thing it changes; details.fieldErrors. */
+  | "INVALID_INPUT"
+  /** Signed in, but the thing belongs to someone else (another merchant's deal, say). */
+  | "NOT_YOURS";
 
 const BRAND = Symbol.for("dealdrop.DomainError");
 

@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
 import { resolveSecret } from "./app-secrets";
+import { AuditLogReader } from "./audit/audit-log";
 import { AuthService } from "./auth/auth-service";
 import { SessionCodec } from "./auth/session";
 import { ReadThroughCache } from "./cache/read-through-cache";
@@ -16,11 +17,17 @@ import { RedisClaimEngine } from "./claims/redis-claim-engine";
 import { RedisGateLoader } from "./claims/redis-gate-loader";
 import { expireReservations } from "./claims/reservation-expiry";
 import { DealDiscovery } from "./deals/deal-discovery";
+import { DealManagement } from "./deals/deal-management";
 import { DealService } from "./deals/deal-service";
 import { LocalStockTransport, RedisStockTransport, StockFeed } from "./deals/stock-feed";
 import { DeviceService } from "./devices/device-service";
 import { describeMode, type Env, parseEnv } from "./env";
 import { log } from "./log";
+import { MerchantDirectory } from "./merchants/merchant-directory";
+import { StaffInvites } from "./merchants/staff-invites";
+import { SaleMonitor } from "./monitor/sale-monitor";
+import { SaleStats } from "./monitor/sale-stats";
+import { Metrics } from "./observability/metrics";
 import { CheckoutService } from "./payments/checkout-service";
 import { TestPaymentProvider } from "./payments/test-payment-provider";
 import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
@@ -50,8 +57,14 @@ export interface Services {
   redemptions: RedemptionService;
   redemptionSync: RedemptionSync;
   devices: DeviceService;
+  dealManagement: DealManagement;
+  merchants: MerchantDirectory;
+  staffInvites: StaffInvites;
+  audit: AuditLogReader;
+  monitor: SaleMonitor;
   checkout: CheckoutService;
   paymentProvider: TestPaymentProvider;
+  metrics: Metrics;
   /** One pass of the durable background work (also run on a timer when `background`). */
   sweep(): Promise<{ expired: number; paymentsSettled: number }>;
   gateLoader: RedisGateLoader | null;
@@ -73,6 +86,7 @@ export async function createServices(
   const { db } = database;
   const redis = env.REDIS_URL ? createRedis(env.REDIS_URL) : null;
   const clock = options.clock ?? (() => new Date());
+  const metrics = new Metrics({ engine: redis ? "redis" : "embedded" });
 
   const gateLoader = redis ? new RedisGateLoader(redis, db, env.REDIS_KEY_PREFIX) : null;
   const engine: ClaimEngine =
@@ -106,12 +120,14 @@ export async function createServices(
   const demoSeeded = env.DEMO_SEED === "auto" ? await seedDemo(db, clock()) : false;
 
   const dealCache = new ReadThroughCache({
+    name: "deals",
     redis,
     keyPrefix: env.REDIS_KEY_PREFIX,
     // Short: lists may show stock a moment old, and one query per cell per 2 s holds a burst.
     ttlMs: 2_000,
     localTtlMs: 500,
     rebuildLockMs: 2_000,
+    onLookup: (lookup, cache) => metrics.observeCacheLookup(lookup, cache),
   });
   const gates = new GateStatusService(db, redis, env.REDIS_KEY_PREFIX, gateLoader);
   const stock = new StockFeed(
@@ -120,7 +136,15 @@ export async function createServices(
   );
   const onStockChange = (dealId: string) => stock.changed(dealId);
   const discovery = new DealDiscovery(db, dealCache, clock);
-  const claimService = new ClaimService(engine, db, issuer, limiter, clock, onStockChange);
+  const saleStats = new SaleStats(redis, env.REDIS_KEY_PREFIX);
+  const claimService = new ClaimService(engine, db, issuer, limiter, {
+    clock,
+    onStockChange,
+    observe: (attempt) => {
+      metrics.observeClaim(attempt);
+      saleStats.record(attempt);
+    },
+  });
   const paymentProvider = new TestPaymentProvider(env.TEST_PAYMENT_SLOW_MS);
   const checkout = new CheckoutService(db, paymentProvider, claimService, issuer, {
     timeoutMs: env.PAYMENT_TIMEOUT_MS,
@@ -167,6 +191,7 @@ export async function createServices(
     claims: claimService,
     checkout,
     paymentProvider,
+    metrics,
     sweep,
     auth: new AuthService(db, limiter),
     deals: new DealService(db, clock),
@@ -177,15 +202,49 @@ export async function createServices(
     sessions: new SessionCodec(secret.value),
     signingKeys,
     vouchers: new VoucherService(db, issuer, clock),
-    redemptions: new RedemptionService(db, signingKeys, env.VOUCHER_CLOCK_SKEW_SECONDS, clock),
-    redemptionSync: new RedemptionSync(db, signingKeys, env.VOUCHER_CLOCK_SKEW_SECONDS, clock),
+    redemptions: new RedemptionService(
+      db,
+      signingKeys,
+      env.VOUCHER_CLOCK_SKEW_SECONDS,
+      clock,
+      (result) => metrics.observeOnlineRedemption(result),
+    ),
+    redemptionSync: new RedemptionSync(
+      db,
+      signingKeys,
+      env.VOUCHER_CLOCK_SKEW_SECONDS,
+      clock,
+      (outcome) => metrics.observeRedemptionSync(outcome),
+    ),
     devices: new DeviceService(db, clock),
+    dealManagement: new DealManagement(
+      db,
+      {
+        gateChanged: (dealId) => engine.dealChanged(dealId),
+        gateRebuilt: async (dealId) => {
+          await gates.rebuild(dealId);
+        },
+        listingsChanged: async (dealId) => {
+          await dealCache.invalidateAll();
+          stock.changed(dealId);
+        },
+        claimsCancelled: async (claimIds) => {
+          await checkout.refundCancelledClaims(claimIds);
+        },
+      },
+      clock,
+    ),
+    merchants: new MerchantDirectory(db, clock),
+    staffInvites: new StaffInvites(db, clock),
+    audit: new AuditLogReader(db),
+    monitor: new SaleMonitor(db, saleStats, gates, clock),
     gateLoader,
     demoSeeded,
     sessionSecretSource: secret.source,
     voucherKeySecretSource: keySecret.source,
     async stop() {
       if (timer) clearInterval(timer);
+      saleStats.stop();
       stock.close();
       redis?.disconnect();
       await database.close();

@@ -1,7 +1,8 @@
 import { count, eq } from "drizzle-orm";
+import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countQueries } from "@/db/query-count";
-import { claims, deals } from "@/db/schema";
+import { claims, deals, users } from "@/db/schema";
 import { DEMO_ACCOUNTS } from "@/db/seed";
 import { newId } from "@/lib/ids";
 import { parseEnv } from "../env";
@@ -9,6 +10,7 @@ import { createServices, type Services } from "../services";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { TEST_REDIS_URL } from "../testing/test-redis";
 import { handleTrpcRequest } from "./http-handler";
+import { appRouter } from "./root";
 
 let database: TestDatabase;
 let services: Services;
@@ -40,6 +42,15 @@ const QUERIES = new Set([
   "merchant.redemptions",
   "admin.devices",
   "admin.redemptions",
+  "admin.merchants",
+  "admin.merchant",
+  "admin.auditLog",
+  "merchant.auditLog",
+  "sales.list",
+  "sales.get",
+  "sales.snapshot",
+  "sales.history",
+  "auth.invite",
 ]);
 
 /** Calls the API over the real tRPC fetch handler, as the browser does. */
@@ -47,7 +58,7 @@ async function call(path: string, input: unknown, options: { cookie?: string; ip
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.cookie) headers.cookie = options.cookie;
   headers["x-forwarded-for"] = options.ip ?? "203.0.113.7";
-  const payload = JSON.stringify({ json: input });
+  const payload = JSON.stringify(superjson.serialize(input));
   const isQuery = QUERIES.has(path);
   const url = `http://127.0.0.1/api/trpc/${path}${isQuery ? `?input=${encodeURIComponent(payload)}` : ""}`;
   const response = await handleTrpcRequest(
@@ -319,37 +330,110 @@ describe("claims over HTTP", () => {
 });
 
 describe("procedures by role", () => {
-  it("lets each role call exactly its own procedures", async () => {
-    const dealId = await liveDealId();
+  it("lets each role call exactly its own procedures: anonymous, shopper, staff of A and of B, admin", async () => {
+    const dealId = await liveDealId(); // the bakery's (merchant A)
+    const [bakery] = await database.db.select().from(deals).where(eq(deals.id, dealId));
+    const merchantA = bakery?.merchantId ?? "";
     const cookies: Record<string, string | undefined> = {
       anonymous: undefined,
       shopper: await signIn(DEMO_ACCOUNTS.shoppers[0] ?? ""),
-      staff: await signIn(DEMO_ACCOUNTS.merchantStaff[1] ?? ""),
+      staffA: await signIn(DEMO_ACCOUNTS.merchantStaff[0] ?? ""),
+      staffB: await signIn(DEMO_ACCOUNTS.merchantStaff[1] ?? ""),
       admin: await signIn(DEMO_ACCOUNTS.admin),
     };
-    const procedures: [string, unknown, string][] = [
-      ["claims.mine", undefined, "shopper"],
-      ["merchant.myDeals", undefined, "staff"],
-      ["admin.gateStatus", { dealId }, "admin"],
-      ["admin.rebuildGate", { dealId }, "admin"],
-      ["admin.signingKeys", undefined, "admin"],
-      ["vouchers.mine", undefined, "shopper"],
-      ["merchant.revocations", { since: null }, "staff"],
-      ["merchant.redeem", { token: "not-a-voucher" }, "staff"],
-      ["merchant.devices", undefined, "staff"],
-      ["merchant.redemptions", undefined, "staff"],
-      ["admin.devices", undefined, "admin"],
-      ["admin.redemptions", undefined, "admin"],
+    const soon = Date.now() + 3_600_000;
+    const newDeal = {
+      merchantId: merchantA,
+      title: "Matrix test deal",
+      description: "",
+      priceCents: 0,
+      originalPriceCents: null,
+      quantity: 5,
+      startsAt: new Date(soon),
+      endsAt: new Date(soon + 3_600_000),
+      voucherValidUntil: new Date(soon + 7_200_000),
+      location: { lat: 52.37, lng: 4.89 },
+      geofenceRadiusM: null,
+    };
+    const [adminUser] = await database.db
+      .select()
+      .from(users)
+      .where(eq(users.email, DEMO_ACCOUNTS.admin));
+    const toCancel = await services.dealManagement.create(
+      { userId: adminUser?.id ?? "", role: "admin", displayName: "Setup" },
+      newDeal,
+    );
+    const place = {
+      name: "Matrix Mart",
+      address: "Damrak 1, Amsterdam",
+      location: { lat: 52.37, lng: 4.89 },
+    };
+    const ADMIN = ["admin"];
+    const STAFF = ["staffA", "staffB"];
+    const OWNERS = ["staffA", "admin"];
+    /** [procedure, input, roles allowed, status an allowed role gets (200 unless stated)] */
+    const procedures: [string, unknown, string[], number?][] = [
+      ["claims.mine", undefined, ["shopper"]],
+      ["vouchers.mine", undefined, ["shopper"]],
+      ["merchant.myDeals", undefined, STAFF],
+      ["merchant.revocations", { since: null }, STAFF],
+      ["merchant.redeem", { token: "not-a-voucher" }, STAFF],
+      ["merchant.devices", undefined, STAFF],
+      ["merchant.enrollDevice", { name: "Matrix till" }, STAFF],
+      ["merchant.revokeDevice", { deviceId: newId() }, STAFF, 404],
+      ["merchant.redemptions", undefined, STAFF],
+      ["merchant.auditLog", { before: null }, STAFF],
+      ["sales.list", undefined, [...STAFF, "admin"]],
+      ["sales.get", { dealId }, OWNERS],
+      ["sales.snapshot", { dealId }, OWNERS],
+      ["sales.history", { dealId }, OWNERS],
+      ["sales.create", newDeal, OWNERS],
+      ["sales.update", { dealId, changes: { quantity: 100 } }, OWNERS],
+      ["sales.cancel", { dealId: toCancel.id, reason: "matrix test" }, OWNERS],
+      ["admin.gateStatus", { dealId }, ADMIN],
+      ["admin.rebuildGate", { dealId }, ADMIN],
+      ["admin.merchants", undefined, ADMIN],
+      ["admin.merchant", { merchantId: merchantA }, ADMIN],
+      ["admin.createMerchant", place, ADMIN],
+      [
+        "admin.updateMerchant",
+        { merchantId: merchantA, fields: { ...place, name: "Bakkerij de Jong" } },
+        ADMIN,
+      ],
+      [
+        "admin.inviteStaff",
+        {
+          merchantId: merchantA,
+          person: { email: `m-${newId().toLowerCase()}@staff.test`, displayName: "M" },
+        },
+        ADMIN,
+      ],
+      ["admin.devices", undefined, ADMIN],
+      ["admin.revokeDevice", { deviceId: newId() }, ADMIN, 404],
+      ["admin.redemptions", undefined, ADMIN],
+      ["admin.signingKeys", undefined, ADMIN],
+      ["admin.stageSigningKey", undefined, ADMIN],
+      ["admin.activateSigningKey", undefined, ADMIN, 409],
+      ["admin.retireSigningKey", { kid: "A".repeat(43) }, ADMIN, 404],
+      ["admin.auditLog", { merchantId: null, before: null }, ADMIN],
     ];
     const seen: string[] = [];
-    for (const [path, input, allowed] of procedures) {
+    const expected: string[] = [];
+    for (const [path, input, allowed, allowedStatus = 200] of procedures) {
       for (const [role, cookie] of Object.entries(cookies)) {
         const answer = await call(path, input, { cookie });
-        const expected = role === allowed ? 200 : role === "anonymous" ? 401 : 403;
+        const status = allowed.includes(role) ? allowedStatus : role === "anonymous" ? 401 : 403;
         seen.push(`${path} as ${role}: ${answer.status}`);
-        expect(seen.at(-1)).toBe(`${path} as ${role}: ${expected}`);
+        expected.push(`${path} as ${role}: ${status}`);
       }
     }
+    expect(seen).toEqual(expected);
+    // Every procedure of the admin, merchant and sales routers is in the matrix.
+    const covered = new Set(procedures.map(([path]) => path));
+    const all = Object.keys(appRouter._def.procedures).filter((path) =>
+      /^(admin|merchant|sales)\./.test(path),
+    );
+    expect(all.filter((path) => !covered.has(path) && path !== "sales.monitor")).toEqual([]);
   });
 
   it("shows staff only their own merchant's deals", async () => {

@@ -5,6 +5,7 @@ import { claimsRouter } from "./routers/claims";
 import { dealsRouter } from "./routers/deals";
 import { deviceRouter } from "./routers/device";
 import { merchantRouter } from "./routers/merchant";
+import { salesRouter } from "./routers/sales";
 import { vouchersRouter } from "./routers/vouchers";
 import { createCallerFactory, router } from "./trpc";
 
@@ -16,6 +17,7 @@ export const appRouter = router({
   merchant: merchantRouter,
   device: deviceRouter,
   admin: adminRouter,
+  sales: salesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -28,6 +28,8 @@ const TRPC_CODE_OF: Record<DomainErrorCode, TRPCError["code"]> = {
   DEVICE_UNKNOWN: "UNAUTHORIZED",
   DEVICE_REVOKED: "FORBIDDEN",
   OUT_OF_AREA: "FORBIDDEN",
+  INVALID_INPUT: "BAD_REQUEST",
+  NOT_YOURS: "FORBIDDEN",
 };
 
 const t = initTRPC.context<Context>().create({
@@ -43,7 +45,12 @@ const t = initTRPC.context<Context>().create({
         retryAfterMs: DomainError.is(cause)
           ? (cause.details.retryAfterMs as number | undefined)
           : undefined,
-        fieldErrors: cause instanceof ZodError ? cause.flatten().fieldErrors : undefined,
+        fieldErrors:
+          cause instanceof ZodError
+            ? cause.flatten().fieldErrors
+            : DomainError.is(cause)
+              ? (cause.details.fieldErrors as Record<string, string[]> | undefined)
+              : undefined,
       },
     };
   },
@@ -85,6 +92,19 @@ export const merchantProcedure = withRole("merchant", "Only merchant staff can d
     return next({ ctx: { ...ctx, merchantId } });
   },
 );
+
+/**
+ * Admins and merchant staff: the people who manage deals. Which deals a staff member may
+ * touch is the services' check (`assertMayManage`), since it needs the deal's merchant.
+ */
+export const managerProcedure = signedIn.use(({ ctx, next }) => {
+  const { role, merchantId } = ctx.session;
+  if (role === "admin" || (role === "merchant" && merchantId)) return next({ ctx });
+  throw new TRPCError({
+    code: "FORBIDDEN",
+    message: "Only admins and merchant staff can do this.",
+  });
+});
 
 /** Calls from an enrolled merchant device: the credential is checked against the database. */
 export const deviceProcedure = publicProcedure.use(async ({ ctx, next }) => {

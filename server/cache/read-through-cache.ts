@@ -2,7 +2,12 @@ import "server-only";
 import type { Redis } from "ioredis";
 import superjson from "superjson";
 
+/** Where a lookup was answered from: this instance, Redis, or a load from the database. */
+export type CacheLookup = "local_hit" | "shared_hit" | "miss";
+
 interface ReadThroughCacheOptions {
+  /** Names the cache to `onLookup`, for metrics. */
+  name?: string;
   redis: Redis | null;
   keyPrefix: string;
   /** How long an entry lives in Redis, shared by every instance. */
@@ -11,6 +16,8 @@ interface ReadThroughCacheOptions {
   localTtlMs: number;
   /** Longest a rebuild may take before another instance may try. */
   rebuildLockMs: number;
+  /** Told where each lookup was answered from; a caller joining a load in flight counts as local. */
+  onLookup?: (lookup: CacheLookup, cache: string) => void;
 }
 
 const MISS = { miss: true } as const;
@@ -31,9 +38,15 @@ export class ReadThroughCache {
 
   async get<T>(key: string, load: () => Promise<T | null>): Promise<T | null> {
     const cached = this.local.get(key);
-    if (cached && cached.expiresAt > Date.now()) return cached.value as T | null;
+    if (cached && cached.expiresAt > Date.now()) {
+      this.report("local_hit");
+      return cached.value as T | null;
+    }
     const running = this.inFlight.get(key);
-    if (running) return running as Promise<T | null>;
+    if (running) {
+      this.report("local_hit");
+      return running as Promise<T | null>;
+    }
     const fetching = this.fetch(key, load).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, fetching);
     return fetching;
@@ -46,7 +59,7 @@ export class ReadThroughCache {
   }
 
   private async fetch<T>(key: string, load: () => Promise<T | null>): Promise<T | null> {
-    const value = this.options.redis ? await this.fetchShared(key, load) : await load();
+    const value = this.options.redis ? await this.fetchShared(key, load) : await this.load(load);
     this.local.set(key, { value, expiresAt: Date.now() + this.options.localTtlMs });
     return value;
   }
@@ -57,7 +70,7 @@ export class ReadThroughCache {
     const entryKey = `${this.options.keyPrefix}cache:${generation}:${key}`;
     const lockKey = `${entryKey}:rebuild`;
     const stored = await redis.get(entryKey);
-    if (stored !== null) return decode<T>(stored);
+    if (stored !== null) return this.sharedHit<T>(stored);
 
     const locked = await redis.set(lockKey, "1", "PX", this.options.rebuildLockMs, "NX");
     if (!locked) {
@@ -66,16 +79,30 @@ export class ReadThroughCache {
       while (Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
         const arrived = await redis.get(entryKey);
-        if (arrived !== null) return decode<T>(arrived);
+        if (arrived !== null) return this.sharedHit<T>(arrived);
       }
     }
     try {
-      const value = await load();
+      const value = await this.load(load);
       await redis.set(entryKey, superjson.stringify(value ?? MISS), "PX", this.options.ttlMs);
       return value;
     } finally {
       if (locked) await redis.del(lockKey);
     }
+  }
+
+  private load<T>(load: () => Promise<T | null>): Promise<T | null> {
+    this.report("miss");
+    return load();
+  }
+
+  private sharedHit<T>(stored: string): T | null {
+    this.report("shared_hit");
+    return decode<T>(stored);
+  }
+
+  private report(lookup: CacheLookup) {
+    this.options.onLookup?.(lookup, this.options.name ?? "cache");
   }
 
   private generationKey() {

@@ -43,6 +43,8 @@ export interface ClaimEngine {
    * unit is free and the user may claim again. Best effort: the reconciler heals a miss.
    */
   returnCancelledUnit(claim: CancelledClaim): Promise<void>;
+  /** Called after a deal was edited in Postgres: the gate learns the new deal at once. */
+  dealChanged(dealId: string): Promise<void>;
 }
 
 export interface CancelledClaim {

@@ -9,6 +9,7 @@ import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { VoucherIssuer } from "../vouchers/voucher-issuer";
 import { revokeVouchersOfClaims } from "../vouchers/voucher-service";
 import type { ClaimEngine } from "./claim-engine";
+import { type ClaimObserver, outcomeOfError } from "./claim-observer";
 
 const CLAIMS_PER_USER = { limit: 20, windowMs: 10_000 };
 const CLAIMS_PER_IP = { limit: 600, windowMs: 10_000 };
@@ -18,21 +19,64 @@ const CLAIMS_PER_IP = { limit: 600, windowMs: 10_000 };
  * they are. Authentication happened before (from the session cookie, without the database).
  */
 export class ClaimService {
+  private readonly clock: () => Date;
+  private readonly onStockChange: (dealId: string) => void;
+  private readonly observe: ClaimObserver;
+
   constructor(
     private readonly engine: ClaimEngine,
     private readonly db: Db,
     private readonly issuer: VoucherIssuer,
     private readonly limiter: RateLimiter,
-    private readonly clock: () => Date = () => new Date(),
-    /** Told when a deal's stock changed (a win, a cancellation), for live stock. */
-    private readonly onStockChange: (dealId: string) => void = () => undefined,
-  ) {}
+    options: {
+      clock?: () => Date;
+      /** Told when a deal's stock changed (a win, a cancellation), for live stock. */
+      onStockChange?: (dealId: string) => void;
+      /** Told of every attempt's outcome and latency, for metrics and the sale monitor. */
+      observe?: ClaimObserver;
+    } = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.onStockChange = options.onStockChange ?? (() => undefined);
+    this.observe = options.observe ?? (() => undefined);
+  }
 
   /**
    * One claim attempt. Limited per shopper (a person clicking, retries included) and per
    * address (generous: a venue's shoppers share one); a limited attempt touches nothing else.
    */
   async claim(userId: string, input: ClaimInput, ip?: string): Promise<ClaimResult> {
+    const started = performance.now();
+    const timing: { gateMs?: number } = {};
+    try {
+      const result = await this.attempt(userId, input, ip, timing);
+      this.report(input.dealId, result.outcome, started, timing.gateMs);
+      return result;
+    } catch (error) {
+      this.report(input.dealId, outcomeOfError(error), started, timing.gateMs);
+      throw error;
+    }
+  }
+
+  private report(
+    dealId: string,
+    outcome: Parameters<ClaimObserver>[0]["outcome"],
+    started: number,
+    gateMs: number | undefined,
+  ) {
+    try {
+      this.observe({ dealId, outcome, durationMs: performance.now() - started, gateMs });
+    } catch (error) {
+      log.error({ err: error }, "claim observer failed");
+    }
+  }
+
+  private async attempt(
+    userId: string,
+    input: ClaimInput,
+    ip: string | undefined,
+    timing: { gateMs?: number },
+  ): Promise<ClaimResult> {
     const [perUser, perIp] = await Promise.all([
       this.limiter.hit(`claim:user:${userId}`, CLAIMS_PER_USER.limit, CLAIMS_PER_USER.windowMs),
       ip ? this.limiter.hit(`claim:ip:${ip}`, CLAIMS_PER_IP.limit, CLAIMS_PER_IP.windowMs) : null,
@@ -48,7 +92,10 @@ export class ClaimService {
         );
       }
     }
-    const result = await this.engine.claim({ ...input, userId, now: this.clock() });
+    const gateStarted = performance.now();
+    const result = await this.engine.claim({ ...input, userId, now: this.clock() }).finally(() => {
+      timing.gateMs = performance.now() - gateStarted;
+    });
     if (result.outcome === "WON" && !result.replayed) this.onStockChange(input.dealId);
     if (result.outcome !== "WON" || result.status !== "confirmed") return result;
     // The win is durable already; a voucher that fails to issue now is issued when the

@@ -21,6 +21,9 @@ export class EmbeddedClaimEngine implements ClaimEngine {
   /** Postgres is the gate here: the cancelling transaction already returned the unit. */
   async returnCancelledUnit(): Promise<void> {}
 
+  /** Every attempt reads the deal row, so an edit counts from its commit on. */
+  async dealChanged(): Promise<void> {}
+
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     try {
       return await this.options.db.transaction((tx) => this.decide(tx as unknown as Db, request));

@@ -3,6 +3,9 @@ import { and, count, eq, inArray } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import type { Db } from "@/db/client";
 import { ACTIVE_CLAIM_STATUSES, claims, deals } from "@/db/schema";
+import { recordAudit } from "../audit/audit-log";
+import { type Actor, assertMayManage } from "../auth/actor";
+
 import { DomainError } from "../errors";
 import { gateKeys } from "./gate-keys";
 import type { RedisGateLoader } from "./redis-gate-loader";
@@ -69,12 +72,33 @@ export class GateStatusService {
     };
   }
 
-  /** Drops the deal's Redis gate and loads it again from Postgres. */
-  async rebuild(dealId: string): Promise<GateStatus> {
+  /**
+   * Drops the deal's Redis gate and loads it again from Postgres. An operator's rebuild is
+   * audited (`actor`); one that is part of another change (a cancellation) is not again.
+   */
+  async rebuild(dealId: string, actor?: Actor): Promise<GateStatus> {
+    const [deal] = await this.db
+      .select({ merchantId: deals.merchantId })
+      .from(deals)
+      .where(eq(deals.id, dealId));
+    if (!deal) throw new DomainError("NOT_FOUND", "No deal has this id.", { dealId });
+    if (actor) assertMayManage(actor, deal.merchantId);
+    const before = actor ? await this.status(dealId) : null;
     if (this.loader) {
       await this.loader.unload(dealId);
       await this.loader.ensureLoaded(dealId);
     }
-    return this.status(dealId);
+    const after = await this.status(dealId);
+    if (actor) {
+      const entry = {
+        action: "gate.rebuild",
+        targetType: "gate" as const,
+        targetId: dealId,
+        merchantId: deal.merchantId,
+        details: { before, after },
+      };
+      await recordAudit(this.db, actor, entry, new Date());
+    }
+    return after;
   }
 }

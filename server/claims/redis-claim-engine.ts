@@ -69,6 +69,10 @@ export class RedisClaimEngine implements ClaimEngine {
     );
   }
 
+  async dealChanged(dealId: string): Promise<void> {
+    await this.options.loader.syncDeal(dealId);
+  }
+
   /**
    * The gate's half of a claim, without the Postgres write. Tests use it to stand for a
    * process that crashed right after the gate said yes.

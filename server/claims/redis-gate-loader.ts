@@ -2,7 +2,7 @@ import "server-only";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import type { Db } from "@/db/client";
-import { ACTIVE_CLAIM_STATUSES, claims, deals } from "@/db/schema";
+import { ACTIVE_CLAIM_STATUSES, claims, type Deal, deals } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { DomainError } from "../errors";
 import { LuaScript } from "../redis/lua-script";
@@ -10,6 +10,7 @@ import { type GateKeys, gateKeys, gateRegistryKey } from "./gate-keys";
 
 const openGateScript = new LuaScript("server/claims/lua/open-gate.lua");
 const unlockScript = new LuaScript("server/claims/lua/unlock.lua");
+const updateGateScript = new LuaScript("server/claims/lua/update-gate.lua");
 
 const LOCK_MS = 5_000;
 const WAIT_STEP_MS = 15;
@@ -32,17 +33,58 @@ export class RedisGateLoader {
 
   async ensureLoaded(dealId: string): Promise<void> {
     const keys = gateKeys(this.prefix, dealId);
+    const isOpen = async () => (await this.redis.exists(keys.meta)) === 1;
+    await this.underLoadLock(
+      dealId,
+      async (token) => {
+        if (!(await isOpen())) await this.load(dealId, keys, token);
+      },
+      isOpen,
+    );
+  }
+
+  /**
+   * Tells an open gate about an edited deal (more stock, a new window or fence, a new state)
+   * at once, from the deal row as Postgres holds it now. A gate that is not open has nothing
+   * to learn: the next attempt loads the edited deal.
+   */
+  async syncDeal(dealId: string): Promise<void> {
+    const keys = gateKeys(this.prefix, dealId);
+    const outcome = await this.underLoadLock(dealId, async (token) => {
+      const [deal] = await this.db.select().from(deals).where(eq(deals.id, dealId));
+      if (!deal) return 0;
+      return updateGateScript.run(
+        this.redis,
+        [...keys.forScripts, keys.loadLock],
+        [token, deal.quantity, ...gateFields(deal)],
+      );
+    });
+    if (outcome === 2) {
+      await this.unload(dealId);
+      await this.ensureLoaded(dealId);
+    }
+  }
+
+  /**
+   * Runs `work` holding the deal's load lock, waiting while another loader holds it; gives
+   * up waiting early once `done` says there is nothing left to do.
+   */
+  private async underLoadLock<T>(
+    dealId: string,
+    work: (token: string) => Promise<T>,
+    done: () => Promise<boolean> = async () => false,
+  ): Promise<T | undefined> {
+    const keys = gateKeys(this.prefix, dealId);
     const token = newId();
     const deadline = Date.now() + LOCK_MS * 2;
     while (Date.now() < deadline) {
-      if ((await this.redis.exists(keys.meta)) === 1) return;
+      if (await done()) return undefined;
       if ((await this.redis.set(keys.loadLock, token, "PX", LOCK_MS, "NX")) === "OK") {
         try {
-          if ((await this.redis.exists(keys.meta)) === 0) await this.load(dealId, keys, token);
+          return await work(token);
         } finally {
           await unlockScript.run(this.redis, [keys.loadLock], [token]);
         }
-        return;
       }
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
     }
@@ -81,18 +123,21 @@ export class RedisGateLoader {
     await openGateScript.run(
       this.redis,
       [...keys.forScripts, keys.loadLock],
-      [
-        token,
-        deal.quantity - held.length,
-        deal.startsAt.getTime(),
-        deal.endsAt.getTime(),
-        deal.status,
-        deal.endsAt.getTime() + KEEP_AFTER_SALE_MS,
-        deal.geofenceRadiusM ? deal.lat : "",
-        deal.geofenceRadiusM ? deal.lng : "",
-        deal.geofenceRadiusM ?? "",
-      ],
+      [token, deal.quantity - held.length, ...gateFields(deal), deal.quantity],
     );
     await this.redis.sadd(gateRegistryKey(this.prefix), dealId);
   }
+}
+
+/** What the gate keeps of a deal, in the order open-gate.lua and update-gate.lua take it. */
+function gateFields(deal: Deal) {
+  return [
+    deal.startsAt.getTime(),
+    deal.endsAt.getTime(),
+    deal.status,
+    deal.endsAt.getTime() + KEEP_AFTER_SALE_MS,
+    deal.geofenceRadiusM ? deal.lat : "",
+    deal.geofenceRadiusM ? deal.lng : "",
+    deal.geofenceRadiusM ?? "",
+  ];
 }

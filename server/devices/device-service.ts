@@ -4,6 +4,8 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { merchantDevices, merchants, users } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { recordAudit } from "../audit/audit-log";
+import type { Actor } from "../auth/actor";
 import { DomainError } from "../errors";
 
 export interface AuthenticatedDevice {
@@ -28,7 +30,7 @@ export class DeviceService {
     private readonly clock: () => Date,
   ) {}
 
-  async enroll(staff: { userId: string; merchantId: string }, name: string) {
+  async enroll(staff: Actor & { merchantId: string }, name: string) {
     const secret = randomBytes(32).toString("base64url");
     const device = {
       id: newId(),
@@ -38,7 +40,21 @@ export class DeviceService {
       enrolledBy: staff.userId,
       createdAt: this.clock(),
     };
-    await this.db.insert(merchantDevices).values(device);
+    await this.db.transaction(async (tx) => {
+      await tx.insert(merchantDevices).values(device);
+      await recordAudit(
+        tx,
+        staff,
+        {
+          action: "device.enroll",
+          targetType: "device",
+          targetId: device.id,
+          merchantId: staff.merchantId,
+          details: { name },
+        },
+        device.createdAt,
+      );
+    });
     const [merchant] = await this.db
       .select({ name: merchants.name })
       .from(merchants)
@@ -117,17 +133,36 @@ export class DeviceService {
       .orderBy(desc(merchantDevices.createdAt));
   }
 
-  /** Revokes a device; staff may revoke only their own merchant's (merchantId), admins any (null). */
-  async revoke(deviceId: string, merchantId: string | null) {
+  /** Revokes a device; staff may revoke only their own merchant's, admins any. */
+  async revoke(actor: Actor, deviceId: string) {
+    const merchantId = actor.role === "admin" ? null : (actor.merchantId ?? "");
     const scope = merchantId
       ? and(eq(merchantDevices.id, deviceId), eq(merchantDevices.merchantId, merchantId))
       : eq(merchantDevices.id, deviceId);
-    const [revoked] = await this.db
-      .update(merchantDevices)
-      .set({ revokedAt: this.clock() })
-      .where(and(scope, isNull(merchantDevices.revokedAt)))
-      .returning({ revokedAt: merchantDevices.revokedAt });
-    if (revoked) return { deviceId, revokedAt: revoked.revokedAt as Date };
+    const now = this.clock();
+    const revoked = await this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(merchantDevices)
+        .set({ revokedAt: now })
+        .where(and(scope, isNull(merchantDevices.revokedAt)))
+        .returning({ merchantId: merchantDevices.merchantId, name: merchantDevices.name });
+      if (row) {
+        await recordAudit(
+          tx,
+          actor,
+          {
+            action: "device.revoke",
+            targetType: "device",
+            targetId: deviceId,
+            merchantId: row.merchantId,
+            details: { name: row.name },
+          },
+          now,
+        );
+      }
+      return row;
+    });
+    if (revoked) return { deviceId, revokedAt: now };
     const [existing] = await this.db
       .select({ revokedAt: merchantDevices.revokedAt })
       .from(merchantDevices)

@@ -23,13 +23,19 @@ afterAll(async () => {
   await database?.drop();
 });
 
+const staffOf = (merchantId: string, userId: string) => ({
+  userId,
+  merchantId,
+  role: "merchant" as const,
+  displayName: "Staff",
+});
+
 async function shop() {
   const merchant = await createMerchant(database.db);
   const staffId = await createStaff(database.db, merchant.id);
   const deal = await createDeal(database.db, merchant.id, { quantity: 10, now });
   const shoppers = await createShoppers(database.db, 3);
-  const enroll = (name: string) =>
-    services.devices.enroll({ userId: staffId, merchantId: merchant.id }, name);
+  const enroll = (name: string) => services.devices.enroll(staffOf(merchant.id, staffId), name);
   const voucherToken = async (shopper: string) => {
     const won = await services.claims.claim(shopper, { dealId: deal.id, idempotencyKey: newId() });
     const voucherId = won.outcome === "WON" ? won.voucherId : undefined;
@@ -60,7 +66,7 @@ async function deviceCall(path: string, input: unknown, credential: string, quer
 
 describe("device enrolment", () => {
   it("gives a device a credential that authenticates it, until it is revoked", async () => {
-    const { enroll, merchant } = await shop();
+    const { enroll, merchant, staffId } = await shop();
     const device = await enroll("Till 1");
     expect(device.credential).toMatch(/^[0-9A-Za-z]{12}\.[A-Za-z0-9_-]{43}$/);
     expect(await services.devices.authenticate(device.credential)).toMatchObject({
@@ -78,10 +84,12 @@ describe("device enrolment", () => {
 
     // Staff of another merchant cannot revoke it; its own staff can.
     const other = await createMerchant(database.db);
-    await expect(services.devices.revoke(device.deviceId, other.id)).rejects.toMatchObject({
+    await expect(
+      services.devices.revoke(staffOf(other.id, staffId), device.deviceId),
+    ).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
-    await services.devices.revoke(device.deviceId, merchant.id);
+    await services.devices.revoke(staffOf(merchant.id, staffId), device.deviceId);
     await expect(services.devices.authenticate(device.credential)).rejects.toMatchObject({
       code: "DEVICE_REVOKED",
     });

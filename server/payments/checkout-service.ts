@@ -115,6 +115,21 @@ export class CheckoutService {
     return unknown.length;
   }
 
+  /** Refunds the approved payments of claims that were cancelled (a cancelled deal's). */
+  async refundCancelledClaims(claimIds: string[]): Promise<number> {
+    if (claimIds.length === 0) return 0;
+    const paid = await this.db
+      .select({ key: payments.idempotencyKey, providerRef: payments.providerRef })
+      .from(payments)
+      .where(and(inArray(payments.claimId, claimIds), eq(payments.status, "approved")));
+    for (const payment of paid) {
+      if (payment.providerRef) {
+        await this.refund(payment.key, payment.providerRef, "its deal was cancelled");
+      }
+    }
+    return paid.length;
+  }
+
   /** Gives the reserved unit back, unless the expiry sweep already did. */
   private async release(userId: string, claimId: string) {
     try {
@@ -124,10 +139,14 @@ export class CheckoutService {
     }
   }
 
-  private async refund(idempotencyKey: string, providerRef: string) {
+  private async refund(
+    idempotencyKey: string,
+    providerRef: string,
+    reason = "it arrived after its reservation ended",
+  ) {
     await this.provider.refund(providerRef, `refund:${idempotencyKey}`);
     await this.setPayment(idempotencyKey, { status: "refunded", providerRef });
-    log.warn({ idempotencyKey }, "payment refunded: it arrived after its reservation ended");
+    log.warn({ idempotencyKey }, `payment refunded: ${reason}`);
   }
 
   private async setPayment(

@@ -97,3 +97,15 @@ export async function createStaff(db: Db, merchantId: string, displayName = "Sam
   });
   return id;
 }
+
+/** A new merchant and one of its staff, as the actor of management calls. */
+export async function createShopWithStaff(db: Db, displayName = "Sam at the till") {
+  const merchant = await createMerchant(db);
+  const staff = {
+    userId: await createStaff(db, merchant.id, displayName),
+    role: "merchant" as const,
+    merchantId: merchant.id,
+    displayName,
+  };
+  return { merchant, staff };
+}

@@ -41,9 +41,17 @@ export class RedemptionService {
     private readonly keys: SigningKeyStore,
     private readonly clockSkewSeconds: number,
     private readonly clock: () => Date,
+    /** Told of each answer, for metrics. */
+    private readonly onRedeemed: (result: RedeemResult) => void = () => undefined,
   ) {}
 
   async redeem(request: RedeemRequest): Promise<RedeemResult> {
+    const result = await this.decide(request);
+    this.onRedeemed(result);
+    return result;
+  }
+
+  private async decide(request: RedeemRequest): Promise<RedeemResult> {
     const now = this.clock();
     const verdict = await verifyVoucher(request.token, {
       keys: await this.keys.publishedKeys(),

@@ -53,6 +53,8 @@ export class RedemptionSync {
     private readonly keys: SigningKeyStore,
     private readonly clockSkewSeconds: number,
     private readonly clock: () => Date,
+    /** Told of each entry's outcome, for metrics. */
+    private readonly onSynced: (outcome: SyncOutcome) => void = () => undefined,
   ) {}
 
   async sync(device: AuthenticatedDevice, input: SyncRedemptionsInput): Promise<SyncOutcome[]> {
@@ -66,11 +68,11 @@ export class RedemptionSync {
         clockSkewSeconds: this.clockSkewSeconds,
         merchantId: device.merchantId,
       });
-      if (!verdict.ok) {
-        outcomes.push({ localId: entry.localId, status: "rejected", reason: verdict.reason });
-        continue;
-      }
-      outcomes.push(await this.record(device, entry, verdict.voucher.id));
+      const outcome: SyncOutcome = verdict.ok
+        ? await this.record(device, entry, verdict.voucher.id)
+        : { localId: entry.localId, status: "rejected", reason: verdict.reason };
+      this.onSynced(outcome);
+      outcomes.push(outcome);
     }
     return outcomes;
   }

@@ -5,6 +5,8 @@ import { type Db, rowsOf } from "@/db/client";
 import { signingKeys } from "@/db/schema";
 import type { VoucherSigningKey } from "@/lib/vouchers/sign-voucher";
 import { VOUCHER_ALG, type VoucherPublicKey } from "@/lib/vouchers/voucher-format";
+import { recordAudit } from "../audit/audit-log";
+import type { Actor } from "../auth/actor";
 import { DomainError } from "../errors";
 import type { KeyEncryption } from "./key-encryption";
 
@@ -61,12 +63,13 @@ export class SigningKeyStore {
   }
 
   /** Starts a rotation: publishes a new key, which signs once the lead time has passed. */
-  async stageNextKey(): Promise<SigningKeyInfo> {
+  async stageNextKey(actor?: Actor): Promise<SigningKeyInfo> {
     const existing = await this.rowWithStatus("next");
     if (!existing) await this.generate("next");
     const next = await this.rowWithStatus("next");
     if (!next) throw new Error("no next signing key after generating one");
     this.published = null;
+    if (actor && !existing) await this.audit(actor, "signing-key.stage", next.kid);
     return (await this.list()).find((key) => key.kid === next.kid) as SigningKeyInfo;
   }
 
@@ -74,7 +77,7 @@ export class SigningKeyStore {
    * Makes the `next` key the signing one and retires the current one, once the next key has
    * been published for the lead time. Returns false when there is nothing to do yet.
    */
-  async activateNextKey(): Promise<boolean> {
+  async activateNextKey(actor?: Actor): Promise<boolean> {
     const next = await this.rowWithStatus("next");
     if (!next) throw new DomainError("INVALID_STATE", "There is no next key: stage one first.");
     const now = this.options.clock();
@@ -98,7 +101,39 @@ export class SigningKeyStore {
     });
     this.signer = null;
     this.published = null;
+    if (actor) await this.audit(actor, "signing-key.activate", next.kid);
     return true;
+  }
+
+  /**
+   * Withdraws a staged key before it ever signs (a rotation called off, or a key that may
+   * have leaked): it leaves the key set at once and its private part is erased. The active
+   * key is retired only by activating its successor, so vouchers can always be signed.
+   */
+  async retireKey(actor: Actor, kid: string): Promise<SigningKeyInfo> {
+    const [key] = await this.db.select().from(signingKeys).where(eq(signingKeys.kid, kid));
+    if (!key) throw new DomainError("NOT_FOUND", "No signing key has this kid.", { kid });
+    if (key.status === "active") {
+      throw new DomainError(
+        "INVALID_STATE",
+        "The active key signs every new voucher: stage a next key and activate it to retire this one.",
+      );
+    }
+    if (key.status === "next") {
+      const now = this.options.clock();
+      await this.db
+        .update(signingKeys)
+        .set({ status: "retired", retiredAt: now, privateJwkEncrypted: null })
+        .where(and(eq(signingKeys.kid, kid), eq(signingKeys.status, "next")));
+      this.published = null;
+      await this.audit(actor, "signing-key.retire", kid);
+    }
+    return (await this.list()).find((info) => info.kid === kid) as SigningKeyInfo;
+  }
+
+  private async audit(actor: Actor, action: string, kid: string) {
+    const entry = { action, targetType: "signing-key" as const, targetId: kid, merchantId: null };
+    await recordAudit(this.db, actor, entry, this.options.clock());
   }
 
   /** The background step of a rotation: activates a staged key when its lead time is over. */

@@ -5,6 +5,9 @@ import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { useTRPC } from "@/lib/trpc/client";
 
+/** Where each role starts: staff at the counter app, admins at the dashboard. */
+const HOME_OF: Record<string, string> = { merchant: "/merchant", admin: "/admin" };
+
 export function SignInForm() {
   const trpc = useTRPC();
   const router = useRouter();
@@ -13,8 +16,8 @@ export function SignInForm() {
   const done = {
     onSuccess: async (session: { role: string }) => {
       await queryClient.invalidateQueries();
-      // Staff sign in to run the counter app; everyone else goes to the deals.
-      router.push(session.role === "merchant" ? "/merchant" : "/");
+      // Staff sign in to run the counter app, admins the dashboard; shoppers go to the deals.
+      router.push(HOME_OF[session.role] ?? "/");
     },
   };
   const signIn = useMutation(trpc.auth.signIn.mutationOptions(done));

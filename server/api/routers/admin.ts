@@ -1,26 +1,59 @@
 import "server-only";
 import { z } from "zod";
 import { idSchema } from "@/lib/ids";
+import { merchantFieldsSchema, staffInviteSchema } from "@/lib/merchants/merchant-rules";
 import { adminProcedure, router } from "../trpc";
 
 const dealInput = z.object({ dealId: idSchema });
+const merchantInput = z.object({ merchantId: idSchema });
 
 export const adminRouter = router({
+  merchants: adminProcedure.query(({ ctx }) => ctx.services.merchants.list()),
+  merchant: adminProcedure
+    .input(merchantInput)
+    .query(({ ctx, input }) => ctx.services.merchants.get(input.merchantId)),
+  createMerchant: adminProcedure
+    .input(merchantFieldsSchema)
+    .mutation(({ ctx, input }) => ctx.services.merchants.create(ctx.session, input)),
+  updateMerchant: adminProcedure
+    .input(merchantInput.extend({ fields: merchantFieldsSchema }))
+    .mutation(({ ctx, input }) =>
+      ctx.services.merchants.update(ctx.session, input.merchantId, input.fields),
+    ),
+  /** Returns a one-time link for the person to set their password (no email is sent). */
+  inviteStaff: adminProcedure
+    .input(merchantInput.extend({ person: staffInviteSchema }))
+    .mutation(({ ctx, input }) =>
+      ctx.services.staffInvites.invite(ctx.session, input.merchantId, input.person),
+    ),
   gateStatus: adminProcedure
     .input(dealInput)
     .query(({ ctx, input }) => ctx.services.gates.status(input.dealId)),
   rebuildGate: adminProcedure
     .input(dealInput)
-    .mutation(({ ctx, input }) => ctx.services.gates.rebuild(input.dealId)),
+    .mutation(({ ctx, input }) => ctx.services.gates.rebuild(input.dealId, ctx.session)),
   devices: adminProcedure.query(({ ctx }) => ctx.services.devices.list(null)),
   revokeDevice: adminProcedure
     .input(z.object({ deviceId: idSchema }))
-    .mutation(({ ctx, input }) => ctx.services.devices.revoke(input.deviceId, null)),
+    .mutation(({ ctx, input }) => ctx.services.devices.revoke(ctx.session, input.deviceId)),
   redemptions: adminProcedure.query(({ ctx }) => ctx.services.redemptionSync.history(null)),
   signingKeys: adminProcedure.query(({ ctx }) => ctx.services.signingKeys.list()),
   /** Publishes a new key; it starts signing after the lead time (VOUCHER_KEY_LEAD_MS). */
-  stageSigningKey: adminProcedure.mutation(({ ctx }) => ctx.services.signingKeys.stageNextKey()),
-  activateSigningKey: adminProcedure.mutation(({ ctx }) =>
-    ctx.services.signingKeys.activateNextKey(),
+  stageSigningKey: adminProcedure.mutation(({ ctx }) =>
+    ctx.services.signingKeys.stageNextKey(ctx.session),
   ),
+  activateSigningKey: adminProcedure.mutation(({ ctx }) =>
+    ctx.services.signingKeys.activateNextKey(ctx.session),
+  ),
+  retireSigningKey: adminProcedure
+    .input(z.object({ kid: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "must be a key thumbprint") }))
+    .mutation(({ ctx, input }) => ctx.services.signingKeys.retireKey(ctx.session, input.kid)),
+  auditLog: adminProcedure
+    .input(
+      z.object({
+        merchantId: idSchema.nullish(),
+        before: z.date().nullish(),
+      }),
+    )
+    .query(({ ctx, input }) => ctx.services.audit.list(input)),
 });

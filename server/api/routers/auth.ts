@@ -1,5 +1,6 @@
 import "server-only";
-import { signInInput, signUpInput } from "../../auth/auth-service";
+import { z } from "zod";
+import { passwordSchema, signInInput, signUpInput } from "../../auth/auth-service";
 import type { Session } from "../../auth/session";
 import { type Context, publicProcedure, router } from "../trpc";
 
@@ -8,6 +9,10 @@ async function startSession(ctx: Context, session: Session) {
   ctx.resHeaders.append("Set-Cookie", ctx.services.sessions.cookie(token, ctx.secureCookies));
   return session;
 }
+
+const inviteToken = z.object({
+  token: z.string().regex(/^[A-Za-z0-9_-]{32}$/, "this is not an invitation link"),
+});
 
 export const authRouter = router({
   signUp: publicProcedure
@@ -25,4 +30,13 @@ export const authRouter = router({
     return { signedOut: true };
   }),
   me: publicProcedure.query(({ ctx }) => ctx.session),
+  /** What a staff invitation link is for, before the person sets a password. */
+  invite: publicProcedure
+    .input(inviteToken)
+    .query(({ ctx, input }) => ctx.services.staffInvites.describe(input.token)),
+  acceptInvite: publicProcedure
+    .input(inviteToken.extend({ password: passwordSchema }))
+    .mutation(async ({ ctx, input }) =>
+      startSession(ctx, await ctx.services.staffInvites.accept(input.token, input.password)),
+    ),
 });

@@ -17,18 +17,21 @@ export const merchantRouter = router({
   enrollDevice: merchantProcedure
     .input(z.object({ name: deviceNameSchema }))
     .mutation(({ ctx, input }) =>
-      ctx.services.devices.enroll(
-        { userId: ctx.session.userId, merchantId: ctx.merchantId },
-        input.name,
-      ),
+      ctx.services.devices.enroll({ ...ctx.session, merchantId: ctx.merchantId }, input.name),
     ),
   devices: merchantProcedure.query(({ ctx }) => ctx.services.devices.list(ctx.merchantId)),
   revokeDevice: merchantProcedure
     .input(z.object({ deviceId: idSchema }))
-    .mutation(({ ctx, input }) => ctx.services.devices.revoke(input.deviceId, ctx.merchantId)),
+    .mutation(({ ctx, input }) => ctx.services.devices.revoke(ctx.session, input.deviceId)),
   redemptions: merchantProcedure.query(({ ctx }) =>
     ctx.services.redemptionSync.history(ctx.merchantId),
   ),
+  /** This merchant's change history: deals, devices, staff (who, what, when). */
+  auditLog: merchantProcedure
+    .input(z.object({ before: z.date().nullish() }))
+    .query(({ ctx, input }) =>
+      ctx.services.audit.list({ merchantId: ctx.merchantId, before: input.before }),
+    ),
   redeem: merchantProcedure
     .input(
       z.object({

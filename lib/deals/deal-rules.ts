@@ -1,0 +1,100 @@
+import { z } from "zod";
+import { pointSchema } from "../geo";
+import { idSchema } from "../ids";
+
+const date = (name: string) => z.date({ error: `${name} must be a date and time` });
+
+/** A deal's editable fields, with the messages the form shows beside each. */
+export const dealFieldsSchema = z.object({
+  title: z
+    .string({ error: "give the deal a title" })
+    .trim()
+    .min(3, "give the deal a title of at least 3 characters")
+    .max(120, "keep the title under 120 characters"),
+  description: z.string().trim().max(1_000, "keep the description under 1,000 characters"),
+  priceCents: z
+    .number({ error: "price must be a number" })
+    .int("price must be whole cents")
+    .min(0, "price cannot be negative")
+    .max(10_000_000, "price must be at most 100,000.00"),
+  originalPriceCents: z
+    .number({ error: "original price must be a number" })
+    .int("original price must be whole cents")
+    .min(1, "original price must be above zero")
+    .max(10_000_000, "original price must be at most 100,000.00")
+    .nullable(),
+  quantity: z
+    .number({ error: "quantity must be a number" })
+    .int("quantity must be a whole number")
+    .min(1, "quantity must be at least 1")
+    .max(1_000_000, "quantity must be at most 1,000,000"),
+  startsAt: date("start"),
+  endsAt: date("end"),
+  voucherValidUntil: date("voucher validity"),
+  location: pointSchema,
+  geofenceRadiusM: z
+    .number({ error: "geo-fence radius must be a number" })
+    .int("geo-fence radius must be whole metres")
+    .min(50, "geo-fence radius must be at least 50 m")
+    .max(50_000, "geo-fence radius must be at most 50 km")
+    .nullable(),
+});
+export type DealFields = z.infer<typeof dealFieldsSchema>;
+export type DealField = keyof DealFields;
+export type DealProblems = Partial<Record<DealField, string[]>>;
+
+const MAX_SALE_MS = 31 * 24 * 3_600_000;
+
+/**
+ * The rules between fields, for a new deal or an edited one (checked after merging). `now`
+ * is the server's clock; without it (the form, the input schema) the future is not checked.
+ */
+export function dealWindowProblems(deal: DealFields, now?: Date): DealProblems {
+  const problems: DealProblems = {};
+  const add = (field: DealField, message: string) => {
+    problems[field] = [...(problems[field] ?? []), message];
+  };
+  if (deal.endsAt <= deal.startsAt) add("endsAt", "the sale must end after it starts");
+  else if (deal.endsAt.getTime() - deal.startsAt.getTime() > MAX_SALE_MS) {
+    add("endsAt", "a sale can run for 31 days at most");
+  }
+  if (now && deal.endsAt <= now) add("endsAt", "the sale must end in the future");
+  if (deal.voucherValidUntil <= deal.endsAt) {
+    add("voucherValidUntil", "vouchers must stay valid until after the sale ends");
+  }
+  if (deal.originalPriceCents !== null && deal.originalPriceCents <= deal.priceCents) {
+    add("originalPriceCents", "the original price must be above the deal price");
+  }
+  return problems;
+}
+
+export const createDealInputSchema = dealFieldsSchema
+  .extend({
+    /** Required from admins; staff create deals for their own merchant only. */
+    merchantId: idSchema.optional(),
+  })
+  .superRefine((deal, context) => {
+    for (const [field, messages] of Object.entries(dealWindowProblems(deal))) {
+      for (const message of messages ?? [])
+        context.addIssue({ code: "custom", path: [field], message });
+    }
+  });
+export type CreateDealInput = z.infer<typeof createDealInputSchema>;
+
+export const updateDealInputSchema = z.object({
+  dealId: idSchema,
+  changes: dealFieldsSchema.partial(),
+});
+export type UpdateDealInput = z.infer<typeof updateDealInputSchema>;
+
+/** Where a deal is in its life, as the dashboard shows it. */
+export type DealPhase = "upcoming" | "live" | "ended" | "cancelled";
+
+export function dealPhase(
+  deal: { status: "active" | "cancelled"; startsAt: Date; endsAt: Date },
+  now: Date,
+): DealPhase {
+  if (deal.status === "cancelled") return "cancelled";
+  if (now < deal.startsAt) return "upcoming";
+  return now < deal.endsAt ? "live" : "ended";
+}

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { pointSchema } from "../geo";
+
+/** A merchant's editable fields, shared by the admin form and the API. */
+export const merchantFieldsSchema = z.object({
+  name: z
+    .string({ error: "give the merchant a name" })
+    .trim()
+    .min(2, "give the merchant a name of at least 2 characters")
+    .max(100, "keep the name under 100 characters"),
+  address: z
+    .string({ error: "give the shop's address" })
+    .trim()
+    .min(5, "give the shop's street address")
+    .max(200, "keep the address under 200 characters"),
+  location: pointSchema,
+});
+export type MerchantFields = z.infer<typeof merchantFieldsSchema>;
+
+export const staffInviteSchema = z.object({
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .max(254, "email is too long")
+    .pipe(z.email("must be an email address")),
+  displayName: z.string().trim().min(1, "name is required").max(80, "name is too long"),
+});

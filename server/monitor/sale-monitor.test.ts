@@ -1,0 +1,149 @@
+import { eq } from "drizzle-orm";
+import superjson from "superjson";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { users } from "@/db/schema";
+import { DEMO_ACCOUNTS } from "@/db/seed";
+import { newId } from "@/lib/ids";
+import { handleTrpcRequest } from "../api/http-handler";
+import type { Actor } from "../auth/actor";
+import { parseEnv } from "../env";
+import { createServices, type Services } from "../services";
+import { createShoppers, createShopWithStaff } from "../testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "../testing/test-database";
+import { TEST_REDIS_URL } from "../testing/test-redis";
+
+const MINUTE = 60_000;
+let database: TestDatabase;
+const prefix = `test:${newId()}:`;
+const instances: Services[] = [];
+let embedded: Services;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const env = parseEnv({
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+  });
+  // Two app instances on one Redis and Postgres: a monitor on one sees both's attempts.
+  instances.push(await createServices(env), await createServices(env));
+  embedded = await createServices(parseEnv({ DATABASE_URL: database.url, DEMO_SEED: "off" }));
+});
+afterAll(async () => {
+  const redis = instances[0]?.redis;
+  const keys = await redis?.keys(`${prefix}*`);
+  if (keys?.length) await redis?.del(...keys);
+  for (const services of [...instances, embedded]) await services?.stop();
+  await database?.drop();
+});
+
+async function liveDeal(services: Services, quantity: number) {
+  const { staff } = await createShopWithStaff(database.db);
+  const now = Date.now();
+  const deal = await services.dealManagement.create(staff, {
+    title: "Monitored deal",
+    description: "",
+    priceCents: 0,
+    originalPriceCents: null,
+    quantity,
+    startsAt: new Date(now - MINUTE),
+    endsAt: new Date(now + 60 * MINUTE),
+    voucherValidUntil: new Date(now + 120 * MINUTE),
+    location: { lat: 52.37, lng: 4.89 },
+    geofenceRadiusM: null,
+  });
+  return { deal, staff };
+}
+
+/** Attempts counted over the whole series, by outcome. */
+function totals(snapshot: Awaited<ReturnType<Services["monitor"]["snapshot"]>>) {
+  const sum: Record<string, number> = {};
+  for (const second of snapshot.seconds) {
+    for (const [outcome, n] of Object.entries(second.attempts))
+      sum[outcome] = (sum[outcome] ?? 0) + (n ?? 0);
+  }
+  return sum;
+}
+
+/** The monitor leaves out the second under way; wait until the attempts' second is whole. */
+const nextSecond = () =>
+  new Promise((resolve) => setTimeout(resolve, 1_100 - (Date.now() % 1_000)));
+
+describe("the live sale monitor", () => {
+  it("counts every instance's attempts by outcome, with latency and the gate against Postgres", async () => {
+    const [first, second] = instances as [Services, Services];
+    const { deal, staff } = await liveDeal(first, 2);
+    const [a = "", b = "", c = ""] = await createShoppers(database.db, 3);
+    await first.claims.claim(a, { dealId: deal.id, idempotencyKey: newId() });
+    await second.claims.claim(b, { dealId: deal.id, idempotencyKey: newId() });
+    await second.claims.claim(c, { dealId: deal.id, idempotencyKey: newId() });
+    await first.claims.claim(a, { dealId: deal.id, idempotencyKey: newId() });
+    await nextSecond();
+    await second.monitor.snapshot(staff, deal.id); // flushes the second instance's counts
+
+    const snapshot = await first.monitor.snapshot(staff, deal.id);
+    expect(totals(snapshot)).toEqual({ WON: 2, SOLD_OUT: 1, ALREADY_CLAIMED: 1 });
+    expect(snapshot.seconds).toHaveLength(90);
+    expect(snapshot.deal).toMatchObject({ sold: 2, quantity: 2, phase: "live" });
+    expect(snapshot.gate).toMatchObject({ remainingAtGate: 0, activeClaims: 2, consistent: true });
+    const busy = snapshot.seconds.filter((s) => s.total > 0);
+    expect(busy.every((s) => s.p50Ms !== null && (s.p99Ms ?? 0) >= (s.p50Ms ?? 0))).toBe(true);
+  });
+
+  it("works without Redis, counting in the one process", async () => {
+    const { deal, staff } = await liveDeal(embedded, 1);
+    const [a = "", b = ""] = await createShoppers(database.db, 2);
+    await embedded.claims.claim(a, { dealId: deal.id, idempotencyKey: newId() });
+    await embedded.claims.claim(b, { dealId: deal.id, idempotencyKey: newId() });
+    await nextSecond();
+    const snapshot = await embedded.monitor.snapshot(staff, deal.id);
+    expect(totals(snapshot)).toEqual({ WON: 1, SOLD_OUT: 1 });
+    expect(snapshot.gate).toMatchObject({ activeClaims: 1, consistent: true });
+  });
+
+  it("streams snapshots over SSE to the deal's staff and admins, and refuses anyone else", async () => {
+    const services = instances[0] as Services;
+    const { deal, staff } = await liveDeal(services, 3);
+    const [admin] = await database.db
+      .select()
+      .from(users)
+      .where(eq(users.email, DEMO_ACCOUNTS.admin));
+    const cookieOf = async (actor: Actor) => `dd_session=${await services.sessions.issue(actor)}`;
+    const { staff: stranger } = await createShopWithStaff(database.db, "Stranger");
+    const firstEvent = async (cookie: string) => {
+      const controller = new AbortController();
+      const input = encodeURIComponent(JSON.stringify(superjson.serialize({ dealId: deal.id })));
+      const response = await handleTrpcRequest(
+        services,
+        new Request(`http://127.0.0.1/api/trpc/sales.monitor?input=${input}`, {
+          headers: { cookie },
+          signal: controller.signal,
+        }),
+      );
+      const reader = response.body?.getReader();
+      let text = "";
+      // The stream opens with a `connected` event; read on to the first snapshot or error.
+      const deadline = Date.now() + 5_000;
+      while (reader && !/"title"|serialized-error\ndata: \S/.test(text) && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      controller.abort();
+      await reader?.cancel().catch(() => undefined);
+      return { status: response.status, text };
+    };
+    const forStaff = await firstEvent(await cookieOf(staff));
+    expect(forStaff.text).toContain('"title":"Monitored deal"');
+    expect(forStaff.text).toContain('"consistent":true');
+    if (admin) {
+      const forAdmin = await firstEvent(
+        await cookieOf({ userId: admin.id, role: "admin", displayName: admin.displayName }),
+      );
+      expect(forAdmin.text).toContain('"title":"Monitored deal"');
+    }
+    const forStranger = await firstEvent(await cookieOf(stranger));
+    expect(forStranger.text).not.toContain("Monitored deal");
+    expect(forStranger.text).toMatch(/FORBIDDEN|another merchant/);
+  });
+});

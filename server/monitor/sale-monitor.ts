@@ -1,0 +1,80 @@
+import "server-only";
+import { eq } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { deals } from "@/db/schema";
+import { dealPhase } from "@/lib/deals/deal-rules";
+import { type Actor, assertMayManage } from "../auth/actor";
+import type { GateStatusService } from "../claims/gate-status";
+
+import { DomainError } from "../errors";
+import type { SaleStats } from "./sale-stats";
+
+/** Seconds of history the monitor draws, and the window its headline numbers cover. */
+const HISTORY_SECONDS = 90;
+const RECENT_SECONDS = 5;
+const TICK_MS = 1_000;
+
+/**
+ * What an admin or the merchant sees of a running sale, once a second: attempts per second
+ * by outcome, latency, sold against quantity, and the gate against Postgres.
+ */
+export class SaleMonitor {
+  constructor(
+    private readonly db: Db,
+    private readonly stats: SaleStats,
+    private readonly gates: GateStatusService,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async snapshot(actor: Actor, dealId: string) {
+    const [deal] = await this.db
+      .select({
+        id: deals.id,
+        title: deals.title,
+        merchantId: deals.merchantId,
+        status: deals.status,
+        quantity: deals.quantity,
+        sold: deals.sold,
+        startsAt: deals.startsAt,
+        endsAt: deals.endsAt,
+      })
+      .from(deals)
+      .where(eq(deals.id, dealId));
+    if (!deal) throw new DomainError("NOT_FOUND", "No deal has this id.", { dealId });
+    assertMayManage(actor, deal.merchantId);
+    const now = this.clock();
+    // The second under way is still filling: the series ends with the last whole one.
+    const last = Math.floor(now.getTime() / 1_000) - 1;
+    const [traffic, gate] = await Promise.all([
+      this.stats.read(dealId, last - HISTORY_SECONDS + 1, last, RECENT_SECONDS),
+      this.gates.status(dealId),
+    ]);
+    return {
+      at: now,
+      deal: { ...deal, phase: dealPhase(deal, now) },
+      gate,
+      seconds: traffic.seconds,
+      recent: traffic.recent,
+    };
+  }
+
+  /** A snapshot now and every second after, until the viewer goes away. */
+  async *watch(actor: Actor, dealId: string, signal: AbortSignal | undefined) {
+    while (!signal?.aborted) {
+      yield await this.snapshot(actor, dealId);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          signal?.removeEventListener("abort", stop);
+          resolve();
+        }, TICK_MS);
+        signal?.addEventListener("abort", stop, { once: true });
+      });
+    }
+  }
+}
+
+export type SaleSnapshot = Awaited<ReturnType<SaleMonitor["snapshot"]>>;
