@@ -5,6 +5,8 @@ const PORT = 3100;
 const SERVER_MODE_PORT = 3101;
 export const E2E_DATABASE = "dealdrop_e2e";
 export const E2E_DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${E2E_DATABASE}`;
+/** Known to the server-mode tests, so a load test can mint its shoppers' sessions. */
+export const E2E_SESSION_SECRET = "e2e-session-secret-that-is-long-enough-0123456789";
 
 /**
  * End-to-end tests drive Debian's Chromium (never a downloaded browser) against the
@@ -35,10 +37,10 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "embedded", testIgnore: ["merchant/**", "live/**"] },
+    { name: "embedded", testIgnore: ["merchant/**", "live/**", "admin/**"] },
     {
       name: "server-mode",
-      testMatch: ["merchant/**", "live/**"],
+      testMatch: ["merchant/**", "live/**", "admin/**"],
       use: { baseURL: `http://127.0.0.1:${SERVER_MODE_PORT}` },
     },
   ],
@@ -70,7 +72,7 @@ export default defineConfig({
         // A prefix per run: rate-limit windows and gates from an earlier run do not carry over.
         REDIS_KEY_PREFIX: `e2e${Date.now().toString(36)}:`,
         PORT: String(SERVER_MODE_PORT),
-        SESSION_SECRET: "e2e-session-secret-that-is-long-enough-0123456789",
+        SESSION_SECRET: E2E_SESSION_SECRET,
         VOUCHER_KEY_SECRET: "e2e-voucher-key-secret-that-is-long-enough-012345",
       },
       reuseExistingServer: false,

@@ -10,11 +10,11 @@ export interface Point {
 
 export const pointSchema = z.object({
   lat: z
-    .number()
+    .number({ error: "latitude must be a number" })
     .min(-90, "latitude must be between -90 and 90")
     .max(90, "latitude must be between -90 and 90"),
   lng: z
-    .number()
+    .number({ error: "longitude must be a number" })
     .min(-180, "longitude must be between -180 and 180")
     .max(180, "longitude must be between -180 and 180"),
 });

@@ -24,6 +24,8 @@ export function SiteHeader() {
             <Link href="/claims">My claims</Link>
           </>
         )}
+        {me.data?.role === "admin" && <Link href="/admin">Dashboard</Link>}
+        {me.data?.role === "merchant" && <Link href="/merchant/deals">My deals</Link>}
         {me.data ? (
           <>
             <span className="who" data-testid="signed-in-as">

@@ -1,5 +1,12 @@
 import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
+import { ConsoleNav } from "../_deal-console/console-nav";
+
+const SECTIONS = [
+  { href: "/merchant", label: "Counter", exact: true },
+  { href: "/merchant/deals", label: "Deals" },
+  { href: "/merchant/devices", label: "Devices" },
+];
 
 export const metadata: Metadata = {
   title: "Dealdrop Counter",
@@ -17,6 +24,7 @@ export default function CounterLayout({ children }: { children: ReactNode }) {
         <span className="brand">
           Deal<span>drop</span> <small>Counter</small>
         </span>
+        <ConsoleNav label="Shop" links={SECTIONS} />
       </header>
       <main className="page counter">{children}</main>
     </>

@@ -32,12 +32,31 @@ const TRPC_CODE_OF: Record<DomainErrorCode, TRPCError["code"]> = {
   NOT_YOURS: "FORBIDDEN",
 };
 
+/** Procedures wrap a form's fields in one of these; errors are keyed by the form's field. */
+const FORM_WRAPPERS = new Set(["changes", "fields", "person"]);
+
+/** Input errors keyed by the form field they belong to (`changes.quantity` → `quantity`). */
+function fieldErrorsOf(error: ZodError): Record<string, string[]> {
+  const fieldErrors: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const path = issue.path.map(String);
+    if (path.length > 1 && FORM_WRAPPERS.has(path[0] ?? "")) path.shift();
+    const field = path[0] ?? "input";
+    fieldErrors[field] = [...(fieldErrors[field] ?? []), issue.message];
+  }
+  return fieldErrors;
+}
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
+    const inputErrors = cause instanceof ZodError ? fieldErrorsOf(cause) : undefined;
+    const firstInputError = inputErrors && Object.entries(inputErrors)[0];
     return {
       ...shape,
+      // tRPC's own message for bad input is the JSON of every issue; say the first plainly.
+      message: firstInputError ? `${firstInputError[0]}: ${firstInputError[1][0]}` : shape.message,
       data: {
         ...shape.data,
         stack: undefined,
@@ -46,11 +65,10 @@ const t = initTRPC.context<Context>().create({
           ? (cause.details.retryAfterMs as number | undefined)
           : undefined,
         fieldErrors:
-          cause instanceof ZodError
-            ? cause.flatten().fieldErrors
-            : DomainError.is(cause)
-              ? (cause.details.fieldErrors as Record<string, string[]> | undefined)
-              : undefined,
+          inputErrors ??
+          (DomainError.is(cause)
+            ? (cause.details.fieldErrors as Record<string, string[]> | undefined)
+            : undefined),
       },
     };
   },

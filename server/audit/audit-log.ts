@@ -1,8 +1,9 @@
 import "server-only";
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "@/db/client";
 import { auditLog } from "@/db/schema";
-import { newId } from "@/lib/ids";
+import { idSchema, newId } from "@/lib/ids";
 import type { Actor } from "../auth/actor";
 
 export interface AuditEntry {
@@ -35,15 +36,30 @@ export async function recordAudit(executor: Executor, actor: Actor, entry: Audit
 
 const PAGE = 100;
 
+/** Where the next page of the log starts: the last entry of the page read. */
+export const auditCursor = z.object({ at: z.date(), id: idSchema }).nullish();
+
 export class AuditLogReader {
   constructor(private readonly db: Db) {}
 
-  /** Newest first, a page at a time (`before` is the last entry's time of the page read). */
-  async list(filter: { merchantId?: string | null; targetId?: string; before?: Date | null }) {
+  /**
+   * Newest first, a page at a time: `before` is the last entry of the page read (its time and
+   * id, since several entries can share a time and a page may end between them).
+   */
+  async list(filter: {
+    merchantId?: string | null;
+    targetId?: string;
+    before?: { at: Date; id: string } | null;
+  }) {
     const conditions: SQL[] = [];
     if (filter.merchantId) conditions.push(eq(auditLog.merchantId, filter.merchantId));
     if (filter.targetId) conditions.push(eq(auditLog.targetId, filter.targetId));
-    if (filter.before) conditions.push(lt(auditLog.at, filter.before));
+    if (filter.before) {
+      const { at, id } = filter.before;
+      conditions.push(
+        sql`(${auditLog.at}, ${auditLog.id}) < (${at.toISOString()}::timestamptz, ${id})`,
+      );
+    }
     return this.db
       .select({
         id: auditLog.id,

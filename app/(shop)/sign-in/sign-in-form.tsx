@@ -34,7 +34,7 @@ export function SignInForm() {
   }
 
   return (
-    <form className="card form" onSubmit={submit}>
+    <form className="card form" method="post" onSubmit={submit}>
       <h1>{mode === "sign-in" ? "Sign in" : "Create an account"}</h1>
       {mode === "sign-up" && (
         <label>

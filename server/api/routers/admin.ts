@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { idSchema } from "@/lib/ids";
 import { merchantFieldsSchema, staffInviteSchema } from "@/lib/merchants/merchant-rules";
+import { auditCursor } from "../../audit/audit-log";
 import { adminProcedure, router } from "../trpc";
 
 const dealInput = z.object({ dealId: idSchema });
@@ -52,7 +53,7 @@ export const adminRouter = router({
     .input(
       z.object({
         merchantId: idSchema.nullish(),
-        before: z.date().nullish(),
+        before: auditCursor,
       }),
     )
     .query(({ ctx, input }) => ctx.services.audit.list(input)),

@@ -1,6 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { idSchema } from "@/lib/ids";
+import { auditCursor } from "../../audit/audit-log";
 import { merchantProcedure, router } from "../trpc";
 
 const deviceNameSchema = z
@@ -10,6 +11,11 @@ const deviceNameSchema = z
   .max(60, "keep the name under 60 characters");
 
 export const merchantRouter = router({
+  /** The staff member's own shop: its name, address and place (new deals start there). */
+  shop: merchantProcedure.query(async ({ ctx }) => {
+    const { id, name, address, lat, lng } = await ctx.services.merchants.get(ctx.merchantId);
+    return { id, name, address, location: { lat, lng } };
+  }),
   myDeals: merchantProcedure.query(({ ctx }) => ctx.services.deals.listForMerchant(ctx.merchantId)),
   revocations: merchantProcedure
     .input(z.object({ since: z.date().nullable() }))
@@ -28,7 +34,7 @@ export const merchantRouter = router({
   ),
   /** This merchant's change history: deals, devices, staff (who, what, when). */
   auditLog: merchantProcedure
-    .input(z.object({ before: z.date().nullish() }))
+    .input(z.object({ before: auditCursor }))
     .query(({ ctx, input }) =>
       ctx.services.audit.list({ merchantId: ctx.merchantId, before: input.before }),
     ),

@@ -1,0 +1,40 @@
+"use client";
+
+import { useState } from "react";
+import type { FormProblems } from "./deal-form";
+import type { DealFormValues, DealInput } from "./deal-form-values";
+
+interface ServerError {
+  message: string;
+  data?: { fieldErrors?: Record<string, string[] | undefined> } | null;
+}
+
+/** The values a deal form holds and what stands in the way of saving them. */
+export function useDealFormState(initial: () => DealFormValues) {
+  const [values, setValues] = useState(initial);
+  const [problems, setProblems] = useState<FormProblems>({});
+  const [message, setMessage] = useState<string | null>(null);
+  return {
+    values,
+    setValues,
+    problems,
+    message,
+    change: (input: DealInput, value: string) =>
+      setValues((current) => ({ ...current, [input]: value })),
+    showProblems(found: FormProblems) {
+      setProblems(found);
+      setMessage(null);
+    },
+    /** The server's field errors beside their fields; any other refusal as one message. */
+    showServerError(error: ServerError) {
+      const fieldErrors = error.data?.fieldErrors;
+      const named = fieldErrors && Object.values(fieldErrors).some((list) => list?.length);
+      setProblems(named ? fieldErrors : {});
+      setMessage(named ? null : error.message);
+    },
+    clear() {
+      setProblems({});
+      setMessage(null);
+    },
+  };
+}

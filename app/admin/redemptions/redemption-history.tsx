@@ -1,0 +1,106 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "@/lib/trpc/client";
+import { AdminTable, formatWhen, QueryView } from "../admin-parts";
+
+const where = (deviceName: string | null) => (deviceName ? `“${deviceName}”` : "online");
+
+/** All merchants' recent redemptions, with the conflicts (one voucher redeemed twice) on top. */
+export function RedemptionHistory() {
+  const trpc = useTRPC();
+  const history = useQuery(trpc.admin.redemptions.queryOptions());
+  return (
+    <QueryView query={history} what="redemptions">
+      {({ redemptions, conflicts }) => {
+        const conflicted = new Set(conflicts.map((conflict) => conflict.voucherId));
+        return (
+          <>
+            <section
+              className={`card admin-section${conflicts.length ? " admin-section-flagged" : ""}`}
+              aria-labelledby="conflicts"
+            >
+              <div className="admin-section-head">
+                <h2 id="conflicts">Conflicts</h2>
+                <span className={`badge ${conflicts.length ? "badge-out" : "badge-live"}`}>
+                  {conflicts.length === 0 ? "None" : `${conflicts.length} to look at`}
+                </span>
+              </div>
+              <p className="muted">
+                A voucher redeemed on two devices while they were offline. The first to reach
+                Dealdrop counts; the later one is kept here so the shop can follow it up.
+              </p>
+              {conflicts.length > 0 && (
+                <AdminTable
+                  columns={["Deal", "Redeemed again", "First redeemed (counts)", "Voucher"]}
+                >
+                  {conflicts.map((conflict) => (
+                    <tr
+                      key={`${conflict.voucherId}-${conflict.receivedAt.toISOString()}`}
+                      className="is-flagged"
+                      data-testid="conflict-row"
+                    >
+                      <td>
+                        <strong>{conflict.dealTitle}</strong>
+                      </td>
+                      <td>
+                        {formatWhen(conflict.redeemedAt)} on {where(conflict.deviceName)}
+                        <span className="cell-sub">synced {formatWhen(conflict.receivedAt)}</span>
+                      </td>
+                      <td>
+                        {formatWhen(conflict.firstRedeemedAt)} on {where(conflict.firstDeviceName)}
+                      </td>
+                      <td className="mono">{conflict.voucherId}</td>
+                    </tr>
+                  ))}
+                </AdminTable>
+              )}
+            </section>
+            <section className="card admin-section" aria-labelledby="redemptions">
+              <div className="admin-section-head">
+                <h2 id="redemptions">Recent redemptions</h2>
+                <span className="muted">latest {redemptions.length}</span>
+              </div>
+              {redemptions.length === 0 ? (
+                <p className="empty">No vouchers redeemed yet.</p>
+              ) : (
+                <AdminTable columns={["Deal", "Redeemed", "Where", "Reached Dealdrop", "Voucher"]}>
+                  {redemptions.map((redemption) => {
+                    const isConflicted = conflicted.has(redemption.voucherId);
+                    return (
+                      <tr
+                        key={redemption.voucherId}
+                        data-testid="redemption-row"
+                        className={isConflicted ? "is-flagged" : undefined}
+                      >
+                        <td>
+                          <strong>{redemption.dealTitle}</strong>
+                          {isConflicted && (
+                            <span className="badge badge-out conflict-tag">
+                              also redeemed elsewhere
+                            </span>
+                          )}
+                        </td>
+                        <td className="when">{formatWhen(redemption.redeemedAt)}</td>
+                        <td>
+                          {redemption.deviceName
+                            ? `Device “${redemption.deviceName}”`
+                            : "Online check"}
+                          {redemption.staffName && (
+                            <span className="cell-sub">by {redemption.staffName}</span>
+                          )}
+                        </td>
+                        <td className="when">{formatWhen(redemption.receivedAt)}</td>
+                        <td className="mono">{redemption.voucherId}</td>
+                      </tr>
+                    );
+                  })}
+                </AdminTable>
+              )}
+            </section>
+          </>
+        );
+      }}
+    </QueryView>
+  );
+}
