@@ -131,7 +131,7 @@ export async function createServices(
   });
   const gates = new GateStatusService(db, redis, env.REDIS_KEY_PREFIX, gateLoader);
   const stock = new StockFeed(
-    (dealId) => gates.remaining(dealId),
+    (dealId) => gates.stock(dealId),
     redis ? new RedisStockTransport(redis, env.REDIS_KEY_PREFIX) : new LocalStockTransport(),
   );
   const onStockChange = (dealId: string) => stock.changed(dealId);

@@ -81,7 +81,7 @@ export function newDealValues(now: Date, location: Point | null): DealFormValues
   return {
     title: "",
     description: "",
-    price: "",
+    price: "0",
     originalPrice: "",
     quantity: "",
     startsAt: toLocalInput(start),

@@ -30,17 +30,28 @@ export class GateStatusService {
     private readonly loader: RedisGateLoader | null,
   ) {}
 
-  /** Units a shopper could still win: the gate's count, or Postgres's when the gate is cold. */
-  async remaining(dealId: string): Promise<number> {
+  /**
+   * Units a shopper could still win, out of the deal's quantity: the gate's count, or
+   * Postgres's when the gate is cold.
+   */
+  async stock(dealId: string): Promise<{ remaining: number; quantity: number }> {
     if (this.redis) {
-      const atGate = await this.redis.hget(gateKeys(this.keyPrefix, dealId).meta, "remaining");
-      if (atGate !== null) return Math.max(0, Number(atGate));
+      const [remaining, quantity] = await this.redis.hmget(
+        gateKeys(this.keyPrefix, dealId).meta,
+        "remaining",
+        "quantity",
+      );
+      if (remaining !== null && quantity !== null) {
+        return { remaining: Math.max(0, Number(remaining)), quantity: Number(quantity) };
+      }
     }
     const [deal] = await this.db
       .select({ quantity: deals.quantity, sold: deals.sold })
       .from(deals)
       .where(eq(deals.id, dealId));
-    return deal ? deal.quantity - deal.sold : 0;
+    return deal
+      ? { remaining: deal.quantity - deal.sold, quantity: deal.quantity }
+      : { remaining: 0, quantity: 0 };
   }
 
   async status(dealId: string): Promise<GateStatus> {

@@ -27,7 +27,7 @@ async function collect(feed: StockFeed, dealId: string, until: (seen: StockUpdat
 describe("live stock", () => {
   it("carries a burst of changes on one instance to a subscriber on another as a few coalesced updates", async () => {
     let remaining = 100;
-    const read = async () => remaining;
+    const read = async () => ({ remaining, quantity: 100 });
     const publisher = new StockFeed(
       read,
       new RedisStockTransport(testRedis.redis, testRedis.prefix),
@@ -57,7 +57,11 @@ describe("live stock", () => {
 
   it("works in one process without Redis, and a slow subscriber skips to the newest count", async () => {
     let remaining = 3;
-    const feed = new StockFeed(async () => remaining, new LocalStockTransport(), 10);
+    const feed = new StockFeed(
+      async () => ({ remaining, quantity: 3 }),
+      new LocalStockTransport(),
+      10,
+    );
     const dealId = newId();
     const controller = new AbortController();
     const iterator = feed.subscribe(dealId, controller.signal);

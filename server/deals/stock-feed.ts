@@ -2,9 +2,14 @@ import "server-only";
 import { EventEmitter } from "node:events";
 import type { Redis } from "ioredis";
 
-export interface StockUpdate {
-  dealId: string;
+/** A deal's stock: units left, and the quantity they are out of (it grows during a sale). */
+export interface Stock {
   remaining: number;
+  quantity: number;
+}
+
+export interface StockUpdate extends Stock {
+  dealId: string;
   at: number;
 }
 
@@ -26,7 +31,7 @@ export class StockFeed {
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
 
   constructor(
-    private readonly readRemaining: (dealId: string) => Promise<number>,
+    private readonly readStock: (dealId: string) => Promise<Stock>,
     private readonly transport: StockTransport,
     private readonly coalesceMs = 250,
   ) {}
@@ -36,8 +41,8 @@ export class StockFeed {
     if (this.scheduled.has(dealId)) return;
     const timer = setTimeout(() => {
       this.scheduled.delete(dealId);
-      this.readRemaining(dealId)
-        .then((remaining) => this.transport.publish({ dealId, remaining, at: Date.now() }))
+      this.readStock(dealId)
+        .then((stock) => this.transport.publish({ dealId, ...stock, at: Date.now() }))
         .catch(() => undefined);
     }, this.coalesceMs);
     timer.unref();
@@ -55,7 +60,7 @@ export class StockFeed {
       signal?.addEventListener("abort", () => resolve()),
     );
     try {
-      yield { dealId, remaining: await this.readRemaining(dealId), at: Date.now() };
+      yield { dealId, ...(await this.readStock(dealId)), at: Date.now() };
       while (!signal?.aborted) {
         if (!latest) {
           await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);

@@ -11,7 +11,7 @@ export const dealsRouter = router({
   /** Live stock of one deal (SSE): the count now, then coalesced updates. */
   stock: publicProcedure.input(dealIdInput).subscription(async function* ({ ctx, input, signal }) {
     for await (const update of ctx.services.stock.subscribe(input.dealId, signal)) {
-      yield { remaining: update.remaining, at: update.at };
+      yield { remaining: update.remaining, quantity: update.quantity, at: update.at };
     }
   }),
   byId: publicProcedure

@@ -28,6 +28,8 @@ export function DealDetail({ dealId }: { dealId: string }) {
   }
   const d = deal.data;
   const remaining = stock.data?.remaining ?? d.remaining;
+  // A live sale's quantity may grow while the page is open.
+  const quantity = stock.data?.quantity ?? d.quantity;
   const soldOut = remaining <= 0;
   const live = d.startsAt <= now && d.endsAt > now;
   const price = d.priceCents > 0 ? formatPrice(d.priceCents, d.currency) : null;
@@ -57,7 +59,7 @@ export function DealDetail({ dealId }: { dealId: string }) {
         data-testid="live-stock"
         aria-live="polite"
       >
-        {soldOut ? "Sold out" : `${remaining} of ${d.quantity} left`}
+        {soldOut ? "Sold out" : `${remaining} of ${quantity} left`}
         {stock.status === "pending" && !soldOut ? <span className="muted"> · live</span> : null}
       </p>
       <ClaimButton
