@@ -114,9 +114,10 @@ test("an admin sets up a merchant and a sale, its new staff manage only their ow
   const barsBefore = await bars.count();
   const shoppers = await mintShoppers(sql, 60);
   const burst = claimBurst({ baseURL: baseURL as string, dealId, shoppers, seconds: 6 });
-  await expect(
-    admin.getByTestId("monitor-attempts-per-second").locator(".tile-value"),
-  ).toHaveText(/^([1-9]|0\.[1-9])/, { timeout: 10_000 });
+  await expect(admin.getByTestId("monitor-attempts-per-second").locator(".tile-value")).toHaveText(
+    /^([1-9]|0\.[1-9])/,
+    { timeout: 10_000 },
+  );
   const outcomes = await burst;
   expect(outcomes).toEqual({ WON: 40, SOLD_OUT: 20, ALREADY_CLAIMED: 15 });
   await expect(admin.getByTestId("monitor-sold")).toContainText("40 / 40");
