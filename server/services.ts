@@ -288,6 +288,9 @@ function announceStart(services: Services) {
   if (services.sessionSecretSource !== "env") {
     log.warn("SESSION_SECRET is not set: using a secret generated and stored in the database.");
   }
+  if (!env.METRICS_TOKEN && env.DATABASE_URL) {
+    log.warn("METRICS_TOKEN is not set: /api/metrics answers anyone who asks.");
+  }
   if (services.voucherKeySecretSource !== "env") {
     log.warn(
       "VOUCHER_KEY_SECRET is not set: voucher signing keys are sealed with a secret stored in the " +
