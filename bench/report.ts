@@ -59,11 +59,11 @@ export function formatTable(scenarios: Scenario[]): string {
 }
 
 /** Writes the run to bench/results (git-ignored) and answers the file's path. */
-export function writeResults(report: Record<string, unknown>): string {
+export function writeResults(report: Record<string, unknown>, name = "gate"): string {
   const folder = fileURLToPath(new URL("./results/", import.meta.url));
   mkdirSync(folder, { recursive: true });
   const stamp = new Date().toISOString().replaceAll(":", "-");
-  const file = path.join(folder, `gate-${stamp}.json`);
+  const file = path.join(folder, `${name}-${stamp}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   return file;
 }

@@ -249,4 +249,52 @@ describe("Redis gate under faults", () => {
     expect(second.result).toMatchObject({ code: "NOT_FOUND" });
     expect(second.queries).toBe(0);
   });
+
+  it("writes concurrent winners to Postgres in shared statements (group commit), each before its answer", async () => {
+    const { engine, loader } = redisEngine(database, testRedis);
+    const deal = await createDeal(database.db, merchantId, { quantity: 100_000, now });
+    const statementsBefore = engine.winnerWrites.statements;
+    const outcomes = await runAttempts(
+      engine,
+      deal.id,
+      attemptsBy(shoppers.slice(0, 300), "g"),
+      300,
+      now,
+    );
+    expect(outcomes.every((o) => o.result?.outcome === "WON")).toBe(true);
+    const truth = await claimTruth(database.db, deal.id);
+    expect(truth).toMatchObject({ activeClaims: 300, soldCounter: 300, usersWithTwoClaims: 0 });
+    const statements = engine.winnerWrites.statements - statementsBefore;
+    expect(statements).toBeGreaterThan(0);
+    expect(statements).toBeLessThan(100);
+
+    // A batch holding a winner Postgres refuses (here: the user already holds a claim, as
+    // after a gate rebuild) still records the others; the refused one gets its own answer.
+    const other = await createDeal(database.db, merchantId, { quantity: 100, now });
+    const [held = ""] = shoppers.slice(300, 301);
+    await loader.ensureLoaded(other.id);
+    await insertWinningClaim(database.db, {
+      claimId: newId(),
+      dealId: other.id,
+      userId: held,
+      idempotencyKey: "written-behind-the-gate",
+      now,
+      reservationMs: RESERVATION_MS,
+    });
+    const mixed = await runAttempts(
+      engine,
+      other.id,
+      attemptsBy(shoppers.slice(300, 340), "m"),
+      40,
+      now,
+    );
+    const heldOutcome = mixed.find((o) => o.user === held)?.result;
+    expect(heldOutcome).toMatchObject({ outcome: "ALREADY_CLAIMED" });
+    expect(mixed.filter((o) => o.result?.outcome === "WON")).toHaveLength(39);
+    expect(await claimTruth(database.db, other.id)).toMatchObject({
+      activeClaims: 40,
+      soldCounter: 40,
+      usersWithTwoClaims: 0,
+    });
+  });
 });

@@ -14,6 +14,7 @@ import {
 import { findPriorClaim, insertWinningClaim } from "./claim-records";
 import { gateKeys, pendingMember } from "./gate-keys";
 import type { RedisGateLoader } from "./redis-gate-loader";
+import { WinnerWrites, WRITE_ALONE } from "./winner-writes";
 
 const claimScript = new LuaScript("server/claims/lua/claim.lua");
 const releaseScript = new LuaScript("server/claims/lua/release.lua");
@@ -33,7 +34,12 @@ export interface RedisClaimEngineOptions {
  * they are written there before anyone hears "won". A failed write gives the unit back.
  */
 export class RedisClaimEngine implements ClaimEngine {
-  constructor(private readonly options: RedisClaimEngineOptions) {}
+  /** Winners' rows, group-committed (see WinnerWrites). */
+  readonly winnerWrites: WinnerWrites;
+
+  constructor(private readonly options: RedisClaimEngineOptions) {
+    this.winnerWrites = new WinnerWrites(options.db);
+  }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     const claimId = newId();
@@ -114,10 +120,10 @@ export class RedisClaimEngine implements ClaimEngine {
   private async recordWin(request: ClaimRequest & { claimId: string }): Promise<ClaimResult> {
     let recorded: Awaited<ReturnType<typeof insertWinningClaim>>;
     try {
-      recorded = await insertWinningClaim(this.options.db, {
-        ...request,
-        reservationMs: this.options.reservationMs,
-      });
+      const claim = { ...request, reservationMs: this.options.reservationMs };
+      const batched = await this.winnerWrites.write(claim);
+      recorded =
+        batched === WRITE_ALONE ? await insertWinningClaim(this.options.db, claim) : batched;
     } catch (error) {
       await this.undoGrant(request, true);
       if (pgErrorCode(error) === "23505") {
