@@ -1,17 +1,16 @@
 import { z } from "zod";
 import { pointSchema } from "../geo";
 import { idSchema } from "../ids";
-
-const date = (name: string) => z.date({ error: `${name} must be a date and time` });
+import { storableText, timestampSchema } from "../storable-input";
 
 /** A deal's editable fields, with the messages the form shows beside each. */
 export const dealFieldsSchema = z.object({
-  title: z
-    .string({ error: "give the deal a title" })
-    .trim()
-    .min(3, "give the deal a title of at least 3 characters")
-    .max(120, "keep the title under 120 characters"),
-  description: z.string().trim().max(1_000, "keep the description under 1,000 characters"),
+  title: storableText({
+    missing: "give the deal a title",
+    min: [3, "give the deal a title of at least 3 characters"],
+    max: [120, "keep the title under 120 characters"],
+  }),
+  description: storableText({ max: [1_000, "keep the description under 1,000 characters"] }),
   priceCents: z
     .number({ error: "price must be a number" })
     .int("price must be whole cents")
@@ -28,9 +27,9 @@ export const dealFieldsSchema = z.object({
     .int("quantity must be a whole number")
     .min(1, "quantity must be at least 1")
     .max(1_000_000, "quantity must be at most 1,000,000"),
-  startsAt: date("start"),
-  endsAt: date("end"),
-  voucherValidUntil: date("voucher validity"),
+  startsAt: timestampSchema("start"),
+  endsAt: timestampSchema("end"),
+  voucherValidUntil: timestampSchema("voucher validity"),
   location: pointSchema,
   geofenceRadiusM: z
     .number({ error: "geo-fence radius must be a number" })

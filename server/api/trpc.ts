@@ -56,7 +56,12 @@ const t = initTRPC.context<Context>().create({
     return {
       ...shape,
       // tRPC's own message for bad input is the JSON of every issue; say the first plainly.
-      message: firstInputError ? `${firstInputError[0]}: ${firstInputError[1][0]}` : shape.message,
+      // An unexpected error's message can quote SQL: it goes to the log, not to the caller.
+      message: firstInputError
+        ? `${firstInputError[0]}: ${firstInputError[1][0]}`
+        : error.code === "INTERNAL_SERVER_ERROR"
+          ? "Something went wrong on our side: try again in a moment."
+          : shape.message,
       data: {
         ...shape.data,
         stack: undefined,
@@ -74,11 +79,25 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
+function trpcErrorOf(cause: DomainError): TRPCError {
+  return new TRPCError({ code: TRPC_CODE_OF[cause.code], message: cause.message, cause });
+}
+
+/** A subscription's stream, with domain errors thrown while it runs mapped like any other. */
+async function* mappingDomainErrors<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (cause) {
+    throw DomainError.is(cause) ? trpcErrorOf(cause) : cause;
+  }
+}
+
 const mapDomainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && DomainError.is(result.error.cause)) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: TRPC_CODE_OF[cause.code], message: cause.message, cause });
+  if (!result.ok && DomainError.is(result.error.cause)) throw trpcErrorOf(result.error.cause);
+  const data: unknown = result.ok ? result.data : undefined;
+  if (result.ok && typeof data === "object" && data !== null && Symbol.asyncIterator in data) {
+    return { ...result, data: mappingDomainErrors(data as AsyncIterable<unknown>) };
   }
   return result;
 });

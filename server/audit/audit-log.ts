@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { auditLog } from "@/db/schema";
 import { idSchema, newId } from "@/lib/ids";
+import { timestampSchema } from "@/lib/storable-input";
 import type { Actor } from "../auth/actor";
 
 export interface AuditEntry {
@@ -37,7 +38,7 @@ export async function recordAudit(executor: Executor, actor: Actor, entry: Audit
 const PAGE = 100;
 
 /** Where the next page of the log starts: the last entry of the page read. */
-export const auditCursor = z.object({ at: z.date(), id: idSchema }).nullish();
+export const auditCursor = z.object({ at: timestampSchema("the cursor"), id: idSchema }).nullish();
 
 export class AuditLogReader {
   constructor(private readonly db: Db) {}

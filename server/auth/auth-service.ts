@@ -4,6 +4,7 @@ import { z } from "zod";
 import { type Db, pgErrorCode } from "@/db/client";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { storableText } from "@/lib/storable-input";
 import { DomainError } from "../errors";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
 import { hashPassword, verifyPassword } from "./password";
@@ -23,7 +24,7 @@ export const passwordSchema = z
 export const signUpInput = z.object({
   email: emailSchema,
   password: passwordSchema,
-  displayName: z.string().trim().min(1, "name is required").max(80, "name is too long"),
+  displayName: storableText({ min: [1, "name is required"], max: [80, "name is too long"] }),
 });
 export const signInInput = z.object({
   email: emailSchema,

@@ -12,6 +12,7 @@ import {
   vouchers,
 } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { timestampSchema } from "@/lib/storable-input";
 import { type VoucherRejection, verifyVoucher } from "@/lib/vouchers/verify-voucher";
 import type { AuthenticatedDevice } from "../devices/device-service";
 import { findFirstRedemption } from "./first-redemption";
@@ -24,7 +25,7 @@ export const syncRedemptionsInput = z.object({
         /** The device's own id for the entry, echoed back so it can mark it synced. */
         localId: z.string().min(1).max(64),
         token: z.string().max(16_384),
-        redeemedAt: z.date(),
+        redeemedAt: timestampSchema("redeemedAt"),
       }),
     )
     .max(200, "send at most 200 redemptions per batch"),

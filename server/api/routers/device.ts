@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { timestampSchema } from "@/lib/storable-input";
 import { syncRedemptionsInput } from "../../vouchers/redemption-sync";
 import { deviceProcedure, router } from "../trpc";
 
@@ -11,7 +12,7 @@ export const deviceRouter = router({
    * must stop verifying offline.
    */
   trustBundle: deviceProcedure
-    .input(z.object({ revocationsSince: z.date().nullable() }))
+    .input(z.object({ revocationsSince: timestampSchema("revocationsSince").nullable() }))
     .query(async ({ ctx, input }) => {
       const { services, device } = ctx;
       const [keys, deals, revocations] = await Promise.all([

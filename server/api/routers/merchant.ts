@@ -1,14 +1,14 @@
 import "server-only";
 import { z } from "zod";
 import { idSchema } from "@/lib/ids";
+import { storableText, timestampSchema } from "@/lib/storable-input";
 import { auditCursor } from "../../audit/audit-log";
 import { merchantProcedure, router } from "../trpc";
 
-const deviceNameSchema = z
-  .string()
-  .trim()
-  .min(1, "give the device a name, such as 'Till 1'")
-  .max(60, "keep the name under 60 characters");
+const deviceNameSchema = storableText({
+  min: [1, "give the device a name, such as 'Till 1'"],
+  max: [60, "keep the name under 60 characters"],
+});
 
 export const merchantRouter = router({
   /** The staff member's own shop: its name, address and place (new deals start there). */
@@ -18,7 +18,7 @@ export const merchantRouter = router({
   }),
   myDeals: merchantProcedure.query(({ ctx }) => ctx.services.deals.listForMerchant(ctx.merchantId)),
   revocations: merchantProcedure
-    .input(z.object({ since: z.date().nullable() }))
+    .input(z.object({ since: timestampSchema("since").nullable() }))
     .query(({ ctx, input }) => ctx.services.vouchers.revocations(ctx.merchantId, input.since)),
   enrollDevice: merchantProcedure
     .input(z.object({ name: deviceNameSchema }))

@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { createDealInputSchema, updateDealInputSchema } from "@/lib/deals/deal-rules";
 import { idSchema } from "@/lib/ids";
+import { storableText } from "@/lib/storable-input";
 import { managerProcedure, router } from "../trpc";
 
 const dealInput = z.object({ dealId: idSchema });
@@ -21,11 +22,10 @@ export const salesRouter = router({
   cancel: managerProcedure
     .input(
       dealInput.extend({
-        reason: z
-          .string()
-          .trim()
-          .min(3, "say why, in a few words: shoppers' vouchers are revoked")
-          .max(200, "keep the reason under 200 characters"),
+        reason: storableText({
+          min: [3, "say why, in a few words: shoppers' vouchers are revoked"],
+          max: [200, "keep the reason under 200 characters"],
+        }),
       }),
     )
     .mutation(({ ctx, input }) =>

@@ -1,0 +1,127 @@
+import { sql } from "drizzle-orm";
+import superjson from "superjson";
+import { rowsOf } from "@/db/client";
+import { DEMO_ACCOUNTS } from "@/db/seed";
+import { newId } from "@/lib/ids";
+import { handleTrpcRequest } from "../api/http-handler";
+import { appRouter } from "../api/root";
+import { parseEnv } from "../env";
+import { log } from "../log";
+import { createServices, type Services } from "../services";
+import { callSpec, type RequestSpec, toRequest } from "./hostile-http";
+import { envelopeOf, type KnownIds } from "./hostile-input";
+import { type Procedure, proceduresOf } from "./router-procedures";
+import { createTestDatabase, type TestDatabase } from "./test-database";
+import { TEST_REDIS_URL } from "./test-redis";
+
+export type Role = "anonymous" | "shopper" | "staff" | "admin" | "device";
+export const ROLES: Role[] = ["anonymous", "shopper", "staff", "admin", "device"];
+
+/** Known, so that tests can sign session tokens the server must still refuse. */
+export const SESSION_SECRET = "fuzz-test session secret, long enough to be accepted";
+
+export interface FuzzWorld {
+  database: TestDatabase;
+  services: Services;
+  prefix: string;
+  procedures: Map<string, Procedure>;
+  /** Request headers of each role: a demo account's session cookie, or a device credential. */
+  headersOf: Record<Role, Record<string, string>>;
+  /** The staff member's session token, and the credential of a device enrolled by them. */
+  staffToken: string;
+  deviceCredential: string;
+  known: KnownIds;
+  send(spec: RequestSpec, headers: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/**
+ * A seeded database and services behind the real tRPC HTTP handler, signed in once as each
+ * demo role (sign-in is rate limited), with one enrolled device, and settled: every query
+ * that takes no input has been read once as each role, since a first read may do lazy work
+ * (`vouchers.mine` issues the vouchers of confirmed claims).
+ */
+export async function openFuzzWorld(): Promise<FuzzWorld> {
+  log.level = "error"; // thousands of refused requests are logged at info
+  const database = await createTestDatabase();
+  try {
+    return await settle(database);
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+}
+
+async function settle(database: TestDatabase): Promise<FuzzWorld> {
+  const prefix = `test:${newId()}:`;
+  const services = await createServices(
+    parseEnv({
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      SESSION_SECRET,
+    }),
+  );
+  const send = (spec: RequestSpec, headers: Record<string, string>) =>
+    handleTrpcRequest(services, toRequest(spec, headers));
+  const answerOf = async <T>(response: Response) => {
+    const body = (await response.json()) as { result?: { data: never } };
+    if (!body.result) throw new Error(`setup call refused: ${JSON.stringify(body)}`);
+    return superjson.deserialize<T>(body.result.data);
+  };
+  const signIn = async (email: string) => {
+    const body = envelopeOf({ email, password: DEMO_ACCOUNTS.password });
+    const response = await send(callSpec("auth.signIn", "mutation", body), {});
+    await answerOf(response.clone());
+    return (response.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  };
+  const staffCookie = await signIn(DEMO_ACCOUNTS.merchantStaff[0] ?? "");
+  const headersOf: Record<Role, Record<string, string>> = {
+    anonymous: {},
+    shopper: { cookie: await signIn(DEMO_ACCOUNTS.shoppers[0] ?? "") },
+    staff: { cookie: staffCookie },
+    admin: { cookie: await signIn(DEMO_ACCOUNTS.admin) },
+    device: {},
+  };
+  const enrol = callSpec("merchant.enrollDevice", "mutation", envelopeOf({ name: "Fuzz till" }));
+  const { credential } = await answerOf<{ credential: string }>(await send(enrol, headersOf.staff));
+  headersOf.device = { "x-device-credential": credential };
+  ROLES.forEach((role, i) => {
+    headersOf[role]["x-forwarded-for"] = `198.51.100.${i + 1}`;
+  });
+  const procedures = proceduresOf(appRouter);
+  for (const { path, type, parsers } of procedures.values()) {
+    if (type !== "query" || parsers.length > 0) continue;
+    for (const role of ROLES)
+      await send(callSpec(path, type, envelopeOf(undefined)), headersOf[role]);
+  }
+  return {
+    database,
+    services,
+    prefix,
+    procedures,
+    headersOf,
+    staffToken: staffCookie.slice(staffCookie.indexOf("=") + 1),
+    deviceCredential: credential,
+    known: await knownIds(database),
+    send,
+    async close() {
+      const keys = await services.redis?.keys(`${prefix}*`);
+      if (keys?.length) await services.redis?.del(...keys);
+      await services.stop();
+      await database.drop();
+    },
+  };
+}
+
+async function knownIds(database: TestDatabase): Promise<KnownIds> {
+  const ids = rowsOf<{ id: string }>(
+    await database.db.execute(sql`SELECT id FROM deals UNION ALL SELECT id FROM merchants
+      UNION ALL SELECT id FROM claims UNION ALL SELECT id FROM vouchers
+      UNION ALL SELECT id FROM merchant_devices UNION ALL SELECT id FROM users`),
+  );
+  const kids = rowsOf<{ kid: string }>(
+    await database.db.execute(sql`SELECT kid FROM signing_keys`),
+  );
+  return { ids: ids.map((row) => row.id), kids: kids.map((row) => row.kid) };
+}
