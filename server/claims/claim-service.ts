@@ -9,7 +9,7 @@ import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { VoucherIssuer } from "../vouchers/voucher-issuer";
 import { revokeVouchersOfClaims } from "../vouchers/voucher-service";
 import type { ClaimEngine } from "./claim-engine";
-import { type ClaimObserver, outcomeOfError } from "./claim-observer";
+import { type AttemptOutcome, type ClaimObserver, outcomeOfError } from "./claim-observer";
 
 const CLAIMS_PER_USER = { limit: 20, windowMs: 10_000 };
 const CLAIMS_PER_IP = { limit: 600, windowMs: 10_000 };
@@ -60,7 +60,7 @@ export class ClaimService {
 
   private report(
     dealId: string,
-    outcome: Parameters<ClaimObserver>[0]["outcome"],
+    outcome: AttemptOutcome,
     started: number,
     gateMs: number | undefined,
   ) {

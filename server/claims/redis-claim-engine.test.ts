@@ -297,4 +297,43 @@ describe("Redis gate under faults", () => {
       usersWithTwoClaims: 0,
     });
   });
+
+  it("falls back to one write per winner when a shared statement would pass the quantity (a gate ahead of Postgres): no oversell, every answer right", async () => {
+    const { engine, loader } = redisEngine(database, testRedis);
+    const deal = await createDeal(database.db, merchantId, { quantity: 10, now });
+    await loader.ensureLoaded(deal.id);
+    // Five claims written behind the gate's back: it still counts 10 units, Postgres has 5.
+    for (const userId of shoppers.slice(340, 345)) {
+      await insertWinningClaim(database.db, {
+        claimId: newId(),
+        dealId: deal.id,
+        userId,
+        idempotencyKey: `behind-${userId}`,
+        now,
+        reservationMs: RESERVATION_MS,
+      });
+    }
+    const outcomes = await runAttempts(
+      engine,
+      deal.id,
+      attemptsBy(shoppers.slice(345, 355), "d"),
+      10,
+      now,
+    );
+    const count = (outcome: string) => outcomes.filter((o) => o.result?.outcome === outcome).length;
+    expect({
+      won: count("WON"),
+      soldOut: count("SOLD_OUT"),
+      errors: outcomes.filter((o) => o.error).length,
+    }).toEqual({
+      won: 5,
+      soldOut: 5,
+      errors: 0,
+    });
+    expect(await claimTruth(database.db, deal.id)).toMatchObject({
+      activeClaims: 10,
+      soldCounter: 10,
+      usersWithTwoClaims: 0,
+    });
+  });
 });

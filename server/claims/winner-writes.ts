@@ -32,7 +32,6 @@ interface Waiting {
 export class WinnerWrites {
   /** Statements sent, for tests and the benchmark. */
   statements = 0;
-  winners = 0;
   private queue: Waiting[] = [];
   private inFlight = 0;
 
@@ -62,7 +61,6 @@ export class WinnerWrites {
 
   private async writeBatch(batch: Waiting[]) {
     this.statements++;
-    this.winners += batch.length;
     const rows = sql.join(
       batch.map(({ claim }) => {
         const reservedUntil = new Date(claim.now.getTime() + claim.reservationMs).toISOString();

@@ -6,6 +6,7 @@ import {
   type CreateDealInput,
   type DealFields,
   type DealProblems,
+  dealFieldsSchema,
   dealPhase,
   dealWindowProblems,
   type UpdateDealInput,
@@ -29,18 +30,7 @@ export interface DealChangeListeners {
   claimsCancelled(claimIds: string[]): Promise<void>;
 }
 
-const EDITABLE: (keyof DealFields)[] = [
-  "title",
-  "description",
-  "priceCents",
-  "originalPriceCents",
-  "quantity",
-  "startsAt",
-  "endsAt",
-  "voucherValidUntil",
-  "location",
-  "geofenceRadiusM",
-];
+const EDITABLE = Object.keys(dealFieldsSchema.shape) as (keyof DealFields)[];
 
 /**
  * Deals as admins and merchant staff manage them. Staff act on their own merchant's deals

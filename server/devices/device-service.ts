@@ -1,11 +1,12 @@
 import "server-only";
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { merchantDevices, merchants, users } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { recordAudit } from "../audit/audit-log";
-import type { Actor } from "../auth/actor";
+import { type Actor, merchantScopeOf } from "../auth/actor";
+import { hashSecret } from "../auth/secret-hash";
 import { DomainError } from "../errors";
 
 export interface AuthenticatedDevice {
@@ -17,8 +18,6 @@ export interface AuthenticatedDevice {
 
 /** The credential a device shows: `<device id>.<secret>`. Only a hash of the secret is stored. */
 const CREDENTIAL = /^([0-9A-Za-z]{12})\.([A-Za-z0-9_-]{43})$/;
-
-const hashSecret = (secret: string) => createHash("sha256").update(secret).digest("hex");
 
 /**
  * Merchant counter devices. Staff enrol a device once while online; it keeps the credential
@@ -135,7 +134,7 @@ export class DeviceService {
 
   /** Revokes a device; staff may revoke only their own merchant's, admins any. */
   async revoke(actor: Actor, deviceId: string) {
-    const merchantId = actor.role === "admin" ? null : (actor.merchantId ?? "");
+    const merchantId = actor.role === "admin" ? null : merchantScopeOf(actor);
     const scope = merchantId
       ? and(eq(merchantDevices.id, deviceId), eq(merchantDevices.merchantId, merchantId))
       : eq(merchantDevices.id, deviceId);

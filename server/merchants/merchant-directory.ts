@@ -42,10 +42,16 @@ export class MerchantDirectory {
       .orderBy(asc(merchants.name));
   }
 
-  /** One merchant with its staff, open invitations and devices. */
-  async get(merchantId: string) {
+  /** The shop alone: name, address, place. */
+  async shop(merchantId: string) {
     const [merchant] = await this.db.select().from(merchants).where(eq(merchants.id, merchantId));
     if (!merchant) throw new DomainError("NOT_FOUND", "No merchant has this id.", { merchantId });
+    return merchant;
+  }
+
+  /** One merchant with its staff, open invitations and devices. */
+  async get(merchantId: string) {
+    const merchant = await this.shop(merchantId);
     const [staff, invites, devices] = await Promise.all([
       this.db
         .select({ userId: users.id, email: users.email, displayName: users.displayName })

@@ -1,5 +1,5 @@
 import "server-only";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { and, eq, gt, isNull } from "drizzle-orm";
 import { type Db, pgErrorCode } from "@/db/client";
 import { merchants, staffInvites, users } from "@/db/schema";
@@ -7,12 +7,11 @@ import { newId } from "@/lib/ids";
 import { recordAudit } from "../audit/audit-log";
 import type { Actor } from "../auth/actor";
 import { hashPassword } from "../auth/password";
+import { hashSecret } from "../auth/secret-hash";
 import type { Session } from "../auth/session";
 import { DomainError } from "../errors";
 
 const INVITE_TTL_MS = 7 * 24 * 3_600_000;
-
-const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
 
 /**
  * Staff accounts come by invitation: an admin names the person and their email, and gets a
@@ -46,7 +45,7 @@ export class StaffInvites {
         merchantId,
         email: person.email,
         displayName: person.displayName,
-        tokenHash: hashToken(token),
+        tokenHash: hashSecret(token),
         invitedBy: actor.userId,
         createdAt: now,
         expiresAt,
@@ -148,7 +147,10 @@ export class StaffInvites {
       .from(staffInvites)
       .innerJoin(merchants, eq(merchants.id, staffInvites.merchantId))
       .where(
-        and(eq(staffInvites.tokenHash, hashToken(token)), gt(staffInvites.expiresAt, this.clock())),
+        and(
+          eq(staffInvites.tokenHash, hashSecret(token)),
+          gt(staffInvites.expiresAt, this.clock()),
+        ),
       );
     if (!invite) {
       throw new DomainError(

@@ -13,7 +13,7 @@ const deviceNameSchema = storableText({
 export const merchantRouter = router({
   /** The staff member's own shop: its name, address and place (new deals start there). */
   shop: merchantProcedure.query(async ({ ctx }) => {
-    const { id, name, address, lat, lng } = await ctx.services.merchants.get(ctx.merchantId);
+    const { id, name, address, lat, lng } = await ctx.services.merchants.shop(ctx.merchantId);
     return { id, name, address, location: { lat, lng } };
   }),
   myDeals: merchantProcedure.query(({ ctx }) => ctx.services.deals.listForMerchant(ctx.merchantId)),
