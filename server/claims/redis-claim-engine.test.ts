@@ -70,6 +70,17 @@ describe("Redis gate under faults", () => {
     await database?.drop();
   });
 
+  /** A claim written to Postgres without the gate knowing, as a gate rebuilt mid-write leaves. */
+  const writeBehindTheGate = (dealId: string, userId: string) =>
+    insertWinningClaim(database.db, {
+      claimId: newId(),
+      dealId,
+      userId,
+      idempotencyKey: `behind-${userId}`,
+      now,
+      reservationMs: RESERVATION_MS,
+    });
+
   const attemptsBy = (users: string[], tag: string) =>
     users.map((user) => ({ user, key: `${tag}-${user}` }));
 
@@ -273,14 +284,7 @@ describe("Redis gate under faults", () => {
     const other = await createDeal(database.db, merchantId, { quantity: 100, now });
     const [held = ""] = shoppers.slice(300, 301);
     await loader.ensureLoaded(other.id);
-    await insertWinningClaim(database.db, {
-      claimId: newId(),
-      dealId: other.id,
-      userId: held,
-      idempotencyKey: "written-behind-the-gate",
-      now,
-      reservationMs: RESERVATION_MS,
-    });
+    await writeBehindTheGate(other.id, held);
     const mixed = await runAttempts(
       engine,
       other.id,
@@ -304,14 +308,7 @@ describe("Redis gate under faults", () => {
     await loader.ensureLoaded(deal.id);
     // Five claims written behind the gate's back: it still counts 10 units, Postgres has 5.
     for (const userId of shoppers.slice(340, 345)) {
-      await insertWinningClaim(database.db, {
-        claimId: newId(),
-        dealId: deal.id,
-        userId,
-        idempotencyKey: `behind-${userId}`,
-        now,
-        reservationMs: RESERVATION_MS,
-      });
+      await writeBehindTheGate(deal.id, userId);
     }
     const outcomes = await runAttempts(
       engine,
