@@ -137,7 +137,7 @@ export async function createServices(
   const onStockChange = (dealId: string) => stock.changed(dealId);
   const discovery = new DealDiscovery(db, dealCache, clock);
   const saleStats = new SaleStats(redis, env.REDIS_KEY_PREFIX);
-  const claimService = new ClaimService(engine, db, issuer, limiter, {
+  const claimService = new ClaimService(engine, db, issuer, {
     clock,
     onStockChange,
     observe: (attempt) => {

@@ -8,6 +8,7 @@ import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
 import type { ClaimEngine } from "./claim-engine";
+import { CLAIM_LIMITS } from "./claim-limits";
 
 export interface EngineHarness {
   db: Db;
@@ -244,6 +245,46 @@ export function describeClaimEngineContract(
         now,
       });
       await expect(attempt).rejects.toMatchObject({ name: "DomainError", code: "NOT_FOUND" });
+    });
+
+    it("limits attempts per shopper and per address on a deal; a limited attempt is typed and changes nothing", async () => {
+      const deal = await createDeal(h.db, merchantId, { quantity: 50, now });
+      const other = await createDeal(h.db, merchantId, { quantity: 50, now });
+      const attempt = (dealId: string, user: string, ip: string) =>
+        h.engine
+          .claim({ dealId, userId: user, idempotencyKey: `rl-${newId()}`, now, ip })
+          .then((result) => result.outcome)
+          .catch((error: { code?: string; details?: { retryAfterMs?: number } }) => {
+            expect(error.details?.retryAfterMs).toBeGreaterThan(0);
+            return error.code;
+          });
+
+      // One shopper clicking: the first win, then ALREADY_CLAIMED up to the limit.
+      const clicks = [];
+      for (let n = 0; n < CLAIM_LIMITS.perShopper + 2; n++) {
+        clicks.push(await attempt(deal.id, shopper(6), "198.51.100.1"));
+      }
+      expect(clicks.slice(0, CLAIM_LIMITS.perShopper)).toEqual([
+        "WON",
+        ...Array(CLAIM_LIMITS.perShopper - 1).fill("ALREADY_CLAIMED"),
+      ]);
+      expect(clicks.slice(CLAIM_LIMITS.perShopper)).toEqual(["RATE_LIMITED", "RATE_LIMITED"]);
+      // The limit is per deal: the same shopper may still try another sale.
+      expect(await attempt(other.id, shopper(6), "198.51.100.1")).toBe("WON");
+
+      // One address: a venue's crowd shares it, up to the address limit.
+      const crowd = Array.from({ length: CLAIM_LIMITS.perAddress }, (_, n) =>
+        attempt(deal.id, shopper(7 + (n % 40)), "198.51.100.2"),
+      );
+      const crowdOutcomes = await Promise.all(crowd);
+      expect(crowdOutcomes).not.toContain("RATE_LIMITED");
+      expect(await attempt(deal.id, shopper(60), "198.51.100.2")).toBe("RATE_LIMITED");
+      expect(await attempt(deal.id, shopper(60), "198.51.100.3")).toBe("WON");
+
+      const truth = await claimTruth(h.db, deal.id);
+      expect(truth.activeClaims).toBe(1 + 40 + 1);
+      expect(truth.soldCounter).toBe(truth.activeClaims);
+      expect(await h.remainingAtGate(deal.id)).toBe(50 - truth.activeClaims);
     });
 
     it("keeps every invariant under random concurrent sales (property)", async () => {

@@ -10,6 +10,8 @@ export interface ClaimRequest {
   now: Date;
   /** Where the shopper says they are; a geo-fenced deal refuses claims without it. */
   position?: Point;
+  /** The client's address, for the per-address attempt limit (none: not limited by address). */
+  ip?: string;
 }
 
 /**
@@ -37,6 +39,7 @@ export function outOfAreaError(distanceM: number | null, radiusM: number): Domai
  * Two implementations keep one contract: the Redis gate and the embedded Postgres gate.
  */
 export interface ClaimEngine {
+  /** Decides one attempt; an attempt over CLAIM_LIMITS throws RATE_LIMITED and changes nothing. */
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /**
    * Called after Postgres has cancelled a claim and given its unit back: the gate learns the

@@ -5,14 +5,10 @@ import { ACTIVE_CLAIM_STATUSES, claims, deals, merchants, vouchers } from "@/db/
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
 import { DomainError } from "../errors";
 import { log } from "../log";
-import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { VoucherIssuer } from "../vouchers/voucher-issuer";
 import { revokeVouchersOfClaims } from "../vouchers/voucher-service";
 import type { ClaimEngine } from "./claim-engine";
 import { type AttemptOutcome, type ClaimObserver, outcomeOfError } from "./claim-observer";
-
-const CLAIMS_PER_USER = { limit: 20, windowMs: 10_000 };
-const CLAIMS_PER_IP = { limit: 600, windowMs: 10_000 };
 
 /**
  * The claim use cases, free of HTTP and tRPC so that a lean HTTP route can call them as
@@ -27,7 +23,6 @@ export class ClaimService {
     private readonly engine: ClaimEngine,
     private readonly db: Db,
     private readonly issuer: VoucherIssuer,
-    private readonly limiter: RateLimiter,
     options: {
       clock?: () => Date;
       /** Told when a deal's stock changed (a win, a cancellation), for live stock. */
@@ -42,8 +37,8 @@ export class ClaimService {
   }
 
   /**
-   * One claim attempt. Limited per shopper (a person clicking, retries included) and per
-   * address (generous: a venue's shoppers share one); a limited attempt touches nothing else.
+   * One claim attempt. The engine limits attempts per shopper (a person clicking, retries
+   * included) and per address (CLAIM_LIMITS); a limited attempt touches nothing else.
    */
   async claim(userId: string, input: ClaimInput, ip?: string): Promise<ClaimResult> {
     const started = performance.now();
@@ -77,25 +72,12 @@ export class ClaimService {
     ip: string | undefined,
     timing: { gateMs?: number },
   ): Promise<ClaimResult> {
-    const [perUser, perIp] = await Promise.all([
-      this.limiter.hit(`claim:user:${userId}`, CLAIMS_PER_USER.limit, CLAIMS_PER_USER.windowMs),
-      ip ? this.limiter.hit(`claim:ip:${ip}`, CLAIMS_PER_IP.limit, CLAIMS_PER_IP.windowMs) : null,
-    ]);
-    for (const decision of [perUser, perIp]) {
-      if (decision && !decision.allowed) {
-        throw new DomainError(
-          "RATE_LIMITED",
-          "Too many claim attempts: wait a moment and try again.",
-          {
-            retryAfterMs: decision.retryAfterMs,
-          },
-        );
-      }
-    }
     const gateStarted = performance.now();
-    const result = await this.engine.claim({ ...input, userId, now: this.clock() }).finally(() => {
-      timing.gateMs = performance.now() - gateStarted;
-    });
+    const result = await this.engine
+      .claim({ ...input, userId, ip, now: this.clock() })
+      .finally(() => {
+        timing.gateMs = performance.now() - gateStarted;
+      });
     if (result.outcome === "WON" && !result.replayed) this.onStockChange(input.dealId);
     if (result.outcome !== "WON" || result.status !== "confirmed") return result;
     // The win is durable already; a voucher that fails to issue now is issued when the

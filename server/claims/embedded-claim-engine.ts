@@ -6,7 +6,9 @@ import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { distanceKm } from "@/lib/geo";
 import { newId } from "@/lib/ids";
 import { DomainError } from "../errors";
+import { MemoryRateLimiter } from "../rate-limit/rate-limiter";
 import { type ClaimEngine, type ClaimRequest, outOfAreaError } from "./claim-engine";
+import { CLAIM_LIMITS, rateLimitedError } from "./claim-limits";
 import { findPriorClaim } from "./claim-records";
 
 /**
@@ -16,6 +18,9 @@ import { findPriorClaim } from "./claim-records";
  * Every attempt, won or lost, costs a transaction: that is the price of having no Redis.
  */
 export class EmbeddedClaimEngine implements ClaimEngine {
+  /** In memory: embedded mode is one process by construction (PGlite has one connection). */
+  private readonly attempts = new MemoryRateLimiter();
+
   constructor(private readonly options: { db: Db; reservationMs: number }) {}
 
   /** Postgres is the gate here: the cancelling transaction already returned the unit. */
@@ -25,6 +30,7 @@ export class EmbeddedClaimEngine implements ClaimEngine {
   async dealChanged(): Promise<void> {}
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
+    await this.countAttempt(request);
     try {
       return await this.options.db.transaction((tx) => this.decide(tx as unknown as Db, request));
     } catch (error) {
@@ -33,6 +39,16 @@ export class EmbeddedClaimEngine implements ClaimEngine {
       if (prior) return prior;
       throw new DomainError("UNAVAILABLE", "Your claim could not be recorded; please try again.");
     }
+  }
+
+  private async countAttempt({ dealId, userId, ip }: ClaimRequest) {
+    const { windowMs, perShopper, perAddress } = CLAIM_LIMITS;
+    const decisions = [await this.attempts.hit(`${dealId}:u:${userId}`, perShopper, windowMs)];
+    if (decisions[0]?.allowed && ip) {
+      decisions.push(await this.attempts.hit(`${dealId}:ip:${ip}`, perAddress, windowMs));
+    }
+    const refused = decisions.find((decision) => !decision.allowed);
+    if (refused) throw rateLimitedError(refused.retryAfterMs);
   }
 
   private async decide(tx: Db, request: ClaimRequest): Promise<ClaimResult> {

@@ -22,6 +22,10 @@ export function gateKeys(prefix: string, dealId: string) {
     forScripts: [meta, users, idem, pending],
     /** string: short lock held while the gate is loaded from Postgres */
     loadLock: `${tag}:loading`,
+    /** counter of one shopper's attempts on this deal in the current window */
+    shopperAttempts: (userId: string) => `${tag}:rl:u:${userId}`,
+    /** counter of one address's attempts on this deal in the current window */
+    addressAttempts: (ip: string) => `${tag}:rl:ip:${ip}`,
   };
 }
 export type GateKeys = ReturnType<typeof gateKeys>;

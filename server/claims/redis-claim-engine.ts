@@ -11,6 +11,7 @@ import {
   type ClaimRequest,
   outOfAreaError,
 } from "./claim-engine";
+import { CLAIM_LIMITS, rateLimitedError } from "./claim-limits";
 import { findPriorClaim, insertWinningClaim } from "./claim-records";
 import { gateKeys, pendingMember } from "./gate-keys";
 import type { RedisGateLoader } from "./redis-gate-loader";
@@ -62,6 +63,8 @@ export class RedisClaimEngine implements ClaimEngine {
         return { outcome: reply[0] };
       case "NOT_FOUND":
         throw new DomainError("NOT_FOUND", "No deal has this id.", { dealId: request.dealId });
+      case "RATE_LIMITED":
+        throw rateLimitedError(Number(reply[1]));
       default:
         throw new DomainError("UNAVAILABLE", "The sale could not be reached; please try again.");
     }
@@ -91,7 +94,12 @@ export class RedisClaimEngine implements ClaimEngine {
   }
 
   private async askGate(request: ClaimRequest, claimId: string): Promise<GateReply> {
-    const keyList = gateKeys(this.options.keyPrefix, request.dealId).forScripts;
+    const keys = gateKeys(this.options.keyPrefix, request.dealId);
+    const keyList = [
+      ...keys.forScripts,
+      keys.shopperAttempts(request.userId),
+      keys.addressAttempts(request.ip ?? ""),
+    ];
     const args = [
       request.userId,
       request.idempotencyKey,
@@ -99,6 +107,9 @@ export class RedisClaimEngine implements ClaimEngine {
       request.now.getTime(),
       request.position?.lat ?? "",
       request.position?.lng ?? "",
+      CLAIM_LIMITS.perShopper,
+      request.ip ? CLAIM_LIMITS.perAddress : 0,
+      CLAIM_LIMITS.windowMs,
     ];
     const reply = (await claimScript.run(this.options.redis, keyList, args)) as GateReply;
     if (reply[0] !== "NOT_LOADED") return reply;

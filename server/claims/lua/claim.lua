@@ -1,12 +1,25 @@
 -- Decides one claim attempt. Atomic because Redis runs a script to the end before any other
 -- command: no two attempts can both see the last unit, or both see a user as new.
--- KEYS: meta, users, idem, pending
--- ARGV: userId, idempotencyKey, claimId, nowMs, lat, lng (lat and lng '' when not shared)
+-- KEYS: meta, users, idem, pending, the shopper's attempt counter, the address's counter
+-- ARGV: userId, idempotencyKey, claimId, nowMs, lat, lng (lat and lng '' when not shared),
+--       shopper limit, address limit (0: no address), window ms
 local meta = redis.call('HMGET', KEYS[1], 'remaining', 'starts', 'ends', 'state', 'expireAt',
   'fenceLat', 'fenceLng', 'fenceM')
 local state = meta[4]
 if not state then return {'NOT_LOADED'} end
 if state == 'missing' then return {'NOT_FOUND'} end
+
+-- Attempts are counted here, in the decision's own round trip. INCR and the first PEXPIRE
+-- happen together, so a counter can never outlive its window.
+local function waitMs(counter, limit)
+  local count = redis.call('INCR', counter)
+  if count == 1 then redis.call('PEXPIRE', counter, ARGV[9]) end
+  if count > limit then return math.max(redis.call('PTTL', counter), 1) end
+  return nil
+end
+local wait = waitMs(KEYS[5], tonumber(ARGV[7]))
+if not wait and tonumber(ARGV[8]) > 0 then wait = waitMs(KEYS[6], tonumber(ARGV[8])) end
+if wait then return {'RATE_LIMITED', wait} end
 
 local idemField = ARGV[1] .. ':' .. ARGV[2]
 local prior = redis.call('HGET', KEYS[3], idemField)
