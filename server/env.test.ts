@@ -33,6 +33,27 @@ describe("configuration", () => {
     expect(problems).toContain("METRICS_TOKEN: must be at least 16 characters when set");
   });
 
+  it("takes a Redis Cluster's nodes as host:port pairs, instead of REDIS_URL", () => {
+    expect(
+      parseEnv({ REDIS_CLUSTER_NODES: " 127.0.0.1:7001, redis-b:7002" }).REDIS_CLUSTER_NODES,
+    ).toEqual([
+      { host: "127.0.0.1", port: 7001 },
+      { host: "redis-b", port: 7002 },
+    ]);
+    expect(parseEnv({ REDIS_CLUSTER_NODES: "" }).REDIS_CLUSTER_NODES).toBeUndefined();
+    expect(() =>
+      parseEnv({ REDIS_CLUSTER_NODES: "127.0.0.1:7001,redis://127.0.0.1:7002" }),
+    ).toThrow(
+      /REDIS_CLUSTER_NODES: must list the cluster's nodes as host:port .*"redis:\/\/127.0.0.1:7002" is not host:port/,
+    );
+    expect(() => parseEnv({ REDIS_CLUSTER_NODES: "127.0.0.1:70000" })).toThrow(
+      /REDIS_CLUSTER_NODES: must list/,
+    );
+    expect(() =>
+      parseEnv({ REDIS_URL: "redis://127.0.0.1:6379", REDIS_CLUSTER_NODES: "127.0.0.1:7001" }),
+    ).toThrow(/REDIS_CLUSTER_NODES: cannot be set together with REDIS_URL/);
+  });
+
   it("requires a voucher key secret for a production Postgres deployment only", () => {
     const production = { NODE_ENV: "production", DATABASE_URL: "postgres://127.0.0.1/dd" };
     expect(() => parseEnv(production)).toThrow(/VOUCHER_KEY_SECRET: is required with DATABASE_URL/);

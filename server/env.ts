@@ -11,6 +11,34 @@ const optionalUrl = (protocols: string[], example: string) =>
       `must be a URL starting with ${protocols.map((p) => `${p}://`).join(" or ")} (for example ${example}), or unset for embedded mode`,
     );
 
+/** "host:port", the form redis-cli and CLUSTER NODES use. */
+const HOST_PORT = /^([^\s:,]+):(\d{1,5})$/;
+
+/**
+ * A Redis Cluster's nodes, "host:port" separated by commas. One reachable master is enough
+ * for the client to learn the rest; listing them all lets it start with any one down.
+ */
+const clusterNodes = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value, ctx) => {
+    if (!value) return undefined;
+    const nodes: { host: string; port: number }[] = [];
+    for (const entry of value.split(",")) {
+      const [, host, port] = HOST_PORT.exec(entry.trim()) ?? [];
+      if (!host || !(Number(port) >= 1 && Number(port) <= 65_535)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must list the cluster's nodes as host:port separated by commas (for example 127.0.0.1:7001,127.0.0.1:7002), or be unset; "${entry.trim()}" is not host:port`,
+        });
+        return z.NEVER;
+      }
+      nodes.push({ host, port: Number(port) });
+    }
+    return nodes;
+  });
+
 const durationMs = (fallback: number) =>
   z.coerce
     .number({ error: "must be a number of milliseconds" })
@@ -23,6 +51,7 @@ export const envSchema = z
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     DATABASE_URL: optionalUrl(["postgres", "postgresql"], "postgres://127.0.0.1:5432/dealdrop"),
     REDIS_URL: optionalUrl(["redis", "rediss"], "redis://127.0.0.1:6379"),
+    REDIS_CLUSTER_NODES: clusterNodes,
     REDIS_KEY_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9:_-]{0,32}$/, "may hold letters, digits, ':', '_' and '-' (at most 32)")
@@ -64,6 +93,11 @@ export const envSchema = z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
   })
+  .refine((env) => !(env.REDIS_URL && env.REDIS_CLUSTER_NODES), {
+    path: ["REDIS_CLUSTER_NODES"],
+    message:
+      "cannot be set together with REDIS_URL: set REDIS_URL for one Redis server, or REDIS_CLUSTER_NODES for a cluster",
+  })
   .refine(
     // A generated secret would sit in the same database as the keys it protects: acceptable
     // for a demo on one machine, not for a production deployment.
@@ -95,6 +129,10 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
 
 export function describeMode(env: Env): string {
   const db = env.DATABASE_URL ? "Postgres" : `embedded PGlite (${env.DATA_DIR}/pglite)`;
-  const gate = env.REDIS_URL ? "Redis gate" : "embedded Postgres gate (no Redis)";
+  const gate = env.REDIS_CLUSTER_NODES
+    ? `Redis Cluster gate (${env.REDIS_CLUSTER_NODES.length} nodes listed)`
+    : env.REDIS_URL
+      ? "Redis gate"
+      : "embedded Postgres gate (no Redis)";
   return `${db}, ${gate}`;
 }

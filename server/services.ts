@@ -1,6 +1,5 @@
 import "server-only";
 import path from "node:path";
-import type { Redis } from "ioredis";
 import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
 import { resolveSecret } from "./app-secrets";
@@ -31,7 +30,7 @@ import { Metrics } from "./observability/metrics";
 import { CheckoutService } from "./payments/checkout-service";
 import { TestPaymentProvider } from "./payments/test-payment-provider";
 import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
-import { createRedis } from "./redis/client";
+import { connectConfiguredRedis, type RedisClient } from "./redis/client";
 import { KeyEncryption } from "./vouchers/key-encryption";
 import { RedemptionService } from "./vouchers/redemption-service";
 import { RedemptionSync } from "./vouchers/redemption-sync";
@@ -42,7 +41,7 @@ import { VoucherService } from "./vouchers/voucher-service";
 export interface Services {
   env: Env;
   database: DatabaseHandle;
-  redis: Redis | null;
+  redis: RedisClient | null;
   engine: ClaimEngine;
   claims: ClaimService;
   auth: AuthService;
@@ -84,7 +83,7 @@ export async function createServices(
     dataDir: path.resolve(env.DATA_DIR, "pglite"),
   });
   const { db } = database;
-  const redis = env.REDIS_URL ? createRedis(env.REDIS_URL) : null;
+  const redis = await connectConfiguredRedis(env);
   const clock = options.clock ?? (() => new Date());
   const metrics = new Metrics({ engine: redis ? "redis" : "embedded" });
 
@@ -274,7 +273,7 @@ function announceStart(services: Services) {
   const { env } = services;
   const url = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   log.info(
-    `Dealdrop running in ${env.DATABASE_URL || env.REDIS_URL ? "server" : "embedded"} mode: ${describeMode(env)}`,
+    `Dealdrop running in ${env.DATABASE_URL || services.redis ? "server" : "embedded"} mode: ${describeMode(env)}`,
   );
   log.info(`Storefront: ${url}/   Sign in: ${url}/sign-in`);
   if (env.DEMO_SEED === "auto") {

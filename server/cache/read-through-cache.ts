@@ -1,6 +1,6 @@
 import "server-only";
-import type { Redis } from "ioredis";
 import superjson from "superjson";
+import type { RedisClient } from "../redis/client";
 
 /** Where a lookup was answered from: this instance, Redis, or a load from the database. */
 export type CacheLookup = "local_hit" | "shared_hit" | "miss";
@@ -8,7 +8,7 @@ export type CacheLookup = "local_hit" | "shared_hit" | "miss";
 interface ReadThroughCacheOptions {
   /** Names the cache to `onLookup`, for metrics. */
   name?: string;
-  redis: Redis | null;
+  redis: RedisClient | null;
   keyPrefix: string;
   /** How long an entry lives in Redis, shared by every instance. */
   ttlMs: number;
@@ -65,7 +65,7 @@ export class ReadThroughCache {
   }
 
   private async fetchShared<T>(key: string, load: () => Promise<T | null>): Promise<T | null> {
-    const redis = this.options.redis as Redis;
+    const redis = this.options.redis as RedisClient;
     const generation = (await redis.get(this.generationKey())) ?? "0";
     const entryKey = `${this.options.keyPrefix}cache:${generation}:${key}`;
     const lockKey = `${entryKey}:rebuild`;

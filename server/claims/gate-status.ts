@@ -1,12 +1,12 @@
 import "server-only";
 import { and, count, eq, inArray } from "drizzle-orm";
-import type { Redis } from "ioredis";
 import type { Db } from "@/db/client";
 import { ACTIVE_CLAIM_STATUSES, claims, deals } from "@/db/schema";
 import { recordAudit } from "../audit/audit-log";
 import { type Actor, assertMayManage } from "../auth/actor";
 
 import { DomainError } from "../errors";
+import type { RedisClient } from "../redis/client";
 import { gateKeys } from "./gate-keys";
 import type { RedisGateLoader } from "./redis-gate-loader";
 
@@ -25,7 +25,7 @@ export interface GateStatus {
 export class GateStatusService {
   constructor(
     private readonly db: Db,
-    private readonly redis: Redis | null,
+    private readonly redis: RedisClient | null,
     private readonly keyPrefix: string,
     private readonly loader: RedisGateLoader | null,
   ) {}

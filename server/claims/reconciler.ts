@@ -1,8 +1,8 @@
 import "server-only";
 import { eq, inArray } from "drizzle-orm";
-import type { Redis } from "ioredis";
 import type { Db } from "@/db/client";
 import { claims, deals } from "@/db/schema";
+import type { RedisClient } from "../redis/client";
 import { type GateKeys, gateKeys, gateRegistryKey, parsePendingMember } from "./gate-keys";
 import { releaseGrant } from "./redis-claim-engine";
 
@@ -14,7 +14,7 @@ export interface ReconcileReport {
 }
 
 interface ReconcileOptions {
-  redis: Redis;
+  redis: RedisClient;
   db: Db;
   keyPrefix: string;
   graceMs: number;

@@ -1,9 +1,9 @@
 import "server-only";
-import type { Redis } from "ioredis";
 import { type Db, pgErrorCode } from "@/db/client";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
 import { DomainError } from "../errors";
+import type { RedisClient } from "../redis/client";
 import { LuaScript } from "../redis/lua-script";
 import {
   type CancelledClaim,
@@ -23,7 +23,7 @@ const releaseScript = new LuaScript("server/claims/lua/release.lua");
 type GateReply = [string, (string | number)?, string?, number?];
 
 export interface RedisClaimEngineOptions {
-  redis: Redis;
+  redis: RedisClient;
   db: Db;
   loader: RedisGateLoader;
   keyPrefix: string;
@@ -180,7 +180,7 @@ export class RedisClaimEngine implements ClaimEngine {
  * and the unit returns unless `returnUnit` is false. Acts at most once per grant.
  */
 export async function releaseGrant(
-  redis: Redis,
+  redis: RedisClient,
   keyPrefix: string,
   grant: { dealId: string; userId: string; claimId: string; idempotencyKey: string },
   returnUnit: boolean,

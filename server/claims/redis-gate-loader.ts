@@ -1,10 +1,10 @@
 import "server-only";
 import { and, eq, inArray } from "drizzle-orm";
-import type { Redis } from "ioredis";
 import type { Db } from "@/db/client";
 import { ACTIVE_CLAIM_STATUSES, claims, type Deal, deals } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { DomainError } from "../errors";
+import type { RedisClient } from "../redis/client";
 import { LuaScript } from "../redis/lua-script";
 import { type GateKeys, gateKeys, gateRegistryKey } from "./gate-keys";
 
@@ -26,7 +26,7 @@ const CHUNK = 2_000;
  */
 export class RedisGateLoader {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly db: Db,
     private readonly prefix: string,
   ) {}

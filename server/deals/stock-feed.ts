@@ -1,6 +1,6 @@
 import "server-only";
 import { EventEmitter } from "node:events";
-import type { Redis } from "ioredis";
+import { duplicateForSubscribing, type RedisClient } from "../redis/client";
 
 /** A deal's stock: units left, and the quantity they are out of (it grows during a sale). */
 export interface Stock {
@@ -101,18 +101,19 @@ export class LocalStockTransport implements StockTransport {
 
 /**
  * One Redis subscription per deal per instance, however many shoppers watch it; the
- * instance fans updates out to its own subscribers.
+ * instance fans updates out to its own subscribers. On a Redis Cluster the cluster bus carries
+ * a PUBLISH to subscribers on every node, so the channel needs no hash tag.
  */
 export class RedisStockTransport implements StockTransport {
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private readonly local = new LocalStockTransport();
   private readonly watchers = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyPrefix: string,
   ) {
-    this.subscriber = redis.duplicate({ enableAutoPipelining: false });
+    this.subscriber = duplicateForSubscribing(redis);
     this.subscriber.on("message", (channel: string, message: string) => {
       const update = JSON.parse(message) as StockUpdate;
       if (channel === this.channel(update.dealId)) void this.local.publish(update);

@@ -1,6 +1,6 @@
 import "server-only";
-import type { Redis } from "ioredis";
 import { ATTEMPT_OUTCOMES, type AttemptOutcome, type ClaimAttempt } from "../claims/claim-observer";
+import type { RedisClient } from "../redis/client";
 
 /** Upper bounds (ms) of the latency buckets; a percentile reads as "at most this". */
 export const LATENCY_BOUNDS_MS = [
@@ -49,7 +49,7 @@ const emptySecond = (): SecondStats => ({ outcomes: {}, latency: [] });
 /**
  * Claim attempts per deal per second, by outcome, with a latency histogram: what the live
  * sale monitor draws. Recording is a few map updates in memory; every half second each
- * instance adds its counts to Redis (one pipeline), so a monitor sees every instance's
+ * instance adds its counts to Redis (a pipeline per deal), so a monitor sees every instance's
  * attempts. Without Redis the counts stay in this process, which is then the only one.
  */
 export class SaleStats {
@@ -58,7 +58,7 @@ export class SaleStats {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly redis: Redis | null,
+    private readonly redis: RedisClient | null,
     private readonly prefix: string,
   ) {
     this.timer = setInterval(() => void this.flush().catch(() => undefined), FLUSH_EVERY_MS);
@@ -92,20 +92,25 @@ export class SaleStats {
       this.forgetOld();
       return;
     }
-    const pipeline = this.redis.pipeline();
-    for (const [dealId, seconds] of batch) {
-      for (const [second, stats] of seconds) {
-        const key = this.key(dealId, second);
-        for (const [outcome, n] of Object.entries(stats.outcomes)) {
-          pipeline.hincrby(key, `o:${outcome}`, n);
+    // One pipeline per deal: a Cluster runs a pipeline on one node, and a deal's keys share
+    // its `{deal:ID}` slot while different deals' keys may live on different masters.
+    const redis = this.redis;
+    await Promise.all(
+      [...batch].map(([dealId, seconds]) => {
+        const pipeline = redis.pipeline();
+        for (const [second, stats] of seconds) {
+          const key = this.key(dealId, second);
+          for (const [outcome, n] of Object.entries(stats.outcomes)) {
+            pipeline.hincrby(key, `o:${outcome}`, n);
+          }
+          stats.latency.forEach((n, bucket) => {
+            if (n) pipeline.hincrby(key, `l:${bucket}`, n);
+          });
+          pipeline.pexpire(key, KEEP_MS);
         }
-        stats.latency.forEach((n, bucket) => {
-          if (n) pipeline.hincrby(key, `l:${bucket}`, n);
-        });
-        pipeline.pexpire(key, KEEP_MS);
-      }
-    }
-    await pipeline.exec();
+        return pipeline.exec();
+      }),
+    );
   }
 
   /**

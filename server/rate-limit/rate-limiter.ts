@@ -1,5 +1,5 @@
 import "server-only";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client";
 import { LuaScript } from "../redis/lua-script";
 
 export interface RateDecision {
@@ -17,7 +17,7 @@ const hitScript = new LuaScript("server/rate-limit/hit.lua");
 /** Shared by every app instance through Redis. */
 export class RedisRateLimiter implements RateLimiter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { Redis } from "ioredis";
 import { type Db, rowsOf } from "@/db/client";
+import { mastersOf, type RedisClient } from "../redis/client";
 
 /**
  * Redis keys that change without any state changing: rate-limit windows (every refused
@@ -16,7 +16,7 @@ const IGNORED_COLUMNS: Record<string, string> = { merchant_devices: "last_seen_a
 const GATE_META_KEY = /^\{deal:[^}]*\}:meta$/;
 
 /** The gate loader's short-lived note that a deal does not exist, so claims for it skip Postgres. */
-async function isMissingDealNote(redis: Redis, key: string): Promise<boolean> {
+async function isMissingDealNote(redis: RedisClient, key: string): Promise<boolean> {
   const [fields, ttl] = await Promise.all([redis.hgetall(key), redis.pttl(key)]);
   return ttl > 0 && Object.keys(fields).length === 1 && fields.state === "missing";
 }
@@ -26,7 +26,7 @@ async function isMissingDealNote(redis: Redis, key: string): Promise<boolean> {
  * `prefix` with a checksum of its value: two equal fingerprints mean nothing was written.
  * Tables are listed from the catalogue, so a new table is covered without a change here.
  */
-export async function fingerprintState(db: Db, redis: Redis | null, prefix: string) {
+export async function fingerprintState(db: Db, redis: RedisClient | null, prefix: string) {
   const tables = rowsOf<{ name: string }>(
     await db.execute(sql`SELECT table_name AS name FROM information_schema.tables
       WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`),
@@ -44,7 +44,10 @@ export async function fingerprintState(db: Db, redis: Redis | null, prefix: stri
     );
     state[`table ${name}`] = `${row?.rows} rows, ${row?.sum}`;
   }
-  for (const key of (await redis?.keys(`${prefix}*`)) ?? []) {
+  // KEYS answers for one node only: on a Cluster, ask every master.
+  const masters = redis ? mastersOf(redis) : [];
+  const keys = (await Promise.all(masters.map((node) => node.keys(`${prefix}*`)))).flat();
+  for (const key of keys) {
     const name = key.slice(prefix.length);
     if (VOLATILE_KEY.test(name)) continue;
     if (redis && GATE_META_KEY.test(name) && (await isMissingDealNote(redis, key))) continue;
