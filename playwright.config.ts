@@ -46,9 +46,10 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: `rm -rf .data/e2e && node node_modules/next/dist/bin/next start -p ${PORT} -H 127.0.0.1`,
+      command: "rm -rf .data/e2e && node dist/server.mjs",
       url: `http://127.0.0.1:${PORT}/api/trpc/deals.list`,
       env: {
+        HOSTNAME: "127.0.0.1",
         DATA_DIR: ".data/e2e",
         DATABASE_URL: "",
         REDIS_URL: "",
@@ -64,9 +65,10 @@ export default defineConfig({
     {
       command:
         `psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${E2E_DATABASE} WITH (FORCE)" -c "CREATE DATABASE ${E2E_DATABASE}" postgres` +
-        ` && node node_modules/next/dist/bin/next start -p ${SERVER_MODE_PORT} -H 127.0.0.1`,
+        " && node dist/server.mjs",
       url: `http://127.0.0.1:${SERVER_MODE_PORT}/api/trpc/deals.list`,
       env: {
+        HOSTNAME: "127.0.0.1",
         DATABASE_URL: E2E_DATABASE_URL,
         REDIS_URL: "redis://127.0.0.1:6379",
         // A prefix per run: rate-limit windows and gates from an earlier run do not carry over.

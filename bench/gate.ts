@@ -13,22 +13,12 @@ import { createScratchDatabase } from "@/db/scratch-database";
 import { createRedis } from "@/server/redis/client";
 import { planAttempts } from "./attempt-plan";
 import { lineUpDesigns } from "./designs/lineup";
-import { formatTable, type Scenario, writeResults } from "./report";
+import { formatTable, positiveInt, type Scenario, writeResults } from "./report";
 import { runAttempts } from "./run-attempts";
 import { auditSale, seedSale, warmPool } from "./sale-fixture";
 
 const POOL_SIZE = 20;
 const DRAIN_MS = 30_000;
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(`${name} must be a positive whole number, got "${raw}"`);
-  }
-  return value;
-}
 
 /** Read inside main, so that a bad value is reported like any other failure. */
 const readParams = () => ({

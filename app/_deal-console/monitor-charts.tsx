@@ -19,6 +19,12 @@ export const OUTCOME_GROUPS: (LegendItem & { outcomes: Outcome[] })[] = [
   },
   { label: "Out of area", color: "#8250df", outcomes: ["OUT_OF_AREA"] },
   {
+    label: "Shed",
+    title: "refused at once because the gate was overloaded (try again shortly)",
+    color: "#bc4c00",
+    outcomes: ["SHED"],
+  },
+  {
     label: "Failed",
     title: "server error, unavailable or deal not found",
     color: "#1f2328",

@@ -56,7 +56,7 @@ test("a reload while the claim is in flight, then another click, still makes exa
   const pageReloaded = new Promise<void>((resolve) => {
     reloaded = resolve;
   });
-  await page.route("**/api/trpc/claims.claim**", async (route) => {
+  await page.route("**/api/claim", async (route) => {
     sent();
     await route.fetch();
     await pageReloaded;

@@ -13,14 +13,21 @@ export async function createRequestContext(
   return {
     services,
     session: await services.sessions.read(token),
-    ip: clientIp(req),
+    ip: clientIp(req.headers.get("x-forwarded-for"), req.headers.get("x-real-ip")),
     secureCookies: new URL(req.url).protocol === "https:",
     deviceCredential: req.headers.get("x-device-credential"),
     resHeaders,
   };
 }
 
-function clientIp(req: Request): string {
-  const forwarded = req.headers.get("x-forwarded-for");
-  return forwarded?.split(",")[0]?.trim() || req.headers.get("x-real-ip") || "unknown";
+/**
+ * The client's address as the proxy in front reports it (the first X-Forwarded-For hop), else
+ * the peer's. Trusted as given: deploy behind a proxy that sets these headers.
+ */
+export function clientIp(
+  forwardedFor: string | null | undefined,
+  realIp: string | null | undefined,
+  peer?: string,
+): string {
+  return forwardedFor?.split(",")[0]?.trim() || realIp || peer || "unknown";
 }

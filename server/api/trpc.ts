@@ -3,8 +3,9 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import type { Session } from "../auth/session";
-import { DomainError, type DomainErrorCode } from "../errors";
+import { DomainError } from "../errors";
 import type { Services } from "../services";
+import { fieldErrorsOf, firstInputMessage, INTERNAL_MESSAGE, TRPC_CODE_OF } from "./error-codes";
 
 export interface Context {
   services: Services;
@@ -17,51 +18,18 @@ export interface Context {
   resHeaders: Headers;
 }
 
-/** The one place where domain errors become tRPC codes (and so HTTP statuses). */
-const TRPC_CODE_OF: Record<DomainErrorCode, TRPCError["code"]> = {
-  NOT_FOUND: "NOT_FOUND",
-  INVALID_CREDENTIALS: "UNAUTHORIZED",
-  EMAIL_TAKEN: "CONFLICT",
-  RATE_LIMITED: "TOO_MANY_REQUESTS",
-  UNAVAILABLE: "SERVICE_UNAVAILABLE",
-  INVALID_STATE: "CONFLICT",
-  DEVICE_UNKNOWN: "UNAUTHORIZED",
-  DEVICE_REVOKED: "FORBIDDEN",
-  OUT_OF_AREA: "FORBIDDEN",
-  INVALID_INPUT: "BAD_REQUEST",
-  NOT_YOURS: "FORBIDDEN",
-};
-
-/** Procedures wrap a form's fields in one of these; errors are keyed by the form's field. */
-const FORM_WRAPPERS = new Set(["changes", "fields", "person"]);
-
-/** Input errors keyed by the form field they belong to (`changes.quantity` → `quantity`). */
-function fieldErrorsOf(error: ZodError): Record<string, string[]> {
-  const fieldErrors: Record<string, string[]> = {};
-  for (const issue of error.issues) {
-    const path = issue.path.map(String);
-    if (path.length > 1 && FORM_WRAPPERS.has(path[0] ?? "")) path.shift();
-    const field = path[0] ?? "input";
-    fieldErrors[field] = [...(fieldErrors[field] ?? []), issue.message];
-  }
-  return fieldErrors;
-}
-
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const inputErrors = cause instanceof ZodError ? fieldErrorsOf(cause) : undefined;
-    const firstInputError = inputErrors && Object.entries(inputErrors)[0];
     return {
       ...shape,
       // tRPC's own message for bad input is the JSON of every issue; say the first plainly.
       // An unexpected error's message can quote SQL: it goes to the log, not to the caller.
-      message: firstInputError
-        ? `${firstInputError[0]}: ${firstInputError[1][0]}`
-        : error.code === "INTERNAL_SERVER_ERROR"
-          ? "Something went wrong on our side: try again in a moment."
-          : shape.message,
+      message:
+        (inputErrors && firstInputMessage(inputErrors)) ??
+        (error.code === "INTERNAL_SERVER_ERROR" ? INTERNAL_MESSAGE : shape.message),
       data: {
         ...shape.data,
         stack: undefined,

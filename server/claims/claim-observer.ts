@@ -9,6 +9,8 @@ export type AttemptOutcome =
   | "OUT_OF_AREA"
   | "NOT_FOUND"
   | "UNAVAILABLE"
+  /** Refused before the gate because the gate was overloaded (LoadShedder). */
+  | "SHED"
   | "ERROR";
 
 export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
@@ -22,6 +24,7 @@ export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
   "OUT_OF_AREA",
   "NOT_FOUND",
   "UNAVAILABLE",
+  "SHED",
   "ERROR",
 ];
 
@@ -43,8 +46,7 @@ export function outcomeOfError(error: unknown): AttemptOutcome {
     case "RATE_LIMITED":
     case "OUT_OF_AREA":
     case "NOT_FOUND":
-    case "UNAVAILABLE":
-      return error.code;
+      return error.details.shed === true ? "SHED" : error.code;
     default:
       return "ERROR";
   }

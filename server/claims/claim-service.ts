@@ -9,6 +9,7 @@ import type { VoucherIssuer } from "../vouchers/voucher-issuer";
 import { revokeVouchersOfClaims } from "../vouchers/voucher-service";
 import type { ClaimEngine } from "./claim-engine";
 import { type AttemptOutcome, type ClaimObserver, outcomeOfError } from "./claim-observer";
+import { LoadShedder } from "./load-shedder";
 
 /**
  * The claim use cases, free of HTTP and tRPC so that a lean HTTP route can call them as
@@ -18,6 +19,7 @@ export class ClaimService {
   private readonly clock: () => Date;
   private readonly onStockChange: (dealId: string) => void;
   private readonly observe: ClaimObserver;
+  private readonly shedder: LoadShedder;
 
   constructor(
     private readonly engine: ClaimEngine,
@@ -29,8 +31,11 @@ export class ClaimService {
       onStockChange?: (dealId: string) => void;
       /** Told of every attempt's outcome and latency, for metrics and the sale monitor. */
       observe?: ClaimObserver;
+      /** Refuses attempts at once while the gate is overloaded (defaults: LoadShedder's). */
+      shedder?: LoadShedder;
     } = {},
   ) {
+    this.shedder = options.shedder ?? new LoadShedder();
     this.clock = options.clock ?? (() => new Date());
     this.onStockChange = options.onStockChange ?? (() => undefined);
     this.observe = options.observe ?? (() => undefined);
@@ -72,11 +77,23 @@ export class ClaimService {
     ip: string | undefined,
     timing: { gateMs?: number },
   ): Promise<ClaimResult> {
+    const ticket = this.shedder.admit();
+    if (!ticket) {
+      throw new DomainError(
+        "UNAVAILABLE",
+        "So many people are claiming right now that yours could not be taken: try again in a moment.",
+        { retryAfterMs: this.shedder.retryAfterMs(), shed: true },
+      );
+    }
     const gateStarted = performance.now();
     const result = await this.engine
       .claim({ ...input, userId, ip, now: this.clock() })
+      .catch((error: unknown) => {
+        throw this.unavailableUnlessTyped(error);
+      })
       .finally(() => {
         timing.gateMs = performance.now() - gateStarted;
+        ticket.done(timing.gateMs);
       });
     if (result.outcome === "WON" && !result.replayed) this.onStockChange(input.dealId);
     if (result.outcome !== "WON" || result.status !== "confirmed") return result;
@@ -87,6 +104,23 @@ export class ClaimService {
       return null;
     });
     return voucher ? { ...result, voucherId: voucher.id } : result;
+  }
+
+  /**
+   * A failure of Redis or Postgres under the engine (connection refused, reset, cluster down)
+   * is told as UNAVAILABLE with a retry delay: the attempt changed nothing it did not undo,
+   * and trying again shortly is the right thing for the shopper to do.
+   */
+  private unavailableUnlessTyped(error: unknown): DomainError {
+    const retryAfterMs = this.shedder.retryAfterMs();
+    if (DomainError.is(error)) {
+      if (error.code !== "UNAVAILABLE" || error.details.retryAfterMs !== undefined) return error;
+      return new DomainError(error.code, error.message, { ...error.details, retryAfterMs });
+    }
+    log.error({ err: error }, "claim engine failed");
+    return new DomainError("UNAVAILABLE", "The sale could not be reached: try again in a moment.", {
+      retryAfterMs,
+    });
   }
 
   /**

@@ -1,0 +1,59 @@
+import { SignJWT, UnsecuredJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { SessionCodec } from "./session";
+
+const SECRET = "session-test-secret-that-is-long-enough-0123456789";
+const codec = new SessionCodec(SECRET);
+const sam = { userId: "c48uTRtqX6xr", role: "shopper" as const, displayName: "Sam" };
+
+/** A token made with jose directly, to vary one thing at a time. */
+function token(
+  changes: { secret?: string; issuer?: string; expires?: number | string; alg?: string } = {},
+) {
+  return new SignJWT({ role: "shopper", name: "Sam" })
+    .setProtectedHeader({ alg: changes.alg ?? "HS256" })
+    .setSubject(sam.userId)
+    .setIssuer(changes.issuer ?? "dealdrop")
+    .setIssuedAt()
+    .setExpirationTime(changes.expires ?? "1h")
+    .sign(new TextEncoder().encode(changes.secret ?? SECRET));
+}
+
+describe("SessionCodec", () => {
+  it("reads back what it issued", async () => {
+    expect(await codec.read(await codec.issue(sam))).toEqual({ ...sam, merchantId: undefined });
+    const staff = { ...sam, role: "merchant" as const, merchantId: "M3rchant0001" };
+    expect(await codec.read(await codec.issue(staff))).toEqual(staff);
+  });
+
+  it("reads a token signed by jose with the same secret", async () => {
+    expect(await codec.read(await token())).toMatchObject({ userId: sam.userId });
+  });
+
+  it("refuses tokens it did not sign, altered, expired, from another issuer, or unsigned", async () => {
+    const good = await codec.issue(sam);
+    const [header, payload, signature] = good.split(".");
+    const admin = Buffer.from(
+      JSON.stringify({
+        ...JSON.parse(Buffer.from(payload ?? "", "base64url").toString()),
+        role: "admin",
+      }),
+    ).toString("base64url");
+    const refused = [
+      undefined,
+      "",
+      "not-a-token",
+      `${header}.${payload}`,
+      `${header}.${admin}.${signature}`,
+      `${header}.${payload}.${signature?.slice(0, -2)}`,
+      `${header}.${payload}.`,
+      `${good}x`,
+      await token({ secret: "another-secret-that-is-long-enough-0123456789" }),
+      await token({ expires: Math.floor(Date.now() / 1000) - 5 }),
+      await token({ issuer: "someone-else" }),
+      await token({ alg: "HS512" }),
+      new UnsecuredJWT({ role: "admin", name: "x" }).setSubject("x").setIssuer("dealdrop").encode(),
+    ];
+    for (const bad of refused) expect(await codec.read(bad)).toBeNull();
+  });
+});

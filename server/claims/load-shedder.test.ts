@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { LoadShedder } from "./load-shedder";
+
+/** A shedder on a hand-moved clock: 100 ms intervals, a 50 ms target, 4 probes, 10 at most. */
+function shedder() {
+  let now = 0;
+  const shed = new LoadShedder({
+    intervalMs: 100,
+    targetMs: 50,
+    probes: 4,
+    maxInFlight: 10,
+    clock: () => now,
+  });
+  return {
+    shed,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    /** One attempt that took `ms` at the gate. */
+    attempt(ms: number) {
+      const ticket = shed.admit();
+      if (ticket) ticket.done(ms);
+      return ticket !== null;
+    },
+  };
+}
+
+describe("LoadShedder", () => {
+  it("admits everything while the gate answers fast", () => {
+    const s = shedder();
+    for (let i = 0; i < 1_000; i++) {
+      expect(s.attempt(i % 7 === 0 ? 400 : 2)).toBe(true); // a slow answer now and then
+      s.advance(1);
+    }
+  });
+
+  it("sheds once even the fastest answer of an interval was slow, and admits again when it is fast", () => {
+    const s = shedder();
+    for (let i = 0; i < 20; i++) {
+      s.attempt(80); // a standing queue: nothing came back under 50 ms
+      s.advance(10);
+    }
+    // Overloaded: only the probes get through; the rest are refused at once.
+    const held = Array.from({ length: 4 }, () => s.shed.admit());
+    expect(held.every((ticket) => ticket !== null)).toBe(true);
+    expect(s.shed.admit()).toBeNull();
+    expect(s.shed.stats()).toMatchObject({ overloaded: true, shed: 1 });
+    // The probes come back fast: after a full interval the gate is healthy again.
+    for (const ticket of held) ticket?.done(3);
+    s.advance(100);
+    s.attempt(3);
+    s.advance(1);
+    expect(s.shed.stats().overloaded).toBe(false);
+    expect(s.attempt(3)).toBe(true);
+  });
+
+  it("sheds when the gate answers nothing for a whole interval while attempts wait", () => {
+    const s = shedder();
+    const stuck = Array.from({ length: 6 }, () => s.shed.admit());
+    s.advance(100);
+    expect(s.shed.admit()).toBeNull(); // 6 in flight, more than the 4 probes
+    expect(s.shed.stats().overloaded).toBe(true);
+    // They come back slow: still overloaded, and only probes go through.
+    for (const ticket of stuck) ticket?.done(150);
+    s.advance(100);
+    expect(s.shed.admit()).not.toBeNull();
+    expect(s.shed.stats().overloaded).toBe(true);
+  });
+
+  it("never holds more than maxInFlight attempts, however fast they are", () => {
+    const s = shedder();
+    const held = Array.from({ length: 10 }, () => s.shed.admit());
+    expect(held.every((ticket) => ticket !== null)).toBe(true);
+    expect(s.shed.admit()).toBeNull();
+    held[0]?.done(1);
+    expect(s.shed.admit()).not.toBeNull();
+  });
+
+  it("gives a retry delay with jitter, so refused shoppers do not all return at once", () => {
+    const s = shedder();
+    const delays = new Set(Array.from({ length: 50 }, () => s.shed.retryAfterMs()));
+    expect(delays.size).toBeGreaterThan(10);
+    for (const delay of delays) {
+      expect(delay).toBeGreaterThanOrEqual(1_000);
+      expect(delay).toBeLessThanOrEqual(3_000);
+    }
+  });
+});

@@ -1,0 +1,88 @@
+import "server-only";
+
+export interface LoadShedderOptions {
+  /** How long each judgement of the gate's health lasts. */
+  intervalMs?: number;
+  /** If even the fastest attempt of a whole interval took longer, attempts are queueing. */
+  targetMs?: number;
+  /** Attempts still let through while overloaded, so the shedder sees when it is over. */
+  probes?: number;
+  /** A hard cap on attempts waiting on the gate at once, whatever their latency. */
+  maxInFlight?: number;
+  clock?: () => number;
+}
+
+export interface Ticket {
+  /** Reports the admitted attempt's time at the gate. */
+  done(gateMs: number): void;
+}
+
+/**
+ * Refuses claims at once when the gate is overloaded, instead of letting them queue until
+ * they time out. The signal is CoDel's: a queue that never empties shows as a minimum
+ * latency above target over a whole interval, or as no answer at all in an interval while
+ * attempts wait (a stalled gate). A burst that drains, or a few slow winners among fast
+ * losers, does not trip it. While overloaded, a few probes still go through.
+ */
+export class LoadShedder {
+  private readonly intervalMs: number;
+  private readonly targetMs: number;
+  private readonly probes: number;
+  private readonly maxInFlight: number;
+  private readonly clock: () => number;
+  private inFlight = 0;
+  private overloaded = false;
+  private intervalEnds: number;
+  private fastestInInterval = Number.POSITIVE_INFINITY;
+  private shedCount = 0;
+
+  constructor(options: LoadShedderOptions = {}) {
+    this.intervalMs = options.intervalMs ?? 200;
+    this.targetMs = options.targetMs ?? 250;
+    this.probes = options.probes ?? 32;
+    this.maxInFlight = options.maxInFlight ?? 5_000;
+    this.clock = options.clock ?? (() => performance.now());
+    this.intervalEnds = this.clock() + this.intervalMs;
+  }
+
+  /** A ticket for an attempt that may go on, or null if it must be refused now. */
+  admit(): Ticket | null {
+    this.judge();
+    const limit = this.overloaded ? this.probes : this.maxInFlight;
+    if (this.inFlight >= limit) {
+      this.shedCount++;
+      return null;
+    }
+    this.inFlight++;
+    let finished = false;
+    return {
+      done: (gateMs) => {
+        if (finished) return;
+        finished = true;
+        this.inFlight--;
+        if (gateMs < this.fastestInInterval) this.fastestInInterval = gateMs;
+      },
+    };
+  }
+
+  /** How long a refused shopper should wait: 1 to 3 s, spread so they do not return together. */
+  retryAfterMs(): number {
+    return 1_000 + Math.floor(Math.random() * 2_000);
+  }
+
+  stats() {
+    return { overloaded: this.overloaded, inFlight: this.inFlight, shed: this.shedCount };
+  }
+
+  /** At the end of each interval: overloaded if nothing came back under target in it. */
+  private judge() {
+    const now = this.clock();
+    if (now < this.intervalEnds) return;
+    // No answer in a whole interval although attempts were waiting: the gate is stalled.
+    const sawAnswers = this.fastestInInterval !== Number.POSITIVE_INFINITY;
+    if (sawAnswers) this.overloaded = this.fastestInInterval > this.targetMs;
+    else this.overloaded = this.inFlight > 0;
+    this.fastestInInterval = Number.POSITIVE_INFINITY;
+    this.intervalEnds = now + this.intervalMs;
+  }
+}
