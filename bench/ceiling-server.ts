@@ -38,7 +38,11 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 65_000;
-server.listen(Number(process.env.BENCH_CEILING_PORT ?? 3999), "127.0.0.1", () => {
-  process.send?.("ready");
-  console.log("ceiling server ready");
-});
+// The same accept backlog as the app's servers (LISTEN_BACKLOG), for a fair comparison.
+server.listen(
+  { port: Number(process.env.BENCH_CEILING_PORT ?? 3999), host: "127.0.0.1", backlog: 4_096 },
+  () => {
+    process.send?.("ready");
+    console.log("ceiling server ready");
+  },
+);

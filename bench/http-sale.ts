@@ -49,6 +49,8 @@ export interface HttpScenario {
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
+  ceilingP50Ms: number;
+  ceilingP99Ms: number;
   /** CPU the server process used per attempt (user + system), and the ceiling's. */
   serverCpuUsPerAttempt: number;
   ceilingCpuUsPerAttempt: number;
@@ -219,6 +221,8 @@ async function main(): Promise<number> {
         p50Ms: run.p50Us / 1_000,
         p99Ms: run.p99Us / 1_000,
         p999Ms: run.p999Us / 1_000,
+        ceilingP50Ms: top.p50Us / 1_000,
+        ceilingP99Ms: top.p99Us / 1_000,
         serverCpuUsPerAttempt: appCpuUs,
         ceilingCpuUsPerAttempt: ceilingCpuUs,
         outcomes,

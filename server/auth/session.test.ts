@@ -1,6 +1,6 @@
 import { SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { SessionCodec } from "./session";
+import { readCookie, SessionCodec } from "./session";
 
 const SECRET = "session-test-secret-that-is-long-enough-0123456789";
 const codec = new SessionCodec(SECRET);
@@ -55,5 +55,19 @@ describe("SessionCodec", () => {
       new UnsecuredJWT({ role: "admin", name: "x" }).setSubject("x").setIssuer("dealdrop").encode(),
     ];
     for (const bad of refused) expect(await codec.read(bad)).toBeNull();
+  });
+});
+
+describe("readCookie", () => {
+  it("finds one cookie among others, wherever it is, and nothing else", () => {
+    expect(readCookie("dd_session=abc.def", "dd_session")).toBe("abc.def");
+    expect(readCookie("a=1; dd_session=x=y;b=2", "dd_session")).toBe("x=y");
+    expect(readCookie("a=1;   dd_session=tok  ", "dd_session")).toBe("tok");
+    expect(readCookie("xdd_session=1; dd_session=2", "dd_session")).toBe("2");
+    expect(readCookie("dd_session_old=1", "dd_session")).toBeUndefined();
+    expect(readCookie("a=1; b=2", "dd_session")).toBeUndefined();
+    expect(readCookie("", "dd_session")).toBeUndefined();
+    expect(readCookie(null, "dd_session")).toBeUndefined();
+    expect(readCookie("dd_session=", "dd_session")).toBe("");
   });
 });

@@ -89,11 +89,16 @@ function serializeCookie(name: string, value: string, maxAge: number, secure: bo
   return parts.join("; ");
 }
 
+/** One cookie's value from a Cookie header; scans in place, as every claim reads one. */
 export function readCookie(header: string | null, name: string): string | undefined {
   if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const [key, ...rest] = part.trim().split("=");
-    if (key === name) return rest.join("=");
+  const prefix = `${name}=`;
+  for (let start = 0; start < header.length; ) {
+    while (header.charCodeAt(start) === 32) start++;
+    const semicolon = header.indexOf(";", start);
+    const end = semicolon === -1 ? header.length : semicolon;
+    if (header.startsWith(prefix, start)) return header.slice(start + prefix.length, end).trim();
+    start = end + 1;
   }
   return undefined;
 }

@@ -12,6 +12,11 @@ export interface ClaimRequest {
   position?: Point;
   /** The client's address, for the per-address attempt limit (none: not limited by address). */
   ip?: string;
+  /**
+   * Called once the gate has decided, before a winner's Postgres write: what the load
+   * shedder times. Called at most once; not called when the gate could not be asked.
+   */
+  decided?: () => void;
 }
 
 /**

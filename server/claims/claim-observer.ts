@@ -46,6 +46,8 @@ export function outcomeOfError(error: unknown): AttemptOutcome {
     case "RATE_LIMITED":
     case "OUT_OF_AREA":
     case "NOT_FOUND":
+      return error.code;
+    case "UNAVAILABLE":
       return error.details.shed === true ? "SHED" : error.code;
     default:
       return "ERROR";

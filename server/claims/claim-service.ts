@@ -86,15 +86,18 @@ export class ClaimService {
       );
     }
     const gateStarted = performance.now();
-    const result = await this.engine
-      .claim({ ...input, userId, ip, now: this.clock() })
-      .catch((error: unknown) => {
-        throw this.unavailableUnlessTyped(error);
-      })
-      .finally(() => {
-        timing.gateMs = performance.now() - gateStarted;
-        ticket.done(timing.gateMs);
-      });
+    // The shedder times the gate's decision alone: a winner's Postgres write is not the gate.
+    const decided = () => ticket.timed(performance.now() - gateStarted);
+    let result: ClaimResult;
+    try {
+      result = await this.engine.claim({ ...input, userId, ip, now: this.clock(), decided });
+    } catch (error) {
+      throw this.unavailableUnlessTyped(error);
+    } finally {
+      timing.gateMs = performance.now() - gateStarted;
+      ticket.timed(timing.gateMs); // no-op if the gate reported its decision
+      ticket.release();
+    }
     if (result.outcome === "WON" && !result.replayed) this.onStockChange(input.dealId);
     if (result.outcome !== "WON" || result.status !== "confirmed") return result;
     // The win is durable already; a voucher that fails to issue now is issued when the

@@ -32,7 +32,12 @@ export class EmbeddedClaimEngine implements ClaimEngine {
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     await this.countAttempt(request);
     try {
-      return await this.options.db.transaction((tx) => this.decide(tx as unknown as Db, request));
+      // Here the decision and the write are one transaction.
+      const result = await this.options.db.transaction((tx) =>
+        this.decide(tx as unknown as Db, request),
+      );
+      request.decided?.();
+      return result;
     } catch (error) {
       if (pgErrorCode(error) !== "23505") throw error;
       const prior = await findPriorClaim(this.options.db, request);

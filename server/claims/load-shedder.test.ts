@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LoadShedder } from "./load-shedder";
+import { LoadShedder, type Ticket } from "./load-shedder";
 
 /** A shedder on a hand-moved clock: 100 ms intervals, a 50 ms target, 4 probes, 10 at most. */
 function shedder() {
@@ -19,10 +19,17 @@ function shedder() {
     /** One attempt that took `ms` at the gate. */
     attempt(ms: number) {
       const ticket = shed.admit();
-      if (ticket) ticket.done(ms);
+      ticket?.timed(ms);
+      ticket?.release();
       return ticket !== null;
     },
   };
+}
+
+/** An attempt that took `gateMs` at the gate and is over. */
+function done(ticket: Ticket | null, gateMs: number) {
+  ticket?.timed(gateMs);
+  ticket?.release();
 }
 
 describe("LoadShedder", () => {
@@ -46,7 +53,7 @@ describe("LoadShedder", () => {
     expect(s.shed.admit()).toBeNull();
     expect(s.shed.stats()).toMatchObject({ overloaded: true, shed: 1 });
     // The probes come back fast: after a full interval the gate is healthy again.
-    for (const ticket of held) ticket?.done(3);
+    for (const ticket of held) done(ticket, 3);
     s.advance(100);
     s.attempt(3);
     s.advance(1);
@@ -61,10 +68,19 @@ describe("LoadShedder", () => {
     expect(s.shed.admit()).toBeNull(); // 6 in flight, more than the 4 probes
     expect(s.shed.stats().overloaded).toBe(true);
     // They come back slow: still overloaded, and only probes go through.
-    for (const ticket of stuck) ticket?.done(150);
+    for (const ticket of stuck) done(ticket, 150);
     s.advance(100);
     expect(s.shed.admit()).not.toBeNull();
     expect(s.shed.stats().overloaded).toBe(true);
+  });
+
+  it("counts an attempt in flight until it is over, though its gate time was reported earlier", () => {
+    const s = shedder();
+    const held = Array.from({ length: 10 }, () => s.shed.admit());
+    for (const ticket of held) ticket?.timed(1); // decided fast, still writing to Postgres
+    expect(s.shed.admit()).toBeNull();
+    held[0]?.release();
+    expect(s.shed.admit()).not.toBeNull();
   });
 
   it("never holds more than maxInFlight attempts, however fast they are", () => {
@@ -72,7 +88,7 @@ describe("LoadShedder", () => {
     const held = Array.from({ length: 10 }, () => s.shed.admit());
     expect(held.every((ticket) => ticket !== null)).toBe(true);
     expect(s.shed.admit()).toBeNull();
-    held[0]?.done(1);
+    done(held[0] ?? null, 1);
     expect(s.shed.admit()).not.toBeNull();
   });
 

@@ -13,8 +13,10 @@ export interface LoadShedderOptions {
 }
 
 export interface Ticket {
-  /** Reports the admitted attempt's time at the gate. */
-  done(gateMs: number): void;
+  /** Reports how long the gate took to decide the admitted attempt (the first report counts). */
+  timed(gateMs: number): void;
+  /** The attempt is over (won, lost or failed): it no longer counts as in flight. */
+  release(): void;
 }
 
 /**
@@ -54,13 +56,18 @@ export class LoadShedder {
       return null;
     }
     this.inFlight++;
-    let finished = false;
+    let timed = false;
+    let released = false;
     return {
-      done: (gateMs) => {
-        if (finished) return;
-        finished = true;
-        this.inFlight--;
+      timed: (gateMs) => {
+        if (timed) return;
+        timed = true;
         if (gateMs < this.fastestInInterval) this.fastestInInterval = gateMs;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.inFlight--;
       },
     };
   }

@@ -13,7 +13,7 @@ import {
 } from "./claim-engine";
 import { CLAIM_LIMITS, rateLimitedError } from "./claim-limits";
 import { findPriorClaim, insertWinningClaim } from "./claim-records";
-import { gateKeys, pendingMember } from "./gate-keys";
+import { type GateKeys, gateKeys, pendingMember } from "./gate-keys";
 import type { RedisGateLoader } from "./redis-gate-loader";
 import { WinnerWrites, WRITE_ALONE } from "./winner-writes";
 
@@ -37,6 +37,7 @@ export interface RedisClaimEngineOptions {
 export class RedisClaimEngine implements ClaimEngine {
   /** Winners' rows, group-committed (see WinnerWrites). */
   readonly winnerWrites: WinnerWrites;
+  private readonly keysByDeal = new Map<string, GateKeys>();
 
   constructor(private readonly options: RedisClaimEngineOptions) {
     this.winnerWrites = new WinnerWrites(options.db);
@@ -45,6 +46,7 @@ export class RedisClaimEngine implements ClaimEngine {
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     const claimId = newId();
     const reply = await this.askGate(request, claimId);
+    request.decided?.();
     switch (reply[0]) {
       case "WON":
         return reply[2] === "new"
@@ -94,7 +96,7 @@ export class RedisClaimEngine implements ClaimEngine {
   }
 
   private async askGate(request: ClaimRequest, claimId: string): Promise<GateReply> {
-    const keys = gateKeys(this.options.keyPrefix, request.dealId);
+    const keys = this.keysOf(request.dealId);
     const keyList = [
       ...keys.forScripts,
       keys.shopperAttempts(request.userId),
@@ -115,6 +117,18 @@ export class RedisClaimEngine implements ClaimEngine {
     if (reply[0] !== "NOT_LOADED") return reply;
     await this.options.loader.ensureLoaded(request.dealId);
     return (await claimScript.run(this.options.redis, keyList, args)) as GateReply;
+  }
+
+  /** A deal's key names, made once per deal rather than once per attempt. */
+  private keysOf(dealId: string): GateKeys {
+    let keys = this.keysByDeal.get(dealId);
+    if (!keys) {
+      // Bounded: a flood of made-up deal ids must not grow it forever.
+      if (this.keysByDeal.size >= 10_000) this.keysByDeal.clear();
+      keys = gateKeys(this.options.keyPrefix, dealId);
+      this.keysByDeal.set(dealId, keys);
+    }
+    return keys;
   }
 
   /**

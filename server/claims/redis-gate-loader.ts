@@ -25,13 +25,25 @@ const CHUNK = 2_000;
  * deal holds a short lock; the others wait for the gate to open.
  */
 export class RedisGateLoader {
+  /** Loads in progress in this process: a sale's first thousand attempts share one. */
+  private readonly loading = new Map<string, Promise<void>>();
+
   constructor(
     private readonly redis: RedisClient,
     private readonly db: Db,
     private readonly prefix: string,
   ) {}
 
-  async ensureLoaded(dealId: string): Promise<void> {
+  ensureLoaded(dealId: string): Promise<void> {
+    let loading = this.loading.get(dealId);
+    if (!loading) {
+      loading = this.loadUnlessOpen(dealId).finally(() => this.loading.delete(dealId));
+      this.loading.set(dealId, loading);
+    }
+    return loading;
+  }
+
+  private async loadUnlessOpen(dealId: string): Promise<void> {
     const keys = gateKeys(this.prefix, dealId);
     const isOpen = async () => (await this.redis.exists(keys.meta)) === 1;
     await this.underLoadLock(

@@ -3,26 +3,16 @@ import { sql } from "drizzle-orm";
 import { type Db, rowsOf } from "@/db/client";
 import type { ClaimStatus } from "@/lib/claims/claim-contract";
 import type { NewClaim } from "./claim-records";
+import { GroupCommit } from "./group-commit";
 
 export type WrittenClaim = { status: ClaimStatus; reservedUntil: Date | null };
 
 /** The batch did not record this winner: write it alone, where its refusal can be told. */
 export const WRITE_ALONE = Symbol("write alone");
 
-const MAX_BATCH = 500;
-const MAX_IN_FLIGHT = 4;
-
-interface Waiting {
-  claim: NewClaim;
-  resolve: (written: WrittenClaim | typeof WRITE_ALONE) => void;
-}
-
 /**
- * Group commit of winners. Each winner still waits for its own row to be committed before it
- * is told "won", but winners that arrive while earlier writes are in flight share the next
- * statement instead of taking a transaction each: with no traffic a winner is written at
- * once; under a burst, a few hundred go in one INSERT. At most MAX_IN_FLIGHT statements run
- * at a time, so a burst leaves the connection pool to the rest of the app.
+ * Group commit of winners (see GroupCommit). Each winner still waits for its own row to be
+ * committed before it is told "won", but winners that arrive together share one INSERT.
  *
  * A batch is all or nothing. Any error (a deal full or cancelled in Postgres, a broken
  * connection) sends every winner of the batch back to be written alone, and a winner the
@@ -30,39 +20,31 @@ interface Waiting {
  * every refusal is told exactly as the single-row path tells it.
  */
 export class WinnerWrites {
-  /** Statements sent, for tests and the benchmark. */
-  statements = 0;
-  private queue: Waiting[] = [];
-  private inFlight = 0;
+  private readonly commits: GroupCommit<NewClaim, WrittenClaim | typeof WRITE_ALONE>;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.commits = new GroupCommit(
+      (claims) => this.writeBatch(claims),
+      () => WRITE_ALONE,
+      {
+        maxBatch: 500,
+        maxInFlight: 4,
+      },
+    );
+  }
+
+  /** Statements sent, for tests and the benchmark. */
+  get statements(): number {
+    return this.commits.batches;
+  }
 
   write(claim: NewClaim): Promise<WrittenClaim | typeof WRITE_ALONE> {
-    return new Promise((resolve) => {
-      this.queue.push({ claim, resolve });
-      this.flush();
-    });
+    return this.commits.submit(claim);
   }
 
-  private flush() {
-    while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      this.inFlight++;
-      this.writeBatch(batch)
-        .catch(() => {
-          for (const waiting of batch) waiting.resolve(WRITE_ALONE);
-        })
-        .finally(() => {
-          this.inFlight--;
-          this.flush();
-        });
-    }
-  }
-
-  private async writeBatch(batch: Waiting[]) {
-    this.statements++;
+  private async writeBatch(batch: NewClaim[]): Promise<(WrittenClaim | typeof WRITE_ALONE)[]> {
     const rows = sql.join(
-      batch.map(({ claim }) => {
+      batch.map((claim) => {
         const reservedUntil = new Date(claim.now.getTime() + claim.reservationMs).toISOString();
         return sql`(${claim.claimId}, ${claim.dealId}, ${claim.userId}, ${claim.idempotencyKey},
                     ${claim.now.toISOString()}::timestamptz, ${reservedUntil}::timestamptz)`;
@@ -96,16 +78,14 @@ export class WinnerWrites {
         (row) => [row.id, row],
       ),
     );
-    for (const { claim, resolve } of batch) {
+    return batch.map((claim) => {
       const row = written.get(claim.claimId);
-      resolve(
-        row
-          ? {
-              status: row.status,
-              reservedUntil: row.reserved_until === null ? null : new Date(row.reserved_until),
-            }
-          : WRITE_ALONE,
-      );
-    }
+      return row
+        ? {
+            status: row.status,
+            reservedUntil: row.reserved_until === null ? null : new Date(row.reserved_until),
+          }
+        : WRITE_ALONE;
+    });
   }
 }

@@ -15,6 +15,13 @@ import { DomainError } from "../errors";
 import { log } from "../log";
 import type { Services } from "../services";
 
+/**
+ * Connections the kernel may queue before the server accepts them. Node's default, 511,
+ * drops part of a sale's opening burst of connections, and a dropped SYN is retried only
+ * after a second: the first claim of those shoppers then takes over a second.
+ */
+export const LISTEN_BACKLOG = 4_096;
+
 /** A claim is a deal id, a key and perhaps a position: a few hundred bytes. */
 const MAX_BODY_BYTES = 4_096;
 

@@ -10,7 +10,7 @@ import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
 import { EnvError, parseEnv } from "../env";
 import { log } from "../log";
 import { getServices } from "../services";
-import { createNodeClaimRoute } from "./claim-route";
+import { createNodeClaimRoute, LISTEN_BACKLOG } from "./claim-route";
 
 async function main() {
   Object.assign(process.env, { NODE_ENV: process.env.NODE_ENV ?? "production" });
@@ -29,7 +29,7 @@ async function main() {
     );
   });
   server.keepAliveTimeout = 65_000;
-  server.listen(port, hostname, () =>
+  server.listen({ port, host: hostname, backlog: LISTEN_BACKLOG }, () =>
     log.info(`Claim server on http://${hostname}:${port}${CLAIM_ROUTE}`),
   );
   const stop = () => {

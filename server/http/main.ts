@@ -8,7 +8,7 @@ import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
 import { EnvError, parseEnv } from "../env";
 import { log } from "../log";
 import { getServices } from "../services";
-import { createNodeClaimRoute } from "./claim-route";
+import { createNodeClaimRoute, LISTEN_BACKLOG } from "./claim-route";
 
 async function main() {
   // As `next start` does: the production build, and the rules for production configuration.
@@ -30,7 +30,7 @@ async function main() {
   });
   // Many shoppers keep a connection open between page loads and claims.
   server.keepAliveTimeout = 65_000;
-  server.listen(env.PORT, hostname, () => {
+  server.listen({ port: env.PORT, host: hostname, backlog: LISTEN_BACKLOG }, () => {
     log.info(`Listening on http://${hostname}:${env.PORT} (claims on ${CLAIM_ROUTE})`);
   });
 

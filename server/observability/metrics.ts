@@ -58,6 +58,7 @@ export class Metrics {
 
   constructor(options: { engine: GateEngine }) {
     this.engine = options.engine;
+    this.engineGateSeconds = this.gateSeconds.labels({ engine: this.engine });
     collectDefaultMetrics({ register: this.registry, prefix: "dealdrop_" });
     for (const outcome of ATTEMPT_OUTCOMES) this.claimAttempts.inc({ outcome }, 0);
     this.gateSeconds.zero({ engine: this.engine });
@@ -65,13 +66,17 @@ export class Metrics {
     for (const result of ONLINE_RESULTS) this.onlineRedemptions.inc({ result }, 0);
   }
 
+  /** Each outcome's counter and the engine's histogram, bound once: no label hashing per claim. */
+  private readonly attemptsByOutcome = new Map(
+    ATTEMPT_OUTCOMES.map((outcome) => [outcome, this.claimAttempts.labels({ outcome })]),
+  );
+  private readonly engineGateSeconds: ReturnType<typeof this.gateSeconds.labels>;
+
   /** A claim observer (see `ClaimObserver`): cheap, and never throws. */
   observeClaim(attempt: ClaimAttempt): void {
-    this.claimAttempts.inc({ outcome: attempt.outcome });
+    this.attemptsByOutcome.get(attempt.outcome)?.inc();
     this.claimSeconds.observe(attempt.durationMs / 1000);
-    if (attempt.gateMs !== undefined) {
-      this.gateSeconds.observe({ engine: this.engine }, attempt.gateMs / 1000);
-    }
+    if (attempt.gateMs !== undefined) this.engineGateSeconds.observe(attempt.gateMs / 1000);
   }
 
   observeRedemptionSync(outcome: SyncOutcome): void {

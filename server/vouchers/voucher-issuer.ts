@@ -1,31 +1,58 @@
 import "server-only";
 import { createHmac } from "node:crypto";
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { claims, deals, vouchers } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { signVoucher } from "@/lib/vouchers/sign-voucher";
 import { payloadOfVoucher } from "@/lib/vouchers/voucher-format";
+import { GroupCommit } from "../claims/group-commit";
 import type { SigningKeyStore } from "./signing-keys";
 
 export type VoucherRow = typeof vouchers.$inferSelect;
 
+/** What issuing needs to know of a claim, and the voucher it already has, if any. */
+type ClaimForVoucher = {
+  claimId: string;
+  status: string;
+  userId: string;
+  dealId: string;
+  merchantId: string;
+  validUntil: Date;
+  voucher: VoucherRow | null;
+};
+
 /**
  * Turns confirmed claims into signed vouchers, once per claim (the claim id is unique among
- * vouchers, so a retry or a race returns the voucher already made).
+ * vouchers, so a retry or a race returns the voucher already made). Vouchers asked for at
+ * the same moment (a sale's first second) are issued together: one read, one insert.
  */
 export class VoucherIssuer {
+  private readonly batches: GroupCommit<string, VoucherRow | null>;
+
   constructor(
     private readonly db: Db,
     private readonly keys: SigningKeyStore,
     private readonly subjectSecret: string,
     private readonly clock: () => Date,
-  ) {}
+  ) {
+    // A batch that fails issues each of its vouchers alone, so each failure is its own.
+    this.batches = new GroupCommit(
+      (claimIds) => this.issueBatch(claimIds),
+      (claimId) => this.issueBatch([claimId]).then(([voucher]) => voucher ?? null),
+      { maxBatch: 500, maxInFlight: 2 },
+    );
+  }
 
   /** Returns the claim's voucher, issuing it if needed; null while the claim is not confirmed. */
-  async issueForClaim(claimId: string): Promise<VoucherRow | null> {
-    const [claim] = await this.db
+  issueForClaim(claimId: string): Promise<VoucherRow | null> {
+    return this.batches.submit(claimId);
+  }
+
+  private async issueBatch(claimIds: string[]): Promise<(VoucherRow | null)[]> {
+    const found = await this.db
       .select({
+        claimId: claims.id,
         status: claims.status,
         userId: claims.userId,
         dealId: deals.id,
@@ -36,32 +63,53 @@ export class VoucherIssuer {
       .from(claims)
       .innerJoin(deals, eq(deals.id, claims.dealId))
       .leftJoin(vouchers, eq(vouchers.claimId, claims.id))
-      .where(eq(claims.id, claimId));
-    if (!claim) return null;
-    if (claim.voucher) return claim.voucher;
-    if (claim.status !== "confirmed") return null;
+      .where(inArray(claims.id, claimIds));
+    const byClaim = new Map<string, VoucherRow | null>(
+      found.map((claim) => [claim.claimId, claim.voucher]),
+    );
+    const owed = found.filter((claim) => !claim.voucher && claim.status === "confirmed");
+    if (owed.length > 0) {
+      for (const voucher of await this.insertSigned(owed)) byClaim.set(voucher.claimId, voucher);
+    }
+    return claimIds.map((claimId) => byClaim.get(claimId) ?? null);
+  }
 
+  /** Signs and inserts vouchers; one a concurrent issuer inserted first is read back instead. */
+  private async insertSigned(owed: ClaimForVoucher[]): Promise<VoucherRow[]> {
     // Whole seconds, as in the token, so the row and the token say the same thing.
     const issuedAt = new Date(Math.floor(this.clock().getTime() / 1_000) * 1_000);
-    const voucher = {
-      id: newId(),
-      dealId: claim.dealId,
-      merchantId: claim.merchantId,
-      subject: this.subjectFor(claim.userId, claim.merchantId),
-      issuedAt,
-      notBefore: issuedAt,
-      expiresAt: claim.validUntil,
-    };
     const key = await this.keys.signingKey();
-    const token = await signVoucher(payloadOfVoucher(voucher), key);
-    const [inserted] = await this.db
+    const rows = await Promise.all(
+      owed.map(async (claim) => {
+        const voucher = {
+          id: newId(),
+          dealId: claim.dealId,
+          merchantId: claim.merchantId,
+          subject: this.subjectFor(claim.userId, claim.merchantId),
+          issuedAt,
+          notBefore: issuedAt,
+          expiresAt: claim.validUntil,
+        };
+        const token = await signVoucher(payloadOfVoucher(voucher), key);
+        return { ...voucher, claimId: claim.claimId, kid: key.kid, token };
+      }),
+    );
+    const inserted = await this.db
       .insert(vouchers)
-      .values({ ...voucher, claimId, kid: key.kid, token })
+      .values(rows)
       .onConflictDoNothing({ target: vouchers.claimId })
       .returning();
-    if (inserted) return inserted;
-    const [raced] = await this.db.select().from(vouchers).where(eq(vouchers.claimId, claimId));
-    return raced ?? null;
+    if (inserted.length === rows.length) return inserted;
+    const raced = await this.db
+      .select()
+      .from(vouchers)
+      .where(
+        inArray(
+          vouchers.claimId,
+          rows.map((row) => row.claimId),
+        ),
+      );
+    return raced;
   }
 
   /** Issues the vouchers a shopper is owed but lacks (a crash between claim and voucher). */

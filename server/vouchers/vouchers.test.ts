@@ -201,6 +201,31 @@ describe("issuing", () => {
     });
   });
 
+  it("issues the vouchers of a burst of winners together, exactly one per claim, each verifying", async () => {
+    const sale = await freeSale(120);
+    const attempts = sale.shoppers.slice(0, 120).map((userId) => ({ userId, key: newId() }));
+    const claimAll = () =>
+      Promise.all(
+        attempts.map(({ userId, key }) =>
+          services.claims.claim(userId, { dealId: sale.deal.id, idempotencyKey: key }),
+        ),
+      );
+    const results = await claimAll();
+    // Replayed all at once: each finds its voucher, none is issued twice.
+    const replays = await claimAll();
+    const claimIds = results.map((result) => (result.outcome === "WON" ? result.claimId : ""));
+    const rows = await database.db.select().from(vouchers).where(eq(vouchers.dealId, sale.deal.id));
+    expect(rows).toHaveLength(120);
+    expect(new Set(rows.map((row) => row.claimId))).toEqual(new Set(claimIds));
+    const voucherIds = (answers: typeof results) =>
+      answers.map((result) => (result.outcome === "WON" ? result.voucherId : undefined));
+    expect(voucherIds(replays)).toEqual(voucherIds(results));
+    expect(new Set(voucherIds(results))).toEqual(new Set(rows.map((row) => row.id)));
+    for (const row of rows.slice(0, 10)) {
+      expect(await verifyNow(row.token, sale.merchant.id)).toMatchObject({ ok: true });
+    }
+  });
+
   it("issues no voucher for a priced claim still waiting for payment", async () => {
     const merchant = await createMerchant(database.db);
     const deal = await createDeal(database.db, merchant.id, { quantity: 2, now, priceCents: 450 });
