@@ -36,8 +36,12 @@ export class GroupCommit<Item, Result> {
       this.batches++;
       this.write(batch.map(({ item }) => item))
         .then(
-          (results) => batch.forEach(({ resolve }, i) => resolve(results[i] as Result)),
-          () => batch.forEach(({ item, resolve }) => resolve(this.fallback(item))),
+          (results) => {
+            for (const [i, { resolve }] of batch.entries()) resolve(results[i] as Result);
+          },
+          () => {
+            for (const { item, resolve } of batch) resolve(this.fallback(item));
+          },
         )
         .finally(() => {
           this.inFlight--;
