@@ -12,6 +12,9 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+const CONNECT_TIMEOUT_S = 5;
+const MAX_BACKOFF_S = 1;
+
 export const MIGRATIONS_FOLDER = path.join(process.cwd(), "db", "migrations");
 
 /**
@@ -29,6 +32,15 @@ export async function openDatabase(options: {
     const { migrate } = await import("drizzle-orm/postgres-js/migrator");
     const client = postgres(options.url, {
       max: options.poolSize ?? 20,
+      // When Postgres is away, a query should fail within seconds, and the pool should try
+      // again soon after it is back. postgres.js's defaults wait 30 s for a connection and
+      // back off up to 20 s between attempts, which held claims for ~20 s and kept them
+      // failing long after Postgres returned (server/faults/postgres-faults.test.ts).
+      connect_timeout: CONNECT_TIMEOUT_S,
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, MAX_BACKOFF_S),
+      // The array types it would fetch on first connect are not used here, and that fetch
+      // failed as an unhandled rejection when the first connection was cut.
+      fetch_types: false,
       onnotice: () => {},
       connection: { statement_timeout: 10_000, application_name: "dealdrop" },
     });

@@ -3,7 +3,8 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import type { Session } from "../auth/session";
-import { DomainError } from "../errors";
+import { DomainError, isOutage, outageError } from "../errors";
+import { log } from "../log";
 import type { Services } from "../services";
 import { fieldErrorsOf, firstInputMessage, INTERNAL_MESSAGE, TRPC_CODE_OF } from "./error-codes";
 
@@ -60,9 +61,15 @@ async function* mappingDomainErrors<T>(stream: AsyncIterable<T>): AsyncGenerator
   }
 }
 
-const mapDomainErrors = t.middleware(async ({ next }) => {
+const mapDomainErrors = t.middleware(async ({ next, path }) => {
   const result = await next();
   if (!result.ok && DomainError.is(result.error.cause)) throw trpcErrorOf(result.error.cause);
+  // Postgres or Redis out of reach is not a bug to hide behind a 500: the caller is told to
+  // try again shortly (503 + retry delay), as the claim path tells its shoppers.
+  if (!result.ok && isOutage(result.error.cause)) {
+    log.warn({ err: result.error.cause, path }, "request met an outage");
+    throw trpcErrorOf(outageError(result.error.cause));
+  }
   const data: unknown = result.ok ? result.data : undefined;
   if (result.ok && typeof data === "object" && data !== null && Symbol.asyncIterator in data) {
     return { ...result, data: mappingDomainErrors(data as AsyncIterable<unknown>) };

@@ -22,6 +22,13 @@ const releaseScript = new LuaScript("server/claims/lua/release.lua");
 
 type GateReply = [string, (string | number)?, string?, number?];
 
+/**
+ * How long a winner waits for its row. A connection Postgres stopped answering on (no reset,
+ * just silence) would otherwise hold the shopper until the operating system gives up on it.
+ */
+const WINNER_WRITE_DEADLINE_MS = 5_000;
+const WRITE_OVERDUE = Symbol("write overdue");
+
 export interface RedisClaimEngineOptions {
   redis: RedisClient;
   db: Db;
@@ -142,7 +149,27 @@ export class RedisClaimEngine implements ClaimEngine {
     );
   }
 
+  /**
+   * Writes a winner and answers once the row is committed, or UNAVAILABLE once the write has
+   * taken WINNER_WRITE_DEADLINE_MS. An overdue write is not abandoned: it goes on, and settles
+   * the gate when Postgres finally answers (the win stands, or the unit goes back), so a
+   * shopper who retries with the same key is told what happened.
+   */
   private async recordWin(request: ClaimRequest & { claimId: string }): Promise<ClaimResult> {
+    const settled = await withinDeadline(WINNER_WRITE_DEADLINE_MS, this.writeWinner(request));
+    if (settled === WRITE_OVERDUE) {
+      throw new DomainError("UNAVAILABLE", "Your claim is still being recorded; please retry.", {
+        retryAfterMs: 1_000,
+      });
+    }
+    if (DomainError.is(settled)) throw settled;
+    return settled;
+  }
+
+  /** The winner's row, then the gate settled with what Postgres said. Never rejects. */
+  private async writeWinner(
+    request: ClaimRequest & { claimId: string },
+  ): Promise<ClaimResult | DomainError> {
     let recorded: Awaited<ReturnType<typeof insertWinningClaim>>;
     try {
       const claim = { ...request, reservationMs: this.options.reservationMs };
@@ -153,10 +180,10 @@ export class RedisClaimEngine implements ClaimEngine {
       await this.undoGrant(request, true);
       if (pgErrorCode(error) === "23505") {
         // The gate was rebuilt while this user's earlier win was still being written.
-        const prior = await findPriorClaim(this.options.db, request);
+        const prior = await findPriorClaim(this.options.db, request).catch(() => null);
         if (prior) return prior;
       }
-      throw new DomainError("UNAVAILABLE", "Your claim could not be recorded; please try again.", {
+      return new DomainError("UNAVAILABLE", "Your claim could not be recorded; please try again.", {
         cause: String(error),
       });
     }
@@ -208,4 +235,17 @@ export async function releaseGrant(
     returnUnit ? "1" : "0",
   ]);
   return released === 1;
+}
+
+/** What `work` settles to, or WRITE_OVERDUE if that takes over `ms` (it keeps running). */
+async function withinDeadline<T>(ms: number, work: Promise<T>): Promise<T | typeof WRITE_OVERDUE> {
+  let timer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<typeof WRITE_OVERDUE>((resolve) => {
+    timer = setTimeout(() => resolve(WRITE_OVERDUE), ms);
+  });
+  try {
+    return await Promise.race([work, overdue]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -161,7 +161,8 @@ function readNodeBody(req: IncomingMessage, limit: number): Promise<string> {
     req.once("end", () =>
       resolve(chunks.length === 1 ? String(chunks[0]) : Buffer.concat(chunks).toString("utf8")),
     );
-    req.once("error", reject);
+    // The client hung up (or the socket broke) before the body ended.
+    req.once("error", () => reject(cutShort()));
   });
 }
 
@@ -170,7 +171,8 @@ async function readFetchBody(req: Request, limit: number): Promise<string> {
   const reader = req.body?.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
+  const next = () => reader?.read().catch(() => Promise.reject(cutShort()));
+  for (let read = await next(); read && !read.done; read = await next()) {
     size += read.value.length;
     if (size > limit) {
       await reader?.cancel();
@@ -180,6 +182,8 @@ async function readFetchBody(req: Request, limit: number): Promise<string> {
   }
   return Buffer.concat(chunks).toString("utf8");
 }
+
+const cutShort = () => refuse(400, "BAD_REQUEST", "The claim arrived cut short: send it again.");
 
 const tooLarge = (limit: number) =>
   refuse(413, "PAYLOAD_TOO_LARGE", `A claim is at most ${limit} bytes.`);

@@ -1,0 +1,228 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import superjson from "superjson";
+import { deals } from "@/db/schema";
+import { CLAIM_ROUTE, ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
+import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
+import { CLAIM_LIMITS } from "../claims/claim-limits";
+import { answerFetchClaim, createNodeClaimRoute } from "../http/claim-route";
+import { type FuzzWorld, openFuzzWorld } from "./fuzz-world";
+import { callSpec } from "./hostile-http";
+import { envelopeOf } from "./hostile-input";
+import { createDeal, createShoppers } from "./sale-fixtures";
+import { fingerprintState } from "./state-fingerprint";
+
+/** One claim's answer, as the lean route and the tRPC procedure can both be read. */
+export interface ClaimAnswer {
+  status: number;
+  result?: ClaimResult;
+  error?: {
+    code: string;
+    domainCode?: string;
+    message: string;
+    fieldErrors?: Record<string, string[]>;
+    retryAfterMs?: number;
+  };
+}
+
+export interface ClaimRouteWorld extends FuzzWorld {
+  /** The node:http server answering `POST /api/claim` with createNodeClaimRoute. */
+  baseUrl: string;
+  routeUrl: string;
+  /** The demo sale's deals, and two of the fixtures' (one ended, one fenced 500 m around the shop). */
+  deals: Record<"free" | "priced" | "soldOut" | "notStarted" | "ended" | "fenced", string>;
+  /** A new shopper account (a row in `users`) and the headers of its session. */
+  newShopper(): Promise<Record<string, string>>;
+  /** Claims through the lean route with the browser client, refusals caught. */
+  viaRoute(input: unknown, headers: Record<string, string>): Promise<ClaimAnswer>;
+  /** Claims through `claims.claim` on the tRPC HTTP handler. */
+  viaTrpc(input: unknown, headers: Record<string, string>): Promise<ClaimAnswer>;
+  /** Sends a raw request to the node:http server. */
+  sendToNode(request: RawClaimRequest): Promise<Response>;
+  /** Hands the same request to the fetch adapter (`answerFetchClaim`, as app/api/claim serves it). */
+  sendToFetchAdapter(request: RawClaimRequest): Promise<Response>;
+  /** fingerprintState, less the attempt counters of the gate (see lastingState). */
+  lastingState(): Promise<Record<string, string>>;
+}
+
+/** A request to the claim route as it goes on the wire, whatever is wrong with it. */
+export interface RawClaimRequest {
+  method: string;
+  headers: Record<string, string>;
+  /** Bytes, so that fetch adds no content type of its own; never sent with GET or HEAD. */
+  body?: Uint8Array;
+  /** Streamed without a content-length (Transfer-Encoding: chunked), in 1 KB pieces. */
+  chunked?: boolean;
+}
+
+function requestInit({ method, headers, body, chunked }: RawClaimRequest): RequestInit {
+  const sent = method === "GET" || method === "HEAD" ? undefined : body;
+  const stream = (bytes: Uint8Array) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += 1_024)
+          controller.enqueue(bytes.slice(at, at + 1_024));
+        controller.close();
+      },
+    });
+  return {
+    method,
+    headers,
+    body: sent && chunked ? stream(sent) : sent,
+    ...(sent && chunked ? { duplex: "half" } : {}),
+  } as RequestInit;
+}
+
+/**
+ * The fuzz world (seeded demo sale, every role signed in, real Postgres and Redis) with the
+ * lean claim route served on a real node:http server on 127.0.0.1, as the production servers
+ * (server/http/main.ts, claim-server.ts) serve it, and two more deals from the fixtures.
+ */
+export async function openClaimRouteWorld(): Promise<ClaimRouteWorld> {
+  const world = await openFuzzWorld();
+  const serveClaim = createNodeClaimRoute(world.services);
+  const server = createServer((req, res) => {
+    if (req.url === CLAIM_ROUTE) return void serveClaim(req, res);
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { code: "NOT_FOUND", message: "Only claims here." } }));
+  });
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await world.close();
+  };
+  try {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return await withRoute(world, server.address() as AddressInfo, close);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function withRoute(
+  world: FuzzWorld,
+  address: AddressInfo,
+  close: () => Promise<void>,
+): Promise<ClaimRouteWorld> {
+  const { db } = world.database;
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+
+  const now = new Date();
+  const seeded = await db.select().from(deals);
+  const seededDeal = (test: (deal: (typeof seeded)[number]) => boolean) => {
+    const found = seeded.find(test);
+    if (!found) throw new Error("the demo seed changed: a deal the claim route tests use is gone");
+    return found;
+  };
+  const live = (deal: (typeof seeded)[number]) => deal.startsAt <= now && deal.endsAt > now;
+  const free = seededDeal((d) => live(d) && d.priceCents === 0 && d.sold < d.quantity);
+  const fixture = { quantity: 10, now };
+  const merchantId = free.merchantId;
+
+  let shopperCount = 0;
+  const newShopper = async () => {
+    const [userId = ""] = await createShoppers(db, 1);
+    shopperCount += 1;
+    const token = await world.services.sessions.issue({
+      userId,
+      role: "shopper",
+      displayName: `Route shopper ${shopperCount}`,
+    });
+    // Each from an address of its own (TEST-NET-3), apart from the demo roles' (198.51.100.x).
+    const address = `203.0.113.${shopperCount % 250}`;
+    return { cookie: `dd_session=${token}`, "x-forwarded-for": address };
+  };
+
+  return {
+    ...world,
+    baseUrl,
+    routeUrl: `${baseUrl}${CLAIM_ROUTE}`,
+    deals: {
+      free: free.id,
+      priced: seededDeal((d) => live(d) && d.priceCents > 0).id,
+      soldOut: seededDeal((d) => live(d) && d.sold >= d.quantity).id,
+      notStarted: seededDeal((d) => d.startsAt > now).id,
+      ended: (await createDeal(db, merchantId, { ...fixture, startsInMinutes: -120 })).id,
+      fenced: (await createDeal(db, merchantId, { ...fixture, geofenceRadiusM: 500 })).id,
+    },
+    newShopper,
+    viaRoute: (input, headers) => claimViaRoute(baseUrl, input, headers),
+    viaTrpc: async (input, headers) =>
+      answerOfTrpc(
+        await world.send(callSpec("claims.claim", "mutation", envelopeOf(input)), headers),
+      ),
+    sendToNode: (request) => fetch(`${baseUrl}${CLAIM_ROUTE}`, requestInit(request)),
+    sendToFetchAdapter: (request) =>
+      answerFetchClaim(
+        world.services,
+        new Request(`http://127.0.0.1${CLAIM_ROUTE}`, requestInit(request)),
+      ),
+    lastingState: () => lastingState(world),
+    close,
+  };
+}
+
+async function claimViaRoute(
+  baseUrl: string,
+  input: unknown,
+  headers: Record<string, string>,
+): Promise<ClaimAnswer> {
+  try {
+    return { status: 200, result: await postClaim(input as ClaimInput, { baseUrl, headers }) };
+  } catch (error) {
+    if (!(error instanceof ClaimRequestError)) throw error;
+    return { status: error.status, error: error.error };
+  }
+}
+
+interface TrpcErrorShape {
+  message: string;
+  data: {
+    code: string;
+    domainCode?: string;
+    fieldErrors?: Record<string, string[]>;
+    retryAfterMs?: number;
+  };
+}
+
+async function answerOfTrpc(response: Response): Promise<ClaimAnswer> {
+  const body = (await response.json()) as {
+    result?: { data: Parameters<typeof superjson.deserialize>[0] };
+    error?: Parameters<typeof superjson.deserialize>[0];
+  };
+  if (body.result) {
+    return {
+      status: response.status,
+      result: superjson.deserialize<ClaimResult>(body.result.data),
+    };
+  }
+  const { message, data } = superjson.deserialize<TrpcErrorShape>(body.error ?? { json: null });
+  const { code, domainCode, fieldErrors, retryAfterMs } = data;
+  return {
+    status: response.status,
+    error: { code, domainCode, message, fieldErrors, retryAfterMs },
+  };
+}
+
+/** A gate's attempt counter (claim.lua's KEYS[5] and KEYS[6]): `{deal:ID}:rl:u:…`, `…:rl:ip:…`. */
+const ATTEMPT_COUNTER = /^redis (\{deal:[^}]*\}:rl:(?:u|ip):.*)$/s;
+
+/**
+ * fingerprintState counts the gate's per-deal attempt counters as lasting (its volatile rule
+ * names only the top-level `rl:` of the sign-in limiter), but every attempt that reaches the
+ * gate bumps one, refused or not, and they expire a window later. So they are left out here,
+ * and only while they behave as claim.lua promises: a TTL within the window, or already gone.
+ * A counter without a TTL would outlive its window, and stays in the fingerprint.
+ */
+async function lastingState(world: FuzzWorld): Promise<Record<string, string>> {
+  const { database, services, prefix } = world;
+  const state = await fingerprintState(database.db, services.redis, prefix);
+  for (const name of Object.keys(state)) {
+    const key = ATTEMPT_COUNTER.exec(name)?.[1];
+    if (!key || !services.redis) continue;
+    const ttl = await services.redis.pttl(`${prefix}${key}`);
+    if (ttl === -2 || (ttl > 0 && ttl <= CLAIM_LIMITS.windowMs)) delete state[name];
+  }
+  return state;
+}

@@ -1,0 +1,68 @@
+/**
+ * An app instance under load, run as a process of its own so that a crash test can kill it
+ * with SIGKILL (see claim-worker-process.ts, which starts it):
+ *
+ *   node --conditions=react-server --import tsx server/testing/claim-worker.ts
+ *
+ * It builds the services from the environment as the app does, then claims WORKER_DEAL_ID
+ * once for every shopper in the database, WORKER_CONCURRENCY at a time, with one
+ * idempotency key per shopper (so a second run replays the first run's wins). A shopper
+ * told UNAVAILABLE tries again after the delay given, as the client does (for up to 10 s).
+ * It reports on stdout, one JSON line each: `{"ready":true}`, then `{"outcome":…}` per answer, then
+ * `{"done":true}`.
+ */
+import { eq } from "drizzle-orm";
+import { users } from "@/db/schema";
+import { parseEnv } from "../env";
+import { DomainError } from "../errors";
+import { createServices } from "../services";
+
+const report = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
+
+async function main() {
+  const dealId = process.env.WORKER_DEAL_ID ?? "";
+  const concurrency = Number(process.env.WORKER_CONCURRENCY ?? "32");
+  const services = await createServices(parseEnv());
+  const shoppers = await services.database.db
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(users.role, "shopper"))
+    .orderBy(users.id);
+  report({ ready: true });
+
+  let next = 0;
+  const worker = async () => {
+    while (next < shoppers.length) {
+      const index = next++;
+      const userId = (shoppers[index] as { id: string }).id;
+      const address = `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
+      const giveUpAt = Date.now() + 10_000;
+      for (;;) {
+        try {
+          const result = await services.claims.claim(
+            userId,
+            { dealId, idempotencyKey: `crash-test-${userId}` },
+            address,
+          );
+          report({ outcome: result.outcome });
+        } catch (error) {
+          if (DomainError.is(error) && error.code === "UNAVAILABLE" && Date.now() < giveUpAt) {
+            const hint = Number(error.details.retryAfterMs ?? 50);
+            await new Promise((resolve) => setTimeout(resolve, Math.min(hint, 200)));
+            continue;
+          }
+          report({ outcome: "ERROR", error: String(error) });
+        }
+        break;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  report({ done: true });
+  await services.stop();
+}
+
+main().catch((error: unknown) => {
+  report({ fatal: String(error) });
+  process.exit(1);
+});
