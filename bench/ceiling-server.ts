@@ -3,7 +3,7 @@
  * body parsed, and the gate's own Lua script (claim.lua) by EVALSHA on one ioredis
  * connection; no session check, no validation, no Postgres. `npm run bench` runs the same
  * load against this and against the app, and reports the app's share of it.
- * Started by the bench as a child process: BENCH_CEILING_PORT, BENCH_REDIS_URL, BENCH_PREFIX.
+ * Started by the bench as a child process: PORT, BENCH_REDIS_URL, BENCH_PREFIX.
  */
 import { createServer } from "node:http";
 import { newId } from "@/lib/ids";
@@ -39,10 +39,7 @@ const server = createServer((req, res) => {
 });
 server.keepAliveTimeout = 65_000;
 // The same accept backlog as the app's servers (LISTEN_BACKLOG), for a fair comparison.
-server.listen(
-  { port: Number(process.env.BENCH_CEILING_PORT ?? 3999), host: "127.0.0.1", backlog: 4_096 },
-  () => {
-    process.send?.("ready");
-    console.log("ceiling server ready");
-  },
-);
+server.listen({ port: Number(process.env.PORT ?? 3999), host: "127.0.0.1", backlog: 4_096 }, () => {
+  process.send?.("ready");
+  console.log("ceiling server ready");
+});

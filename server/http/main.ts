@@ -1,14 +1,17 @@
 /**
- * The production server: one node:http server on one port. It answers the claim route
- * itself and hands every other request to Next.js. Built by server/http/build.mjs into
- * dist/server.mjs and started by `npm start`.
+ * The production server: one node:http server on one port. It answers the claim route and
+ * the live-stock route itself and hands every other request to Next.js. Built by
+ * server/http/build.mjs into dist/server.mjs and started by `npm start`.
  */
 import { createServer } from "node:http";
 import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
+import { isLiveStockPath } from "@/lib/deals/live-stock";
 import { EnvError, parseEnv } from "../env";
 import { log } from "../log";
 import { getServices } from "../services";
 import { createNodeClaimRoute, LISTEN_BACKLOG } from "./claim-route";
+import { answerUnparsableRequests } from "./client-errors";
+import { createNodeStockRoute } from "./stock-route";
 
 async function main() {
   // As `next start` does: the production build, and the rules for production configuration.
@@ -23,12 +26,15 @@ async function main() {
   await app.prepare();
   const handleNext = app.getRequestHandler();
   const serveClaim = createNodeClaimRoute(services);
+  const serveStock = createNodeStockRoute(services);
 
   const server = createServer((req, res) => {
     if (req.url === CLAIM_ROUTE) return void serveClaim(req, res);
+    if (isLiveStockPath(req.url)) return void serveStock(req, res);
     void handleNext(req, res);
   });
   // Many shoppers keep a connection open between page loads and claims.
+  answerUnparsableRequests(server);
   server.keepAliveTimeout = 65_000;
   server.listen({ port: env.PORT, host: hostname, backlog: LISTEN_BACKLOG }, () => {
     log.info(`Listening on http://${hostname}:${env.PORT} (claims on ${CLAIM_ROUTE})`);

@@ -66,7 +66,7 @@ export function malformedRequests(
   const batchPaths = fc.constantFrom(
     `${path},${path}`,
     `${path},no.such.procedure`,
-    `${path},deals.stock`,
+    `${path},sales.monitor`,
     `${path},auth.signOut`,
   );
   const batchInputs = fc.oneof(

@@ -1,8 +1,8 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
+import { useLiveStock } from "@/lib/deals/use-live-stock";
 import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
 import { ClaimButton } from "../../claim-button";
@@ -14,7 +14,7 @@ export function DealDetail({ dealId }: { dealId: string }) {
   const trpc = useTRPC();
   const deal = useQuery(trpc.deals.byId.queryOptions({ dealId }, { retry: false }));
   const me = useQuery(trpc.auth.me.queryOptions());
-  const stock = useSubscription(trpc.deals.stock.subscriptionOptions({ dealId }));
+  const live = useLiveStock(dealId);
   const now = useNow();
   const { location } = useShopperLocation();
 
@@ -27,11 +27,11 @@ export function DealDetail({ dealId }: { dealId: string }) {
     );
   }
   const d = deal.data;
-  const remaining = stock.data?.remaining ?? d.remaining;
+  const remaining = live.stock?.remaining ?? d.remaining;
   // A live sale's quantity may grow while the page is open.
-  const quantity = stock.data?.quantity ?? d.quantity;
+  const quantity = live.stock?.quantity ?? d.quantity;
   const soldOut = remaining <= 0;
-  const live = d.startsAt <= now && d.endsAt > now;
+  const onSale = d.startsAt <= now && d.endsAt > now;
   const price = d.priceCents > 0 ? formatPrice(d.priceCents, d.currency) : null;
   return (
     <article className="deal-page">
@@ -60,12 +60,12 @@ export function DealDetail({ dealId }: { dealId: string }) {
         aria-live="polite"
       >
         {soldOut ? "Sold out" : `${remaining} of ${quantity} left`}
-        {stock.status === "pending" && !soldOut ? <span className="muted"> · live</span> : null}
+        {live.connected && !soldOut ? <span className="muted"> · live</span> : null}
       </p>
       <ClaimButton
         dealId={d.id}
         unavailable={
-          soldOut ? "Sold out" : live ? null : d.startsAt > now ? "Not started yet" : "Ended"
+          soldOut ? "Sold out" : onSale ? null : d.startsAt > now ? "Not started yet" : "Ended"
         }
         signedInAs={me.data?.role ?? null}
         price={price}

@@ -1,0 +1,220 @@
+/**
+ * Runs the live-stock fan-out measurement against the production server as `npm start` runs
+ * it (`node dist/server.mjs`, after `npm run build`): a fresh database and Redis prefix, one
+ * server in server mode, one live deal, then `measureStockFanout`. Everything it made is
+ * removed at the end. Raises the open-file limit of itself and the server to fit the
+ * subscribers (needs root past the hard limit).
+ *   npx tsx --conditions=react-server bench/stock-fanout-cli.ts
+ * Knobs (env): BENCH_SUBSCRIBERS (10000), BENCH_CLAIMS (20), BENCH_SKIP_BUILD=1 (use the
+ * build in dist/ and .next as it is), BENCH_ADMIN_DATABASE_URL, BENCH_REDIS_URL.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Redis } from "ioredis";
+import { createScratchDatabase } from "@/db/scratch-database";
+import { newId } from "@/lib/ids";
+import { createDeal, createMerchant } from "@/server/testing/sale-fixtures";
+import { writeResults } from "./report";
+import { measureStockFanout, type StockFanoutResult } from "./stock-fanout";
+
+const subscribers = Number(process.env.BENCH_SUBSCRIBERS ?? 10_000);
+const claims = Number(process.env.BENCH_CLAIMS ?? 20);
+const adminUrl =
+  process.env.BENCH_ADMIN_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+const SERVER_START_TIMEOUT_MS = 60_000;
+
+const built = existsSync("dist/server.mjs") && existsSync(".next/BUILD_ID");
+if (process.env.BENCH_SKIP_BUILD !== "1" || !built) {
+  execFileSync("npm", ["run", "build"], { stdio: "inherit" });
+}
+// Each subscriber is a socket here and one in the server, plus what both hold anyway.
+const fileLimit = subscribers + 2_048;
+raiseFileLimit(process.pid, fileLimit);
+
+const runId = newId().toLowerCase();
+const keyPrefix = `bench:${runId}:`;
+const sessionSecret = randomBytes(48).toString("base64");
+const database = await createScratchDatabase({
+  adminUrl,
+  name: `dealdrop_fanout_${runId}`,
+  poolSize: 2,
+});
+let server: ChildProcess | undefined;
+let cleaning: Promise<void> | undefined;
+/** Stops the server, drops the database and deletes the Redis keys; once, however it ends. */
+const cleanUp = () => {
+  cleaning ??= (async () => {
+    await stopServer(server);
+    await database.drop();
+    await deleteRedisKeys(redisUrl, keyPrefix);
+  })();
+  return cleaning;
+};
+// An interrupted run must not leave a 1.5 GB server behind.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+}
+try {
+  const merchant = await createMerchant(database.db);
+  const deal = await createDeal(database.db, merchant.id, { quantity: 1_000_000, now: new Date() });
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  server = startServer(port, database.url, sessionSecret);
+  raiseFileLimit(server.pid ?? 0, fileLimit);
+  await waitUntilServing(baseUrl, server);
+  console.log(
+    `${subscribers} subscribers, ${claims} claims, server pid ${server.pid} at ${baseUrl}`,
+  );
+
+  const result = await measureStockFanout({
+    baseUrl,
+    serverPid: server.pid ?? 0,
+    databaseUrl: database.url,
+    sessionSecret,
+    dealId: deal.id,
+    subscribers,
+    claims,
+    redis: { url: redisUrl, keyPrefix },
+  });
+  console.log(formatFanout(result));
+  console.log(`results: ${writeResults({ ...result }, "stock-fanout")}`);
+} finally {
+  await cleanUp();
+}
+
+/** `npm start`'s command, run directly so that the pid held here is the server itself. */
+function startServer(port: number, databaseUrl: string, secret: string): ChildProcess {
+  return spawn(process.execPath, ["dist/server.mjs"], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOSTNAME: "127.0.0.1",
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: keyPrefix,
+      SESSION_SECRET: secret,
+      VOUCHER_KEY_SECRET: randomBytes(48).toString("base64"),
+      DEMO_SEED: "off",
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+}
+
+/** Raises a process's open-file limit to `atLeast` with prlimit; warns when it cannot. */
+function raiseFileLimit(pid: number, atLeast: number) {
+  const soft = Number(
+    /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"))?.[1],
+  );
+  if (soft >= atLeast) return;
+  try {
+    execFileSync("prlimit", ["--pid", String(pid), `--nofile=${atLeast}:${atLeast}`]);
+  } catch {
+    console.warn(`open-file limit of ${pid} is ${soft}: subscribers past it will fail to connect`);
+  }
+}
+
+async function waitUntilServing(baseUrl: string, child: ChildProcess) {
+  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
+    const ok = await fetch(`${baseUrl}/api/trpc/deals.list`, { signal: AbortSignal.timeout(5_000) })
+      .then((response) => response.ok)
+      .catch(() => false);
+    if (ok) return;
+    await sleep(200);
+  }
+  throw new Error(`server not serving after ${SERVER_START_TIMEOUT_MS} ms`);
+}
+
+async function stopServer(child: ChildProcess | undefined) {
+  if (!child || child.exitCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timeout = sleep(10_000).then(() => "timeout");
+  if ((await Promise.race([exited, timeout])) === "timeout") {
+    child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+async function deleteRedisKeys(url: string, prefix: string) {
+  const redis = new Redis(url);
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1_000 })) {
+      if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(),
+      );
+    });
+  });
+}
+
+function formatFanout(r: StockFanoutResult): string {
+  const mb = (bytes: number | null) =>
+    bytes === null ? "n/a" : `${(bytes / 2 ** 20).toFixed(1)} MB`;
+  const kb = (bytes: number | null) => (bytes === null ? "n/a" : `${(bytes / 1024).toFixed(1)} KB`);
+  const ms = (p: { p50: number; p99: number; max: number }) =>
+    `p50 ${p.p50} / p99 ${p.p99} / max ${p.max} ms`;
+  const rows: [string, string][] = [
+    ["subscribers connected", `${r.subscribers.connected} of ${r.subscribers.asked}`],
+    [
+      "connect failures / dropped early",
+      `${r.subscribers.connectFailures} / ${r.subscribers.droppedEarly}`,
+    ],
+    ["connect time (all first values)", `${r.connectMs} ms`],
+    ["server RSS before → connected", `${mb(r.rssBeforeBytes)} → ${mb(r.rssAfterBytes)}`],
+    ["RSS per subscriber", kb(r.bytesPerSubscriber)],
+    ["heap used before → connected", `${mb(r.heapUsedBeforeBytes)} → ${mb(r.heapUsedAfterBytes)}`],
+    ["heap per subscriber (no forced GC)", kb(r.heapBytesPerSubscriber)],
+    [
+      "server fds before / connected / closed",
+      `${r.serverFds.before} / ${r.serverFds.connected} / ${r.serverFds.afterClose}`,
+    ],
+    ["claims won / sent", `${r.claims.won} / ${r.claims.sent}`],
+    ["claim answered in", ms(r.claims.answerMs)],
+    [`claim → subscriber (${r.delayMs.pairs} pairs)`, ms(r.delayMs)],
+    ["claim → every subscriber (per claim)", ms(r.everyoneSeenMs)],
+    ["missed updates", String(r.missedUpdates)],
+    ["updates delivered while claiming", String(r.deliveries)],
+    [
+      "server CPU per delivered update",
+      `${((r.serverCpuMs.claiming * 1_000) / Math.max(1, r.deliveries)).toFixed(0)} µs`,
+    ],
+    [
+      "server CPU connecting / claiming",
+      `${r.serverCpuMs.connecting} / ${r.serverCpuMs.claiming} ms`,
+    ],
+    ["client event-loop delay p99", `${r.clientLoopDelayP99Ms} ms`],
+    ["after close: server let go in", `${r.afterClose.releaseMs} ms`],
+    [
+      "after close: RSS / heap used (no forced GC)",
+      `${mb(r.afterClose.rssBytes)} / ${mb(r.afterClose.heapUsedBytes)}`,
+    ],
+    [
+      "after close: Redis channel subscribers",
+      String(r.afterClose.redisChannelSubscribers ?? "n/a"),
+    ],
+    ["problems", r.problems.length === 0 ? "none" : r.problems.join("; ")],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
+}

@@ -1,0 +1,294 @@
+import http, { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { connect } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLAIM_ROUTE, postClaim } from "@/lib/claims/claim-client";
+import { isLiveStockPath, type LiveStock, liveStockUrl } from "@/lib/deals/live-stock";
+import { newId } from "@/lib/ids";
+import { StockBroadcasts } from "../deals/stock-broadcast";
+import { LocalStockTransport, StockFeed } from "../deals/stock-feed";
+import { parseEnv } from "../env";
+import { log } from "../log";
+import { createServices, type Services } from "../services";
+import { createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "../testing/test-database";
+import { TEST_REDIS_URL } from "../testing/test-redis";
+import { createNodeClaimRoute } from "./claim-route";
+import { answerFetchStock, createNodeStockRoute, stockBroadcastsOf } from "./stock-route";
+
+/**
+ * GET /api/deals/<dealId>/stock on a real node:http server, as server/http/main.ts mounts it
+ * beside the claim route, against real Postgres, with the Redis gate and pub/sub ("redis")
+ * and with no Redis at all ("embedded": the Postgres gate, in-process updates).
+ */
+
+const SESSION_SECRET = "stock-route test session secret, long enough";
+const UNKNOWN_DEAL = "AAAAAAAAAAAA";
+
+interface Mode {
+  services: Services;
+  baseUrl: string;
+  server: Server;
+  merchantId: string;
+}
+
+let database: TestDatabase;
+let modes: Record<"redis" | "embedded", Mode>;
+const prefix = `test:${newId()}:`;
+
+/** Serves the routes the way server/http/main.ts does. */
+async function serve(services: Services, stock = createNodeStockRoute(services)) {
+  const serveClaim = createNodeClaimRoute(services);
+  const server = createServer((req, res) => {
+    if (req.url === CLAIM_ROUTE) return void serveClaim(req, res);
+    if (isLiveStockPath(req.url)) return void stock(req, res);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+beforeAll(async () => {
+  log.level = "error";
+  database = await createTestDatabase();
+  const { id: merchantId } = await createMerchant(database.db);
+  const base = { DATABASE_URL: database.url, SESSION_SECRET, DEMO_SEED: "off" };
+  const open = async (env: Record<string, string>): Promise<Mode> => {
+    const services = await createServices(parseEnv(env));
+    return { services, merchantId, ...(await serve(services)) };
+  };
+  modes = {
+    redis: await open({ ...base, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix }),
+    embedded: await open(base),
+  };
+});
+
+afterAll(async () => {
+  for (const mode of Object.values(modes ?? {})) {
+    mode.server.closeAllConnections();
+    await new Promise((resolve) => mode.server.close(resolve));
+    const keys = await mode.services.redis?.keys(`${prefix}*`);
+    if (keys?.length) await mode.services.redis?.del(...keys);
+    await mode.services.stop();
+  }
+  await database?.drop();
+});
+
+/** One stream, read as EventSource would: every count it is sent, and any comment lines. */
+class StreamReader {
+  readonly counts: number[] = [];
+  readonly frames: LiveStock[] = [];
+  status = 0;
+  headers: http.IncomingHttpHeaders = {};
+  text = "";
+  private readonly request: http.ClientRequest;
+
+  constructor(url: string) {
+    this.request = http.get(url, { agent: false, headers: { accept: "text/event-stream" } });
+    this.request.on("error", () => undefined);
+    this.request.on("response", (response) => {
+      this.status = response.statusCode ?? 0;
+      this.headers = response.headers;
+      response.setEncoding("utf8");
+      let pending = "";
+      response.on("data", (chunk: string) => {
+        this.text += chunk;
+        const frames = (pending + chunk).split("\n\n");
+        pending = frames.pop() ?? "";
+        for (const frame of frames) {
+          if (!frame.startsWith("data: ")) continue;
+          const stock = JSON.parse(frame.slice(6)) as LiveStock;
+          this.frames.push(stock);
+          this.counts.push(stock.remaining);
+        }
+      });
+    });
+  }
+
+  close() {
+    this.request.destroy();
+  }
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check()) && Date.now() < deadline) await sleep(10);
+  expect(await check()).toBe(true);
+}
+
+async function shopperHeaders(services: Services, n: number) {
+  const [userId = ""] = await createShoppers(services.database.db, 1);
+  const token = await services.sessions.issue({ userId, role: "shopper", displayName: "S" });
+  return { cookie: `dd_session=${token}`, "x-forwarded-for": `203.0.113.${n}` };
+}
+
+describe.each(["redis", "embedded"] as const)("live stock route, %s", (name) => {
+  it("sends the count at once, then the count after a claim on the claim route", async () => {
+    const { services, baseUrl, merchantId } = modes[name];
+    const deal = await createDeal(services.database.db, merchantId, {
+      quantity: 5,
+      now: new Date(),
+    });
+    const started = Date.now();
+    const reader = new StreamReader(`${baseUrl}${liveStockUrl(deal.id)}`);
+    await until(() => reader.counts.length === 1);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(reader.status).toBe(200);
+    expect(reader.headers["content-type"]).toBe("text/event-stream; charset=utf-8");
+    expect(reader.text).toMatch(/^retry: \d+\n\n/);
+    expect(reader.frames[0]).toEqual({
+      dealId: deal.id,
+      remaining: 5,
+      quantity: 5,
+      at: expect.any(Number),
+    });
+
+    const claimed = Date.now();
+    const headers = await shopperHeaders(services, 1);
+    const result = await postClaim(
+      { dealId: deal.id, idempotencyKey: newId() },
+      { baseUrl, headers },
+    );
+    expect(result.outcome).toBe("WON");
+    await until(() => reader.counts.at(-1) === 4);
+    // Coalesced for 250 ms, then fanned out to one viewer.
+    expect(Date.now() - claimed).toBeLessThan(1_500);
+    expect(reader.counts).toEqual([5, 4]);
+    reader.close();
+  });
+
+  it("refuses a malformed id (400), an unknown deal (404) and other methods (405), typed like the claim route", async () => {
+    const { baseUrl } = modes[name];
+    const answer = async (path: string, init?: RequestInit) => {
+      const response = await fetch(`${baseUrl}${path}`, init);
+      expect(response.headers.get("content-type")).toBe("application/json");
+      return { status: response.status, ...((await response.json()) as object) };
+    };
+    for (const bad of ["short", "%E0%A4%A", "AAAAAAAAAAA%00", "AAAAAAAAAAAAA", ""]) {
+      expect(await answer(`/api/deals/${bad}/stock`)).toEqual({
+        status: 400,
+        error: {
+          code: "BAD_REQUEST",
+          message: expect.stringMatching(/^dealId: /),
+          fieldErrors: { dealId: [expect.any(String)] },
+        },
+      });
+    }
+    expect(await answer(liveStockUrl(UNKNOWN_DEAL))).toEqual({
+      status: 404,
+      error: { code: "NOT_FOUND", domainCode: "NOT_FOUND", message: "No deal has this id." },
+    });
+    expect(await answer(liveStockUrl(UNKNOWN_DEAL), { method: "POST" })).toEqual({
+      status: 405,
+      error: { code: "METHOD_NOT_SUPPORTED", message: "Live stock is read with GET." },
+    });
+  });
+
+  it("drops the deal's transport listener (and Redis channel) when the last stream closes", async () => {
+    const { services, baseUrl, merchantId } = modes[name];
+    const deal = await createDeal(services.database.db, merchantId, {
+      quantity: 3,
+      now: new Date(),
+    });
+    const broadcasts = stockBroadcastsOf(services.stock);
+    const channelSubscribers = async () => {
+      if (!services.redis) return 0;
+      const channel = `${prefix}stock:${deal.id}`;
+      return ((await services.redis.pubsub("NUMSUB", channel)) as [string, number])[1];
+    };
+    const readers = Array.from(
+      { length: 3 },
+      () => new StreamReader(`${baseUrl}${liveStockUrl(deal.id)}`),
+    );
+    await until(() => readers.every((reader) => reader.counts.length === 1));
+    expect(broadcasts.viewers().get(deal.id)).toBe(3);
+    if (services.redis) await until(async () => (await channelSubscribers()) === 1);
+
+    for (const reader of readers) reader.close();
+    await until(() => !broadcasts.watched(deal.id));
+    await until(async () => (await channelSubscribers()) === 0);
+  });
+
+  it("serves the same stream through the fetch handler (app/api/deals/[dealId]/stock under next dev)", async () => {
+    const { services, merchantId } = modes[name];
+    const deal = await createDeal(services.database.db, merchantId, {
+      quantity: 2,
+      now: new Date(),
+    });
+    const url = `http://127.0.0.1${liveStockUrl(deal.id)}`;
+    const response = await answerFetchStock(services, new Request(url), deal.id);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let text = "";
+    while (!text.includes("data: "))
+      text += Buffer.from((await reader.read()).value ?? []).toString();
+    expect(text).toMatch(
+      /^retry: \d+\n\ndata: \{"dealId":"\w{12}","remaining":2,"quantity":2,"at":\d+\}\n\n$/,
+    );
+    expect(stockBroadcastsOf(services.stock).watched(deal.id)).toBe(true);
+    await reader.cancel();
+    expect(stockBroadcastsOf(services.stock).watched(deal.id)).toBe(false);
+
+    const refused = await answerFetchStock(services, new Request(url), UNKNOWN_DEAL);
+    expect(refused.status).toBe(404);
+    expect(await refused.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+    const malformed = await answerFetchStock(services, new Request(url), "nope");
+    expect(malformed.status).toBe(400);
+  });
+});
+
+describe("a reader that stops reading", () => {
+  it("is skipped while its socket is full, and then gets only the newest count", async () => {
+    const { services, merchantId } = modes.redis;
+    const deal = await createDeal(services.database.db, merchantId, {
+      quantity: 9,
+      now: new Date(),
+    });
+    // A feed this test publishes to directly: many distinct updates, far faster than claims.
+    const transport = new LocalStockTransport();
+    const feed = new StockFeed(
+      async () => ({ remaining: 1_000_000, quantity: 1_000_000 }),
+      transport,
+    );
+    const broadcasts = new StockBroadcasts(feed);
+    const route = createNodeStockRoute({ stock: feed, discovery: services.discovery }, broadcasts);
+    const { server, baseUrl } = await serve(services, route);
+    const { port } = new URL(baseUrl);
+
+    const socket = connect(Number(port), "127.0.0.1");
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      received += chunk;
+    });
+    socket.write(
+      `GET ${liveStockUrl(deal.id)} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n`,
+    );
+    await until(() => received.includes("data: "));
+    socket.pause();
+
+    // Published in one burst, without yielding: the response cannot flush meanwhile, so its
+    // writes queue and answer false past 16 KB, as they do once a reader's socket is full
+    // (a paused reader on loopback only fills the kernel's buffers after megabytes).
+    const updates = 40_000;
+    let at = Date.now();
+    for (let remaining = updates; remaining > 0; remaining--) {
+      await transport.publish({ dealId: deal.id, remaining, quantity: 1_000_000, at: ++at });
+    }
+    socket.resume();
+    await until(() => received.includes('"remaining":1,'), 10_000);
+    const counts = [...received.matchAll(/"remaining":(\d+),/g)].map((match) => Number(match[1]));
+    expect(counts.at(-1)).toBe(1); // sent on 'drain': the newest, though published while behind
+    expect(counts.length).toBeLessThan(updates); // it skipped counts while behind...
+    for (let i = 1; i < counts.length; i++) {
+      expect(counts[i]).toBeLessThan(counts[i - 1] ?? 0); // ...and never got an old one
+    }
+    socket.destroy();
+    await until(() => !broadcasts.watched(deal.id));
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    feed.close();
+  });
+});
