@@ -4,7 +4,7 @@
  * which each wait for their answer before asking again and so cannot show what happens to
  * newcomers). Each arrival is timed from its own start and labelled with its phase.
  */
-import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
+import { ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
 import { SESSION_COOKIE } from "@/server/auth/session";
 
 export interface Arrival {
@@ -13,7 +13,8 @@ export interface Arrival {
   latencyMs: number;
   /** HTTP status, or 0 if it got no answer within the timeout. */
   status: number;
-  retryAfter: string | null;
+  /** The retry delay a refusal named (also sent as Retry-After). */
+  retryAfterMs: number | null;
 }
 
 export interface PhaseSummary {
@@ -51,27 +52,28 @@ async function arrive(
   n: number,
 ): Promise<Arrival> {
   const sentAt = performance.now();
-  const done = (status: number, retryAfter: string | null): Arrival => ({
+  const done = (status: number, retryAfterMs: number | null): Arrival => ({
     sentAtMs: sentAt - runStartedAt,
     latencyMs: performance.now() - sentAt,
     status,
-    retryAfter,
+    retryAfterMs,
   });
   try {
-    const response = await fetch(new URL(CLAIM_ROUTE, options.baseUrl), {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        cookie: `${SESSION_COOKIE}=${token}`,
-        "x-forwarded-for": `10.77.${(n >> 8) & 255}.${n & 255}`,
+    await postClaim(
+      { dealId: options.dealId, idempotencyKey: `arrival-${n}` },
+      {
+        baseUrl: options.baseUrl,
+        headers: {
+          cookie: `${SESSION_COOKIE}=${token}`,
+          "x-forwarded-for": `10.77.${(n >> 8) & 255}.${n & 255}`,
+        },
+        signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
       },
-      body: JSON.stringify({ dealId: options.dealId, idempotencyKey: `arrival-${n}` }),
-      signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
-    });
-    await response.arrayBuffer();
-    return done(response.status, response.headers.get("retry-after"));
-  } catch {
-    return done(0, null);
+    );
+    return done(200, null);
+  } catch (error) {
+    if (!(error instanceof ClaimRequestError)) return done(0, null);
+    return done(error.status, error.error.retryAfterMs ?? null);
   }
 }
 

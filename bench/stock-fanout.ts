@@ -13,7 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { SignJWT } from "jose";
 import postgres from "postgres";
-import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
+import { ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
 import { liveStockUrl } from "@/lib/deals/live-stock";
 import { newId } from "@/lib/ids";
 
@@ -332,25 +332,21 @@ async function claim(
   index: number,
 ): Promise<ClaimAnswer> {
   try {
-    const response = await fetch(new URL(CLAIM_ROUTE, options.baseUrl), {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        cookie: shopper.cookie,
-        "x-forwarded-for": `198.51.100.${index % 250}`,
+    const result = await postClaim(
+      { dealId: options.dealId, idempotencyKey: `fanout-${newId()}` },
+      {
+        baseUrl: options.baseUrl,
+        headers: { cookie: shopper.cookie, "x-forwarded-for": `198.51.100.${index % 250}` },
+        signal: AbortSignal.timeout(CLAIM_TIMEOUT_MS),
       },
-      body: JSON.stringify({ dealId: options.dealId, idempotencyKey: `fanout-${newId()}` }),
-      signal: AbortSignal.timeout(CLAIM_TIMEOUT_MS),
-    });
-    const body = (await response.json()) as {
-      result?: { outcome: string };
-      error?: { code: string };
-    };
-    if (body.result) return { outcome: body.result.outcome, decided: true };
-    const code = body.error?.code ?? "";
-    return { outcome: `HTTP ${response.status} ${code}`, decided: response.status < 500 };
+    );
+    return { outcome: result.outcome, decided: true };
   } catch (error) {
-    return { outcome: `FAILED ${(error as Error).name}`, decided: false };
+    // Status 0: no answer in time, or the connection failed.
+    if (!(error instanceof ClaimRequestError) || error.status === 0) {
+      return { outcome: "FAILED no answer", decided: false };
+    }
+    return { outcome: `HTTP ${error.status} ${error.error.code}`, decided: error.status < 500 };
   }
 }
 

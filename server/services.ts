@@ -18,6 +18,7 @@ import { expireReservations } from "./claims/reservation-expiry";
 import { DealDiscovery } from "./deals/deal-discovery";
 import { DealManagement } from "./deals/deal-management";
 import { DealService } from "./deals/deal-service";
+import { StockBroadcasts } from "./deals/stock-broadcast";
 import { LocalStockTransport, RedisStockTransport, StockFeed } from "./deals/stock-feed";
 import { DeviceService } from "./devices/device-service";
 import { describeMode, type Env, parseEnv } from "./env";
@@ -49,6 +50,8 @@ export interface Services {
   discovery: DealDiscovery;
   dealCache: ReadThroughCache;
   stock: StockFeed;
+  /** Live-stock streams open on this process, one broadcast per deal (server/http/stock-route). */
+  stockBroadcasts: StockBroadcasts;
   gates: GateStatusService;
   sessions: SessionCodec;
   signingKeys: SigningKeyStore;
@@ -133,6 +136,7 @@ export async function createServices(
     (dealId) => gates.stock(dealId),
     redis ? new RedisStockTransport(redis, env.REDIS_KEY_PREFIX) : new LocalStockTransport(),
   );
+  const stockBroadcasts = new StockBroadcasts(stock);
   const onStockChange = (dealId: string) => stock.changed(dealId);
   const discovery = new DealDiscovery(db, dealCache, clock);
   const saleStats = new SaleStats(redis, env.REDIS_KEY_PREFIX);
@@ -198,6 +202,7 @@ export async function createServices(
     dealCache,
     gates,
     stock,
+    stockBroadcasts,
     sessions: new SessionCodec(secret.value),
     signingKeys,
     vouchers: new VoucherService(db, issuer, clock),
@@ -244,6 +249,7 @@ export async function createServices(
     async stop() {
       if (timer) clearInterval(timer);
       saleStats.stop();
+      stockBroadcasts.close();
       stock.close();
       redis?.disconnect();
       await database.close();

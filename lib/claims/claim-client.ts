@@ -35,7 +35,7 @@ export class ClaimRequestError extends Error {
 /** Sends one claim to the lean route; answers the result or throws a ClaimRequestError. */
 export async function postClaim(
   input: ClaimInput,
-  options: { baseUrl?: string; headers?: Record<string, string> } = {},
+  options: { baseUrl?: string; headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<ClaimResult> {
   let response: Response;
   try {
@@ -44,6 +44,7 @@ export async function postClaim(
       headers: { "content-type": "application/json", ...options.headers },
       body: JSON.stringify(input),
       credentials: "same-origin",
+      signal: options.signal,
     });
   } catch {
     throw new ClaimRequestError(0, {

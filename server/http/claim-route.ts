@@ -3,17 +3,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ClaimRouteError } from "@/lib/claims/claim-client";
 import { claimInputSchema } from "@/lib/claims/claim-contract";
 import { clientIp } from "../api/context";
-import {
-  fieldErrorsOf,
-  firstInputMessage,
-  httpStatusOf,
-  INTERNAL_MESSAGE,
-  TRPC_CODE_OF,
-} from "../api/error-codes";
+import { fieldErrorsOf, firstInputMessage } from "../api/error-codes";
 import { readCookie, SESSION_COOKIE } from "../auth/session";
 import { DomainError } from "../errors";
 import { log } from "../log";
 import type { Services } from "../services";
+import { domainRefusal, type HttpAnswer, INTERNAL_REFUSAL, jsonAnswer } from "./json-answer";
 
 /**
  * Connections the kernel may queue before the server accepts them. Node's default, 511,
@@ -47,12 +42,6 @@ export interface ClaimHttpRequest {
   peer?: string;
 }
 
-export interface ClaimHttpAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
 /**
  * `POST /api/claim` (see lib/claims/claim-client.ts for the contract). It does what the tRPC
  * procedure `claims.claim` does, in the same order, with the same pieces: the session from
@@ -63,14 +52,15 @@ export interface ClaimHttpAnswer {
 export async function answerClaim(
   services: Pick<Services, "claims" | "sessions">,
   req: ClaimHttpRequest,
-): Promise<ClaimHttpAnswer> {
+): Promise<HttpAnswer> {
   try {
     return answer(200, { result: await claim(services, req) });
   } catch (error) {
     if (error instanceof RouteError) return answer(error.status, { error: error.error });
-    if (DomainError.is(error)) return answer(...domainAnswer(error));
-    log.error({ err: error, path: "/api/claim" }, "claim route failed");
-    return answer(500, { error: { code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE } });
+    const { status, error: refusal } = DomainError.is(error)
+      ? domainRefusal(error)
+      : unexpected(error);
+    return answer(status, { error: refusal });
   }
 }
 
@@ -131,18 +121,9 @@ async function claim(services: Pick<Services, "claims" | "sessions">, req: Claim
   return services.claims.claim(session.userId, parsed.data, ip);
 }
 
-function domainAnswer(error: DomainError): [number, { error: ClaimRouteError }] {
-  const code = TRPC_CODE_OF[error.code];
-  const { retryAfterMs, fieldErrors } = error.details as {
-    retryAfterMs?: number;
-    fieldErrors?: Record<string, string[]>;
-  };
-  return [
-    httpStatusOf(code),
-    {
-      error: { code, domainCode: error.code, message: error.message, retryAfterMs, fieldErrors },
-    },
-  ];
+function unexpected(error: unknown) {
+  log.error({ err: error, path: "/api/claim" }, "claim route failed");
+  return INTERNAL_REFUSAL;
 }
 
 /** Reads the body by events: a stream's async iterator costs several times more per request. */
@@ -196,18 +177,9 @@ function parseJson(text: string): unknown {
   }
 }
 
-function answer(
-  status: number,
-  body: { result?: unknown; error?: ClaimRouteError },
-): ClaimHttpAnswer {
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "cache-control": "no-store",
-  };
-  const retryAfterMs = body.error?.retryAfterMs;
-  if (retryAfterMs !== undefined) headers["retry-after"] = String(Math.ceil(retryAfterMs / 1_000));
-  if (status === 405) headers.allow = "POST";
+function answer(status: number, body: { result?: unknown; error?: ClaimRouteError }): HttpAnswer {
+  const answered = jsonAnswer(status, body, "POST");
   // A body cut short leaves the rest of it on the socket: close rather than read on.
-  if (status === 413) headers.connection = "close";
-  return { status, headers, body: JSON.stringify(body) };
+  if (status === 413) answered.headers.connection = "close";
+  return answered;
 }

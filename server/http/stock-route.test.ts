@@ -15,7 +15,7 @@ import { createDeal, createMerchant, createShoppers } from "../testing/sale-fixt
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { TEST_REDIS_URL } from "../testing/test-redis";
 import { createNodeClaimRoute } from "./claim-route";
-import { answerFetchStock, createNodeStockRoute, stockBroadcastsOf } from "./stock-route";
+import { answerFetchStock, createNodeStockRoute } from "./stock-route";
 
 /**
  * GET /api/deals/<dealId>/stock on a real node:http server, as server/http/main.ts mounts it
@@ -191,7 +191,7 @@ describe.each(["redis", "embedded"] as const)("live stock route, %s", (name) => 
       quantity: 3,
       now: new Date(),
     });
-    const broadcasts = stockBroadcastsOf(services.stock);
+    const broadcasts = services.stockBroadcasts;
     const channelSubscribers = async () => {
       if (!services.redis) return 0;
       const channel = `${prefix}stock:${deal.id}`;
@@ -227,9 +227,9 @@ describe.each(["redis", "embedded"] as const)("live stock route, %s", (name) => 
     expect(text).toMatch(
       /^retry: \d+\n\ndata: \{"dealId":"\w{12}","remaining":2,"quantity":2,"at":\d+\}\n\n$/,
     );
-    expect(stockBroadcastsOf(services.stock).watched(deal.id)).toBe(true);
+    expect(services.stockBroadcasts.watched(deal.id)).toBe(true);
     await reader.cancel();
-    expect(stockBroadcastsOf(services.stock).watched(deal.id)).toBe(false);
+    expect(services.stockBroadcasts.watched(deal.id)).toBe(false);
 
     const refused = await answerFetchStock(services, new Request(url), UNKNOWN_DEAL);
     expect(refused.status).toBe(404);
@@ -253,7 +253,10 @@ describe("a reader that stops reading", () => {
       transport,
     );
     const broadcasts = new StockBroadcasts(feed);
-    const route = createNodeStockRoute({ stock: feed, discovery: services.discovery }, broadcasts);
+    const route = createNodeStockRoute({
+      stockBroadcasts: broadcasts,
+      discovery: services.discovery,
+    });
     const { server, baseUrl } = await serve(services, route);
     const { port } = new URL(baseUrl);
 

@@ -1,24 +1,20 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import {
-  type LiveStockError,
-  liveStockDealSegment,
-  liveStockInputSchema,
-} from "@/lib/deals/live-stock";
-import {
-  fieldErrorsOf,
-  firstInputMessage,
-  httpStatusOf,
-  INTERNAL_MESSAGE,
-  TRPC_CODE_OF,
-} from "../api/error-codes";
-import { StockBroadcasts, type StockSink } from "../deals/stock-broadcast";
-import type { StockFeed } from "../deals/stock-feed";
+import { liveStockDealSegment, liveStockInputSchema } from "@/lib/deals/live-stock";
+import { fieldErrorsOf, firstInputMessage } from "../api/error-codes";
+import type { StockSink } from "../deals/stock-broadcast";
 import { DomainError } from "../errors";
 import { log } from "../log";
 import type { Services } from "../services";
+import {
+  domainRefusal,
+  type HttpAnswer,
+  INTERNAL_REFUSAL,
+  jsonAnswer,
+  type RouteRefusal,
+} from "./json-answer";
 
-type StockServices = Pick<Services, "stock" | "discovery">;
+type StockServices = Pick<Services, "stockBroadcasts" | "discovery">;
 
 const STREAM_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -27,20 +23,6 @@ const STREAM_HEADERS = {
   "x-accel-buffering": "no",
 };
 
-const registries = new WeakMap<StockFeed, StockBroadcasts>();
-
-/** The process's broadcasts for a feed: one per deal, whichever server asks. */
-export function stockBroadcastsOf(feed: StockFeed): StockBroadcasts {
-  let broadcasts = registries.get(feed);
-  if (!broadcasts) {
-    broadcasts = new StockBroadcasts(feed);
-    registries.set(feed, broadcasts);
-  }
-  return broadcasts;
-}
-
-type Refusal = { status: number; headers: Record<string, string>; body: string };
-
 /**
  * Checks a live-stock request: GET, a well-formed id, a deal that exists. Answers the deal id,
  * or the refusal to send. A deal with viewers on this process is known, so a crowd of
@@ -48,42 +30,34 @@ type Refusal = { status: number; headers: Record<string, string>; body: string }
  */
 async function admit(
   services: StockServices,
-  broadcasts: StockBroadcasts,
   method: string | undefined,
   rawDealId: string,
-): Promise<{ dealId: string } | Refusal> {
+): Promise<{ dealId: string } | HttpAnswer> {
   if (method !== "GET") {
-    return refusal(405, { code: "METHOD_NOT_SUPPORTED", message: "Live stock is read with GET." });
+    return refusal({
+      status: 405,
+      error: { code: "METHOD_NOT_SUPPORTED", message: "Live stock is read with GET." },
+    });
   }
   const parsed = liveStockInputSchema.safeParse({ dealId: rawDealId });
   if (!parsed.success) {
     const fieldErrors = fieldErrorsOf(parsed.error);
     const message = firstInputMessage(fieldErrors) ?? "Invalid deal id.";
-    return refusal(400, { code: "BAD_REQUEST", message, fieldErrors });
+    return refusal({ status: 400, error: { code: "BAD_REQUEST", message, fieldErrors } });
   }
   const { dealId } = parsed.data;
-  if (broadcasts.watched(dealId)) return { dealId };
+  if (services.stockBroadcasts.watched(dealId)) return { dealId };
   try {
     await services.discovery.byId(dealId);
     return { dealId };
   } catch (error) {
-    if (DomainError.is(error)) {
-      const code = TRPC_CODE_OF[error.code];
-      return refusal(httpStatusOf(code), { code, domainCode: error.code, message: error.message });
-    }
+    if (DomainError.is(error)) return refusal(domainRefusal(error));
     log.error({ err: error, path: "live stock" }, "live stock route failed");
-    return refusal(500, { code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE });
+    return refusal(INTERNAL_REFUSAL);
   }
 }
 
-function refusal(status: number, error: LiveStockError): Refusal {
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "cache-control": "no-store",
-  };
-  if (status === 405) headers.allow = "GET";
-  return { status, headers, body: JSON.stringify({ error }) };
-}
+const refusal = ({ status, error }: RouteRefusal) => jsonAnswer(status, { error }, "GET");
 
 /**
  * Tells EventSource to reconnect after 1 to 4 s, a different delay per stream: after a
@@ -95,12 +69,10 @@ const retryLine = () => Buffer.from(`retry: ${1_000 + Math.floor(Math.random() *
  * `GET /api/deals/<dealId>/stock` on plain node:http: the production servers answer it with
  * this, before Next sees the request. A stream costs its socket and a few small objects.
  */
-export function createNodeStockRoute(
-  services: StockServices,
-  broadcasts = stockBroadcastsOf(services.stock),
-) {
+export function createNodeStockRoute(services: StockServices) {
+  const broadcasts = services.stockBroadcasts;
   return async (req: IncomingMessage, res: ServerResponse) => {
-    const admitted = await admit(services, broadcasts, req.method, decodeSegment(req.url));
+    const admitted = await admit(services, req.method, decodeSegment(req.url));
     if ("status" in admitted) {
       res.writeHead(admitted.status, admitted.headers).end(admitted.body);
       return;
@@ -132,9 +104,9 @@ export async function answerFetchStock(
   services: StockServices,
   req: Request,
   dealId: string,
-  broadcasts = stockBroadcastsOf(services.stock),
 ): Promise<Response> {
-  const admitted = await admit(services, broadcasts, req.method, dealId);
+  const broadcasts = services.stockBroadcasts;
+  const admitted = await admit(services, req.method, dealId);
   if ("status" in admitted) {
     const { status, headers, body } = admitted;
     return new Response(body, { status, headers });
