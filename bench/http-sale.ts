@@ -19,28 +19,40 @@ import { SessionCodec } from "@/server/auth/session";
 import { RedisGateLoader } from "@/server/claims/redis-gate-loader";
 import { createRedis } from "@/server/redis/client";
 import { startPrivateRedis } from "@/server/testing/private-redis";
-import { freePort, startProcess, waitForHttp } from "@/server/testing/processes";
+import {
+  freePort,
+  processTreeCpuSeconds,
+  startProcess,
+  waitForHttp,
+} from "@/server/testing/processes";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
 import { type PhaseSummary, sendArrivals, summarise } from "./arrivals";
-import { cpuSeconds, runToEnd } from "./processes";
+import { attemptCounts, BENCH_METRICS_TOKEN, runToEnd } from "./processes";
 import { positiveInt, writeResults } from "./report";
 import { auditSale } from "./sale-fixture";
 import { measureStockFanout, type StockFanoutResult } from "./stock-fanout";
 import { runWrk, type WrkResult } from "./wrk";
 
 const SESSION_SECRET = "bench-session-secret-that-is-long-enough-0123456789";
-const METRICS_TOKEN = "bench-metrics-token-0123456789";
 
 const readParams = () => ({
   users: positiveInt("BENCH_USERS", 200_000),
   seconds: positiveInt("BENCH_SECONDS", 10),
   connections: positiveInt("BENCH_CONNECTIONS", 1_000),
   threads: 2,
+  /** Processes for the claim server and the ceiling in the second pair: one per core. */
+  workers: positiveInt("BENCH_WORKERS", os.availableParallelism()),
   subscribers: positiveInt("BENCH_SUBSCRIBERS", 10_000),
   skipBuild: process.env.BENCH_SKIP_BUILD === "1",
   adminDatabaseUrl:
     process.env.BENCH_ADMIN_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
 });
+
+/**
+ * Node flags for every server the bench starts, the ceiling included: the ones package.json's
+ * start scripts use (a larger young generation: see README, "Speed").
+ */
+const SERVER_NODE_FLAGS = ["--max-semi-space-size=64"];
 
 const SALES = [
   { name: "1,000 units", key: "small", units: 1_000 },
@@ -54,6 +66,8 @@ const step = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 export interface HttpScenario {
   scenario: string;
+  /** The ceiling it is compared with: the one with as many processes. */
+  ceiling: string;
   units: number;
   connections: number;
   attempts: number;
@@ -65,7 +79,7 @@ export interface HttpScenario {
   p999Ms: number;
   ceilingP50Ms: number;
   ceilingP99Ms: number;
-  /** CPU the server process used per attempt (user + system), and the ceiling's. */
+  /** CPU the server's processes used per attempt (user + system), and the ceiling's. */
   serverCpuUsPerAttempt: number;
   ceilingCpuUsPerAttempt: number;
   outcomes: Record<string, number>;
@@ -76,19 +90,6 @@ export interface HttpScenario {
   duplicateClaims: number;
   soldCounter: number;
   problems: string[];
-}
-
-/** Claim outcomes counted by the server, read from its Prometheus text. */
-async function attemptCounts(baseUrl: string): Promise<Map<string, number>> {
-  const response = await fetch(`${baseUrl}/api/metrics`, {
-    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
-  });
-  const counts = new Map<string, number>();
-  for (const line of (await response.text()).split("\n")) {
-    const match = /^dealdrop_claim_attempts_total\{outcome="(\w+)"\} (\d+)/.exec(line);
-    if (match?.[1] && match[2]) counts.set(match[1], Number(match[2]));
-  }
-  return counts;
 }
 
 /** The counts once the server has answered every request it took (at most ~20 s). */
@@ -139,7 +140,9 @@ async function main(): Promise<number> {
     });
     const deals = {
       ceiling: await salesOf(),
-      claimServer: { ...(await salesOf()), overload: await deal(1) },
+      ceilingWorkers: await salesOf(),
+      claimServer: await salesOf(),
+      claimWorkers: { ...(await salesOf()), overload: await deal(1) },
       appServer: await salesOf(),
       fanout: await deal(1_000_000),
     };
@@ -159,7 +162,9 @@ async function main(): Promise<number> {
     const redis = createRedis(redisServer.url);
     stops.push(async () => redis.disconnect());
     const loader = new RedisGateLoader(redis, db, prefix);
-    for (const id of Object.values(deals.ceiling)) await loader.ensureLoaded(id);
+    for (const id of [...Object.values(deals.ceiling), ...Object.values(deals.ceilingWorkers)]) {
+      await loader.ensureLoaded(id);
+    }
 
     const serverEnv = {
       NODE_ENV: "production",
@@ -169,28 +174,50 @@ async function main(): Promise<number> {
       REDIS_KEY_PREFIX: prefix,
       SESSION_SECRET,
       VOUCHER_KEY_SECRET: SESSION_SECRET,
-      METRICS_TOKEN,
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
       DEMO_SEED: "off",
       LOG_LEVEL: "warn",
     };
     const start = async (name: string, args: string[], env: Record<string, string>) => {
       const port = await freePort();
-      const running = startProcess("node", args, { ...env, PORT: String(port) });
+      const running = startProcess("node", [...SERVER_NODE_FLAGS, ...args], {
+        ...env,
+        PORT: String(port),
+      });
       stops.push(() => running.stop());
       const server = { name, url: `http://127.0.0.1:${port}`, running };
       step(`started ${name} on ${server.url}`);
       return server;
     };
-    const ceiling = await start(
-      "the ceiling",
-      ["--import", "tsx", "--conditions=react-server", "bench/ceiling-server.ts"],
-      { BENCH_REDIS_URL: redisServer.url, BENCH_PREFIX: prefix },
-    );
+    const ceilingArgs = ["--import", "tsx", "--conditions=react-server", "bench/ceiling-server.ts"];
+    const ceilingEnv = { BENCH_REDIS_URL: redisServer.url, BENCH_PREFIX: prefix };
+    const workers = params.workers;
+    const ceiling = await start("the ceiling", ceilingArgs, ceilingEnv);
+    const ceilingWorkers = await start(`the ceiling ×${workers}`, ceilingArgs, {
+      ...ceilingEnv,
+      CEILING_WORKERS: String(workers),
+    });
     const claimServer = await start("claim server", ["dist/claim-server.mjs"], serverEnv);
+    const claimWorkers = await start(`claim server ×${workers}`, ["dist/claim-server.mjs"], {
+      ...serverEnv,
+      CLAIM_WORKERS: String(workers),
+    });
     const appServer = await start("app server", ["dist/server.mjs"], serverEnv);
-    await waitForHttp(ceiling.url, ceiling.running);
-    await waitForHttp(`${claimServer.url}/api/claim`, claimServer.running);
-    await waitForHttp(`${appServer.url}/api/claim`, appServer.running);
+    for (const server of [ceiling, ceilingWorkers]) await waitForHttp(server.url, server.running);
+    for (const server of [claimServer, claimWorkers, appServer]) {
+      await waitForHttp(`${server.url}/api/claim`, server.running);
+    }
+    /** Each server beside the ceiling with as many processes, and the deals it sells. */
+    const pairs = [
+      { server: claimServer, deals: deals.claimServer, ceiling, ceilingDeals: deals.ceiling },
+      {
+        server: claimWorkers,
+        deals: deals.claimWorkers,
+        ceiling: ceilingWorkers,
+        ceilingDeals: deals.ceilingWorkers,
+      },
+      { server: appServer, deals: deals.appServer, ceiling, ceilingDeals: deals.ceiling },
+    ];
 
     const wrk = (baseUrl: string, dealId: string, seconds = params.seconds) =>
       runWrk({
@@ -203,11 +230,13 @@ async function main(): Promise<number> {
       });
     /** One wrk run against one server, with the CPU it used and the outcomes it counted. */
     const measure = async (server: typeof ceiling, dealId: string, seconds = params.seconds) => {
-      const counted = server !== ceiling;
+      const counted = server !== ceiling && server !== ceilingWorkers;
       const before = counted ? await attemptCounts(server.url) : new Map<string, number>();
-      const cpuBefore = cpuSeconds(server.running.child.pid);
+      // The server's processes: with workers, the primary and its children.
+      const cpu = () => processTreeCpuSeconds(server.running.child.pid);
+      const cpuBefore = cpu();
       const run = await wrk(server.url, dealId, seconds);
-      const cpuUs = ((cpuSeconds(server.running.child.pid) - cpuBefore) * 1e6) / run.requests;
+      const cpuUs = ((cpu() - cpuBefore) * 1e6) / run.requests;
       const after = counted ? await settledCounts(server.url) : new Map<string, number>();
       const outcomes: Record<string, number> = {};
       for (const [outcome, count] of after) {
@@ -219,17 +248,23 @@ async function main(): Promise<number> {
 
     step("warming every server up (3 s each)");
     await measure(ceiling, deals.ceiling.warmup, 3);
-    await measure(claimServer, deals.claimServer.warmup, 3);
-    await measure(appServer, deals.appServer.warmup, 3);
+    await measure(ceilingWorkers, deals.ceilingWorkers.warmup, 3);
+    for (const pair of pairs) await measure(pair.server, pair.deals.warmup, 3);
 
     const scenarios: HttpScenario[] = [];
     for (const sale of SALES) {
-      step(`${sale.name}: the ceiling, ${params.seconds} s at ${params.connections} connections`);
-      const top = await measure(ceiling, deals.ceiling[sale.key]);
-      for (const [server, dealId] of [
-        [claimServer, deals.claimServer[sale.key]],
-        [appServer, deals.appServer[sale.key]],
-      ] as const) {
+      const ceilingRuns = new Map<typeof ceiling, Awaited<ReturnType<typeof measure>>>();
+      for (const pair of pairs) {
+        let top = ceilingRuns.get(pair.ceiling);
+        if (!top) {
+          step(
+            `${sale.name}: ${pair.ceiling.name}, ${params.seconds} s at ${params.connections} connections`,
+          );
+          top = await measure(pair.ceiling, pair.ceilingDeals[sale.key]);
+          ceilingRuns.set(pair.ceiling, top);
+        }
+        const { server } = pair;
+        const dealId = pair.deals[sale.key];
         step(`${sale.name}: ${server.name}, ${params.seconds} s`);
         const { run, cpuUs, outcomes } = await measure(server, dealId);
         const audit = await auditSale(db, dealId, sale.units);
@@ -247,6 +282,7 @@ async function main(): Promise<number> {
         const ceilingPerSec = perSec(top.run);
         scenarios.push({
           scenario: `${sale.name}, ${server.name}`,
+          ceiling: pair.ceiling.name,
           units: sale.units,
           connections: params.connections,
           attempts: run.requests,
@@ -272,17 +308,17 @@ async function main(): Promise<number> {
       }
     }
 
-    step("overload: the claim server while its Redis is paused for 2 s");
+    step(`overload: ${claimWorkers.name} while its Redis is paused for 2 s`);
     // wrk's 1,000 connections keep the server busy; meanwhile a new shopper arrives every
     // 20 ms. Redis stops answering from 2 s to 4 s: the question is what the newcomers hear.
     const paused = setTimeout(() => {
       void redis.client("PAUSE", OVERLOAD_PAUSE_MS, "ALL");
     }, OVERLOAD_PAUSE_AT_MS);
     const [overloadRun, arrivals] = await Promise.all([
-      measure(claimServer, deals.claimServer.overload, OVERLOAD_RUN_MS / 1_000),
+      measure(claimWorkers, deals.claimWorkers.overload, OVERLOAD_RUN_MS / 1_000),
       sendArrivals({
-        baseUrl: claimServer.url,
-        dealId: deals.claimServer.overload,
+        baseUrl: claimWorkers.url,
+        dealId: deals.claimWorkers.overload,
         tokens: tokens.slice(-2_000),
         everyMs: 20,
         durationMs: OVERLOAD_RUN_MS,

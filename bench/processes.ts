@@ -1,6 +1,5 @@
-/** What the HTTP bench needs beyond the shared process helpers: Redis, builds, CPU time. */
+/** What the HTTP bench needs beyond the shared process helpers (server/testing/processes.ts). */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 
 /** Runs a command to its end, its output passed through; throws on a non-zero exit. */
 export function runToEnd(command: string, args: string[], env: Record<string, string> = {}) {
@@ -12,15 +11,18 @@ export function runToEnd(command: string, args: string[], env: Record<string, st
   });
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-export function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second here).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
+/** The metrics token the bench gives every server it starts. */
+export const BENCH_METRICS_TOKEN = "bench-metrics-token-0123456789";
+
+/** Claim outcomes counted by a server the bench started, read from its Prometheus text. */
+export async function attemptCounts(baseUrl: string): Promise<Map<string, number>> {
+  const response = await fetch(`${baseUrl}/api/metrics`, {
+    headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+  });
+  const counts = new Map<string, number>();
+  for (const line of (await response.text()).split("\n")) {
+    const match = /^dealdrop_claim_attempts_total\{outcome="(\w+)"\} (\d+)/.exec(line);
+    if (match?.[1] && match[2]) counts.set(match[1], Number(match[2]));
   }
+  return counts;
 }

@@ -89,6 +89,16 @@ export const envSchema = z
       .string()
       .min(16, "must be at least 16 characters when set (try: openssl rand -hex 24)")
       .optional(),
+    /**
+     * Processes the claim server (`npm run start:claims`) runs, one per core to use: see
+     * server/http/claim-workers.ts. More than one needs Postgres and Redis.
+     */
+    CLAIM_WORKERS: z.coerce
+      .number({ error: "must be a number of processes" })
+      .int("must be a whole number of processes")
+      .min(1, "must be at least 1")
+      .max(64, "must be at most 64")
+      .default(1),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -97,6 +107,11 @@ export const envSchema = z
     path: ["REDIS_CLUSTER_NODES"],
     message:
       "cannot be set together with REDIS_URL: set REDIS_URL for one Redis server, or REDIS_CLUSTER_NODES for a cluster",
+  })
+  .refine((env) => env.CLAIM_WORKERS === 1 || (env.DATABASE_URL && !embeddedGate(env)), {
+    path: ["CLAIM_WORKERS"],
+    message:
+      "above 1 needs DATABASE_URL and REDIS_URL (or REDIS_CLUSTER_NODES): the embedded database and gate live in one process",
   })
   .refine(
     // A generated secret would sit in the same database as the keys it protects: acceptable
@@ -110,6 +125,10 @@ export const envSchema = z
   );
 
 export type Env = z.infer<typeof envSchema>;
+
+function embeddedGate(env: { REDIS_URL?: string; REDIS_CLUSTER_NODES?: unknown }): boolean {
+  return !env.REDIS_URL && !env.REDIS_CLUSTER_NODES;
+}
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {

@@ -6,23 +6,27 @@
  * route"). Deployed beside the app on the same origin: the proxy in front sends
  * `POST /api/claim` and `GET /api/deals/<id>/stock` here and everything else to `npm start`. Built into dist/claim-server.mjs.
  */
+import cluster from "node:cluster";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
 import { isLiveStockPath } from "@/lib/deals/live-stock";
 import { EnvError, parseEnv } from "../env";
 import { log } from "../log";
-import { serveMetrics } from "../observability/metrics-endpoint";
+import { answerMetrics } from "../observability/metrics-endpoint";
 import { getServices, type Services } from "../services";
 import { createNodeClaimRoute, LISTEN_BACKLOG } from "./claim-route";
+import { clusterMetrics, joinClaimWorkers, runClaimWorkers } from "./claim-workers";
 import { answerUnparsableRequests } from "./client-errors";
 import { createNodeStockRoute } from "./stock-route";
 
 async function main() {
   Object.assign(process.env, { NODE_ENV: process.env.NODE_ENV ?? "production" });
   const env = parseEnv();
+  if (cluster.isPrimary && env.CLAIM_WORKERS > 1) return runClaimWorkers(env.CLAIM_WORKERS);
   const port = env.PORT;
   const hostname = process.env.HOSTNAME || "0.0.0.0";
   const services = await getServices();
+  if (cluster.isWorker) joinClaimWorkers(() => services.metrics.reportToClusterPrimary());
   const serveClaim = createNodeClaimRoute(services);
   const serveStock = createNodeStockRoute(services);
   const server = createServer((req, res) => {
@@ -53,13 +57,17 @@ async function main() {
   process.once("SIGINT", stop);
 }
 
-/** This process's own metrics (its claims), the same endpoint and token as the app's. */
+/**
+ * The claim server's metrics (its claims; every worker's, summed, when it runs several), the
+ * same endpoint and token as the app's.
+ */
 async function serveMetricsOnNode(services: Services, req: IncomingMessage, res: ServerResponse) {
-  const request = new Request("http://claim-server/api/metrics", {
-    headers: { authorization: req.headers.authorization ?? "" },
-  });
-  const response = await serveMetrics(services, request);
-  res.writeHead(response.status, Object.fromEntries(response.headers)).end(await response.text());
+  const { status, headers, body } = await answerMetrics(
+    services,
+    req.headers.authorization,
+    cluster.isWorker ? clusterMetrics : undefined,
+  );
+  res.writeHead(status, headers).end(body);
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,11 @@
 import "server-only";
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Histogram,
+  Registry,
+} from "prom-client";
 import type { CacheLookup } from "../cache/read-through-cache";
 import { ATTEMPT_OUTCOMES, type ClaimAttempt } from "../claims/claim-observer";
 import type { RedeemResult } from "../vouchers/redemption-service";
@@ -93,6 +99,16 @@ export class Metrics {
       for (const result of CACHE_LOOKUPS) this.cacheRequests.inc({ cache, result }, 0);
     }
     this.cacheRequests.inc({ cache, result: lookup });
+  }
+
+  /**
+   * In a cluster worker (the claim server on several cores): lets the primary collect this
+   * registry, so one scrape of any worker shows the whole server (see claim-workers.ts).
+   */
+  reportToClusterPrimary(): void {
+    AggregatorRegistry.setRegistries(this.registry);
+    // Constructing one in a worker is what installs its answer to the primary's requests.
+    new AggregatorRegistry();
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -1,5 +1,6 @@
 /** Child processes that tests and benchmarks start, and always stop: servers, workers. */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 /** A free loopback port, from the kernel. */
@@ -68,4 +69,35 @@ export async function waitForHttp(url: string, running: Running, timeoutMs = 60_
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${running.output()}`);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second here).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU seconds a process and its children (a cluster's workers, say) have used so far. */
+export function processTreeCpuSeconds(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  let total = cpuSeconds(pid);
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The parent's pid is the second field after the command name.
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (parent === pid) total += cpuSeconds(Number(entry));
+    } catch {
+      // It ended while we looked.
+    }
+  }
+  return total;
 }

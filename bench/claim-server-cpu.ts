@@ -1,0 +1,224 @@
+/**
+ * `npm run bench:cpu [build ...]`: the claim server's CPU per attempt, for comparing builds
+ * in one run on a noisy machine. Each build (a bundled claim server, default
+ * `dist/claim-server.mjs`; copy an older build to `dist/base/claim-server.mjs` to compare;
+ * node flags may come first, in the same argument: "--max-semi-space-size=32 dist/…")
+ * runs as its own process; rounds alternate between them, each round selling a fresh
+ * 1,000-unit deal to wrk's 1,000 connections after a warm-up on a sold-out deal. Prints every
+ * round and each build's median CPU µs per attempt. With BENCH_CPU_PROFILE=1 each build runs
+ * under `--cpu-prof` and the functions that used the most CPU are printed (the
+ * `.cpuprofile` files stay in the printed folder for Chrome DevTools).
+ * Knobs (env): BENCH_USERS (20,000), BENCH_SECONDS (5), BENCH_ROUNDS (3),
+ * BENCH_CONNECTIONS (1,000), BENCH_ADMIN_DATABASE_URL. Needs `npm run build` first.
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createScratchDatabase, type ScratchDatabase } from "@/db/scratch-database";
+import { SessionCodec } from "@/server/auth/session";
+import { createRedis, type RedisClient } from "@/server/redis/client";
+import { startPrivateRedis } from "@/server/testing/private-redis";
+import {
+  cpuSeconds,
+  freePort,
+  type Running,
+  startProcess,
+  waitForHttp,
+} from "@/server/testing/processes";
+import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
+import { attemptCounts, BENCH_METRICS_TOKEN } from "./processes";
+import { positiveInt } from "./report";
+import { runWrk } from "./wrk";
+
+const SESSION_SECRET = "bench-session-secret-that-is-long-enough-0123456789";
+const step = (message: string) => process.stderr.write(`[cpu] ${message}\n`);
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+interface Build {
+  entry: string;
+  running: Running;
+  baseUrl: string;
+  profileDir: string;
+  cpuUs: number[];
+}
+
+async function main() {
+  const users = positiveInt("BENCH_USERS", 20_000);
+  const seconds = positiveInt("BENCH_SECONDS", 5);
+  const rounds = positiveInt("BENCH_ROUNDS", 3);
+  const connections = positiveInt("BENCH_CONNECTIONS", 1_000);
+  const profiling = process.env.BENCH_CPU_PROFILE === "1";
+  const entries = process.argv.slice(2);
+  if (entries.length === 0) entries.push("dist/claim-server.mjs");
+  const stamp = Date.now();
+  const workDir = path.join(os.tmpdir(), `dealdrop-cpu-${stamp}`);
+  mkdirSync(workDir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  let database: ScratchDatabase | undefined;
+  try {
+    const redisServer = await startPrivateRedis();
+    stops.push(() => redisServer.stop());
+    const redis = createRedis(redisServer.url);
+    stops.push(async () => redis.disconnect());
+    database = await createScratchDatabase({
+      adminUrl:
+        process.env.BENCH_ADMIN_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
+      name: `dealdrop_cpu_${stamp}`,
+      poolSize: 10,
+    });
+    const { db } = database;
+    step(`seeding ${users.toLocaleString()} shoppers`);
+    const merchant = await createMerchant(db);
+    const deal = async (quantity: number) =>
+      (await createDeal(db, merchant.id, { quantity, now: new Date() })).id;
+    const codec = new SessionCodec(SESSION_SECRET);
+    const tokens: string[] = [];
+    for (const userId of await createShoppers(db, users)) {
+      tokens.push(await codec.issue({ userId, role: "shopper", displayName: "Shopper" }));
+    }
+    const tokensFile = path.join(workDir, "tokens.txt");
+    writeFileSync(tokensFile, `${tokens.join("\n")}\n`);
+
+    const builds: Build[] = [];
+    for (const [i, entry] of entries.entries()) {
+      const port = await freePort();
+      const profileDir = path.join(workDir, `build-${i}`);
+      const flags = profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+      const running = startProcess("node", [...flags, ...entry.split(" ")], {
+        NODE_ENV: "production",
+        HOSTNAME: "127.0.0.1",
+        PORT: String(port),
+        DATABASE_URL: database.url,
+        REDIS_URL: redisServer.url,
+        REDIS_KEY_PREFIX: `cpu:${stamp}:${i}:`,
+        SESSION_SECRET,
+        VOUCHER_KEY_SECRET: SESSION_SECRET,
+        METRICS_TOKEN: BENCH_METRICS_TOKEN,
+        DEMO_SEED: "off",
+        LOG_LEVEL: "warn",
+      });
+      stops.push(() => running.stop());
+      const baseUrl = `http://127.0.0.1:${port}`;
+      await waitForHttp(`${baseUrl}/api/claim`, running);
+      builds.push({ entry, running, baseUrl, profileDir, cpuUs: [] });
+    }
+    const wrk = (build: Build, dealId: string, runSeconds: number) =>
+      runWrk({
+        baseUrl: build.baseUrl,
+        dealId,
+        tokensFile,
+        connections,
+        threads: 2,
+        seconds: runSeconds,
+      });
+    for (const build of builds) {
+      step(`${build.entry}: warming up on a sold-out deal (3 s)`);
+      await wrk(build, await deal(1), 3);
+      await attemptCounts(build.baseUrl); // a scrape, as Prometheus would make
+    }
+    for (let round = 1; round <= rounds; round++) {
+      for (const build of builds) {
+        const dealId = await deal(1_000);
+        const countsBefore = await attemptCounts(build.baseUrl);
+        const commandsBefore = await redisCommands(redis);
+        const cpuBefore = cpuSeconds(build.running.child.pid);
+        const run = await wrk(build, dealId, seconds);
+        const cpuUs = ((cpuSeconds(build.running.child.pid) - cpuBefore) * 1e6) / run.requests;
+        const commands = (await redisCommands(redis)) - commandsBefore;
+        await new Promise((resolve) => setTimeout(resolve, 1_000)); // the last answers
+        const outcomes = [...(await attemptCounts(build.baseUrl))]
+          .map(([outcome, count]) => `${outcome} ${count - (countsBefore.get(outcome) ?? 0)}`)
+          .filter((counted) => !counted.endsWith(" 0"));
+        build.cpuUs.push(cpuUs);
+        const perSec = run.requests / (run.durationUs / 1e6);
+        console.log(
+          `round ${round} ${build.entry}: ${Math.round(perSec).toLocaleString()} attempts/s, ` +
+            `p50 ${(run.p50Us / 1e3).toFixed(0)} ms, ${cpuUs.toFixed(0)} µs CPU per attempt, ` +
+            `${(commands / run.requests).toFixed(2)} Redis commands per attempt; ${outcomes.join(", ")}`,
+        );
+      }
+    }
+    for (const build of builds) {
+      const outcomes = [...(await attemptCounts(build.baseUrl))].filter(([, count]) => count > 0);
+      console.log(
+        `${build.entry}: median ${median(build.cpuUs).toFixed(0)} µs CPU per attempt; ` +
+          `outcomes ${outcomes.map(([outcome, count]) => `${outcome} ${count}`).join(", ")}`,
+      );
+    }
+    if (!profiling) return;
+    for (const build of builds) {
+      await build.running.stop();
+      const file = readdirSync(build.profileDir).find((name) => name.endsWith(".cpuprofile"));
+      if (!file) throw new Error(`no .cpuprofile in ${build.profileDir}`);
+      console.log(`\n${build.entry} (whole process): ${path.join(build.profileDir, file)}`);
+      printProfile(JSON.parse(readFileSync(path.join(build.profileDir, file), "utf8")));
+    }
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await database?.drop().catch(() => undefined);
+  }
+}
+
+/** Commands Redis has run so far (scripts' own calls included), from INFO commandstats. */
+async function redisCommands(redis: RedisClient): Promise<number> {
+  const stats = await redis.info("commandstats");
+  let calls = 0;
+  for (const match of stats.matchAll(/calls=(\d+)/g)) calls += Number(match[1]);
+  return calls;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** Self time per function (top 40) and per package or source folder. */
+function printProfile(profile: CpuProfile) {
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => {
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  const byFunction = new Map<string, number>();
+  const byPlace = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const us = selfUs.get(node.id) ?? 0;
+    if (us === 0) continue;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const place = placeOf(url);
+    const name = `${functionName || "(anonymous)"} ${place}${url ? `:${lineNumber + 1}` : ""}`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + us);
+    byPlace.set(place, (byPlace.get(place) ?? 0) + us);
+  }
+  const share = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
+  console.log("\nself time by function");
+  for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+    console.log(`${share(us)}  ${name}`);
+  }
+  console.log("\nself time by package or folder");
+  for (const [place, us] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+    console.log(`${share(us)}  ${place}`);
+  }
+}
+
+function placeOf(url: string): string {
+  if (!url) return "(native or GC)";
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg?.[1]) return pkg[1];
+  if (url.startsWith("node:")) return url;
+  return path.basename(url);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
