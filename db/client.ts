@@ -45,7 +45,9 @@ export async function openDatabase(options: {
       connection: { statement_timeout: 10_000, application_name: "dealdrop" },
     });
     const db = drizzle(client, { schema, logger: countingLogger });
-    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    await oneAtATime(postgres, options.url, () =>
+      migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    );
     return { db: db as unknown as Db, close: () => client.end({ timeout: 5 }) };
   }
   const { PGlite } = await import("@electric-sql/pglite");
@@ -57,6 +59,31 @@ export async function openDatabase(options: {
   const db = drizzle(client, { schema, logger: countingLogger });
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   return { db: db as unknown as Db, close: () => client.close() };
+}
+
+/**
+ * Runs `work` (the migrations) while holding a Postgres advisory lock, on a connection of its
+ * own. Processes that start together on an empty database (a claim server's workers) would
+ * each create the migrations table, and all but one fail on a duplicate key; now they take
+ * turns, and the later ones find nothing left to do. A process that dies lets go with its
+ * connection.
+ */
+async function oneAtATime(
+  postgres: typeof import("postgres"),
+  url: string,
+  work: () => Promise<void>,
+): Promise<void> {
+  const lockHolder = postgres(url, {
+    max: 1,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    onnotice: () => {},
+  });
+  try {
+    await lockHolder`SELECT pg_advisory_lock(hashtext('dealdrop migrations'))`;
+    await work();
+  } finally {
+    await lockHolder.end({ timeout: 5 });
+  }
 }
 
 /** Rows of a `db.execute` result: postgres.js answers an array, PGlite an object with rows. */

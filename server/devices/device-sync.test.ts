@@ -6,11 +6,13 @@ import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
 import { createDeal, createMerchant, createShoppers, createStaff } from "../testing/sale-fixtures";
+import { clockStart } from "../testing/test-clock";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 
 let database: TestDatabase;
 let services: Services;
-let now = new Date("2026-11-22T12:00:00Z");
+const START = clockStart();
+let now = START;
 
 beforeAll(async () => {
   database = await createTestDatabase();

@@ -48,7 +48,11 @@ async function main() {
   server.listen({ port, host: hostname, backlog: LISTEN_BACKLOG }, () =>
     log.info(`Claim server on http://${hostname}:${port}${CLAIM_ROUTE}`),
   );
+  let stopping = false;
   const stop = () => {
+    // A Ctrl-C reaches a worker directly and again through its primary's SIGTERM.
+    if (stopping) return;
+    stopping = true;
     server.close();
     server.closeIdleConnections();
     void services.stop().finally(() => process.exit(0));

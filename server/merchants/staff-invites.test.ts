@@ -5,11 +5,13 @@ import { DEMO_ACCOUNTS } from "@/db/seed";
 import type { Actor } from "../auth/actor";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
+import { clockStart } from "../testing/test-clock";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 
 let database: TestDatabase;
 let services: Services;
-let now = new Date("2026-11-22T12:00:00Z");
+const START = clockStart();
+let now = START;
 let admin: Actor;
 
 beforeAll(async () => {

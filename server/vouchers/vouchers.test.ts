@@ -13,6 +13,7 @@ import {
   createShoppers,
   createStaff,
 } from "../testing/sale-fixtures";
+import { clockStart } from "../testing/test-clock";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { KeyEncryption } from "./key-encryption";
 
@@ -21,7 +22,8 @@ const SKEW_S = 120;
 
 let database: TestDatabase;
 let services: Services;
-let now = new Date("2026-11-22T12:00:00Z");
+const START = clockStart();
+let now = START;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -145,7 +147,7 @@ describe("signing keys", () => {
     const list = await services.signingKeys.list();
     expect(list.find((k) => k.kid === oldKid)?.published).toBe(false);
     expect((await services.signingKeys.publishedKeys()).map((k) => k.kid)).toEqual([staged.kid]);
-    now = new Date("2026-11-22T12:00:00Z");
+    now = START;
   });
 });
 
