@@ -66,12 +66,18 @@ async function main() {
  * same endpoint and token as the app's.
  */
 async function serveMetricsOnNode(services: Services, req: IncomingMessage, res: ServerResponse) {
-  const { status, headers, body } = await answerMetrics(
-    services,
-    req.headers.authorization,
-    cluster.isWorker ? clusterMetrics : undefined,
-  );
-  res.writeHead(status, headers).end(body);
+  try {
+    const { status, headers, body } = await answerMetrics(
+      services,
+      req.headers.authorization,
+      cluster.isWorker ? clusterMetrics : undefined,
+    );
+    res.writeHead(status, headers).end(body);
+  } catch (error) {
+    log.error({ err: error }, "metrics not collected");
+    res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "retry-after": "1" });
+    res.end("Metrics could not be collected; try again.\n");
+  }
 }
 
 main().catch((error: unknown) => {

@@ -52,9 +52,12 @@ export function runClaimWorkers(count: number): void {
     });
     worker.on("message", (message: unknown) => {
       if (isMessage<MetricsAsk>(message, ASK_METRICS)) {
-        void collectMetrics(aggregator).then((answer) =>
-          worker.send({ type: METRICS, id: message.id, ...answer } satisfies MetricsAnswer),
-        );
+        void collectMetrics(aggregator).then((answer) => {
+          // The asker may have died meanwhile; sending to it then would throw.
+          if (worker.isConnected()) {
+            worker.send({ type: METRICS, id: message.id, ...answer } satisfies MetricsAnswer);
+          }
+        });
       }
     });
     worker.once("exit", (code, signal) => {

@@ -23,9 +23,9 @@ export function serveMetrics(services: Services, req: Request): Promise<Response
 
 /**
  * The scrape's answer without a request context (`render`: this process's metrics unless
- * told otherwise). The claim server serves it this way: on
- * Node 20, the first `AsyncLocalStorage.run` turns on a promise hook for the rest of the
- * process's life, and every claim would pay for it after the first scrape.
+ * told otherwise). The claim server serves it this way: on Node 20, the first
+ * `AsyncLocalStorage.run` turns on a promise hook for the rest of the process's life, and
+ * every claim would pay for it after the first scrape.
  */
 export async function answerMetrics(
   services: Services,
