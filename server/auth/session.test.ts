@@ -8,10 +8,19 @@ const sam = { userId: "c48uTRtqX6xr", role: "shopper" as const, displayName: "Sa
 
 /** A token made with jose directly, to vary one thing at a time. */
 function token(
-  changes: { secret?: string; issuer?: string; expires?: number | string; alg?: string } = {},
+  changes: {
+    secret?: string;
+    issuer?: string;
+    expires?: number | string;
+    alg?: string;
+    typ?: string;
+  } = {},
 ) {
   return new SignJWT({ role: "shopper", name: "Sam" })
-    .setProtectedHeader({ alg: changes.alg ?? "HS256" })
+    .setProtectedHeader({
+      alg: changes.alg ?? "HS256",
+      ...(changes.typ && { typ: changes.typ }),
+    })
     .setSubject(sam.userId)
     .setIssuer(changes.issuer ?? "dealdrop")
     .setIssuedAt()
@@ -52,6 +61,8 @@ describe("SessionCodec", () => {
       await token({ expires: Math.floor(Date.now() / 1000) - 5 }),
       await token({ issuer: "someone-else" }),
       await token({ alg: "HS512" }),
+      // Rightly signed, but with a header `issue` never writes.
+      await token({ typ: "JWT" }),
       new UnsecuredJWT({ role: "admin", name: "x" }).setSubject("x").setIssuer("dealdrop").encode(),
     ];
     for (const bad of refused) expect(await codec.read(bad)).toBeNull();
