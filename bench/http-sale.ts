@@ -327,6 +327,7 @@ async function main(): Promise<number> {
     clearTimeout(paused);
     const pauseEndsAt = OVERLOAD_PAUSE_AT_MS + OVERLOAD_PAUSE_MS;
     const overload = {
+      server: claimWorkers.name,
       pauseMs: OVERLOAD_PAUSE_MS,
       attempts: overloadRun.run.requests,
       outcomes: overloadRun.outcomes,
@@ -380,6 +381,7 @@ async function main(): Promise<number> {
 }
 
 function printOverload(overload: {
+  server: string;
   pauseMs: number;
   attempts: number;
   outcomes: Record<string, number>;
@@ -394,7 +396,7 @@ function printOverload(overload: {
       .map(([k, v]) => `${k} ${v}`)
       .join(", ");
   console.log(
-    `\nOverload: the claim server under wrk's 1,000 connections, its Redis paused ${overload.pauseMs} ms in a ${OVERLOAD_RUN_MS / 1_000} s run`,
+    `\nOverload: ${overload.server} under wrk's 1,000 connections, its Redis paused ${overload.pauseMs} ms in a ${OVERLOAD_RUN_MS / 1_000} s run`,
   );
   console.log(
     `  wrk: ${overload.attempts} attempts; ${listed(overload.outcomes)}; p50 ${overload.p50Ms.toFixed(1)} ms, p99 ${overload.p99Ms.toFixed(1)} ms, max ${overload.maxMs.toFixed(0)} ms, ${overload.timeouts} timeouts`,
