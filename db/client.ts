@@ -10,6 +10,12 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface DatabaseHandle {
   db: Db;
   close(): Promise<void>;
+  /**
+   * Runs `work` while no other process runs its own `oneAtATime` work on this database: for
+   * start-up steps that create what is missing (migrations, secrets, demo data), which
+   * processes starting together (a claim server's workers) would otherwise all do at once.
+   */
+  oneAtATime<T>(work: () => Promise<T>): Promise<T>;
 }
 
 const CONNECT_TIMEOUT_S = 5;
@@ -45,10 +51,14 @@ export async function openDatabase(options: {
       connection: { statement_timeout: 10_000, application_name: "dealdrop" },
     });
     const db = drizzle(client, { schema, logger: countingLogger });
-    await oneAtATime(postgres, options.url, () =>
-      migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }),
-    );
-    return { db: db as unknown as Db, close: () => client.end({ timeout: 5 }) };
+    const url = options.url;
+    const handle: DatabaseHandle = {
+      db: db as unknown as Db,
+      close: () => client.end({ timeout: 5 }),
+      oneAtATime: (work) => underStartupLock(postgres, url, work),
+    };
+    await handle.oneAtATime(() => migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }));
+    return handle;
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
@@ -58,29 +68,29 @@ export async function openDatabase(options: {
   const client = await PGlite.create(dataDir);
   const db = drizzle(client, { schema, logger: countingLogger });
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  return { db: db as unknown as Db, close: () => client.close() };
+  // One process per data folder (see above): nobody to take turns with.
+  return { db: db as unknown as Db, close: () => client.close(), oneAtATime: (work) => work() };
 }
 
 /**
- * Runs `work` (the migrations) while holding a Postgres advisory lock, on a connection of its
- * own. Processes that start together on an empty database (a claim server's workers) would
- * each create the migrations table, and all but one fail on a duplicate key; now they take
- * turns, and the later ones find nothing left to do. A process that dies lets go with its
- * connection.
+ * `oneAtATime` on Postgres: a session advisory lock, held on a connection of its own. On an
+ * empty database, processes starting together each created the migrations table and all but
+ * one failed on a duplicate key; under the lock the later ones find nothing left to do. A
+ * process that dies lets go with its connection.
  */
-async function oneAtATime(
+async function underStartupLock<T>(
   postgres: typeof import("postgres"),
   url: string,
-  work: () => Promise<void>,
-): Promise<void> {
+  work: () => Promise<T>,
+): Promise<T> {
   const lockHolder = postgres(url, {
     max: 1,
     connect_timeout: CONNECT_TIMEOUT_S,
     onnotice: () => {},
   });
   try {
-    await lockHolder`SELECT pg_advisory_lock(hashtext('dealdrop migrations'))`;
-    await work();
+    await lockHolder`SELECT pg_advisory_lock(hashtext('dealdrop start-up'))`;
+    return await work();
   } finally {
     await lockHolder.end({ timeout: 5 });
   }

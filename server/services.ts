@@ -102,25 +102,27 @@ export async function createServices(
         })
       : new EmbeddedClaimEngine({ db, reservationMs: env.PRICED_RESERVATION_MS });
 
-  const secret = await resolveSecret(db, "session", env.SESSION_SECRET);
-  const keySecret = await resolveSecret(db, "voucher-keys", env.VOUCHER_KEY_SECRET);
-  const signingKeys = new SigningKeyStore(db, new KeyEncryption(keySecret.value), {
-    leadMs: env.VOUCHER_KEY_LEAD_MS,
-    clockSkewSeconds: env.VOUCHER_CLOCK_SKEW_SECONDS,
-    clock,
-  });
-  await signingKeys.ensureActiveKey();
-  const issuer = new VoucherIssuer(
-    db,
-    signingKeys,
-    (await resolveSecret(db, "voucher-subject", undefined)).value,
-    clock,
+  // What start-up creates when it is missing. Processes starting together (a claim server's
+  // workers) take turns, so the demo city is seeded once and each finds the others' work.
+  const { secret, keySecret, signingKeys, subjectSecret, demoSeeded } = await database.oneAtATime(
+    async () => {
+      const secret = await resolveSecret(db, "session", env.SESSION_SECRET);
+      const keySecret = await resolveSecret(db, "voucher-keys", env.VOUCHER_KEY_SECRET);
+      const signingKeys = new SigningKeyStore(db, new KeyEncryption(keySecret.value), {
+        leadMs: env.VOUCHER_KEY_LEAD_MS,
+        clockSkewSeconds: env.VOUCHER_CLOCK_SKEW_SECONDS,
+        clock,
+      });
+      await signingKeys.ensureActiveKey();
+      const subjectSecret = await resolveSecret(db, "voucher-subject", undefined);
+      const demoSeeded = env.DEMO_SEED === "auto" ? await seedDemo(db, clock()) : false;
+      return { secret, keySecret, signingKeys, subjectSecret, demoSeeded };
+    },
   );
+  const issuer = new VoucherIssuer(db, signingKeys, subjectSecret.value, clock);
   const limiter = redis
     ? new RedisRateLimiter(redis, env.REDIS_KEY_PREFIX)
     : new MemoryRateLimiter();
-  const demoSeeded = env.DEMO_SEED === "auto" ? await seedDemo(db, clock()) : false;
-
   const dealCache = new ReadThroughCache({
     name: "deals",
     redis,
