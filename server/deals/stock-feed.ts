@@ -59,38 +59,6 @@ export class StockFeed {
     return this.transport.listen(dealId, handler);
   }
 
-  async *subscribe(dealId: string, signal: AbortSignal | undefined): AsyncGenerator<StockUpdate> {
-    let latest: StockUpdate | null = null;
-    let wake: (() => void) | null = null;
-    const stop = this.listen(dealId, (update) => {
-      if (!latest || update.at >= latest.at) latest = update;
-      wake?.();
-    });
-    // Removed when the generator ends: a long-lived signal would otherwise keep every
-    // subscription's closures (about 31 KB each) for as long as it lives. It wakes the loop
-    // rather than being raced against each wait, which would add a reaction per update.
-    const onAbort = () => wake?.();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      yield await this.current(dealId);
-      while (!signal?.aborted) {
-        if (!latest) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          wake = null;
-          continue;
-        }
-        const next: StockUpdate = latest;
-        latest = null;
-        yield next;
-      }
-    } finally {
-      stop();
-      signal?.removeEventListener("abort", onAbort);
-    }
-  }
-
   close() {
     for (const timer of this.scheduled.values()) clearTimeout(timer);
     this.transport.close();

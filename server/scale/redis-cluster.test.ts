@@ -171,15 +171,18 @@ describe("the gate on a Redis Cluster", () => {
     });
     if (won.outcome !== "WON") throw new Error(`the first shopper got ${won.outcome}`);
 
-    const watching = new AbortController();
-    const watchTimeout = setTimeout(() => watching.abort(), 5_000);
-    const seen: number[] = [];
-    const watcher = (async () => {
-      for await (const update of services.stock.subscribe(deal.id, watching.signal)) {
+    const seen: number[] = [(await services.stock.current(deal.id)).remaining];
+    let watchTimeout: NodeJS.Timeout | undefined;
+    const watcher = new Promise<void>((resolve) => {
+      watchTimeout = setTimeout(resolve, 5_000);
+      const stop = services.stock.listen(deal.id, (update) => {
         seen.push(update.remaining);
-        if (update.remaining === 1) break;
-      }
-    })();
+        if (update.remaining === 1) {
+          stop();
+          resolve();
+        }
+      });
+    });
     await new Promise((resolve) => setTimeout(resolve, 100)); // the subscription is in place
 
     await services.claims.cancel(first, won.claimId);
