@@ -24,8 +24,9 @@ export interface StockTransport {
 /**
  * Live stock for deal pages. A change is not sent as it happens: per deal, at most one update
  * goes out every `coalesceMs`, carrying the count read when it fires, so a sale deciding
- * thousands of claims a second sends a few updates a second. Every subscriber gets the
- * current count first, then the updates; a slow one skips to the newest.
+ * thousands of claims a second sends a few updates a second. Readers take the count now
+ * (`current`) and the updates after it (`listen`): StockBroadcasts does, for the live-stock
+ * route, and skips a slow viewer to the newest.
  */
 export class StockFeed {
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
