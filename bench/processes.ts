@@ -14,13 +14,20 @@ export function runToEnd(command: string, args: string[], env: Record<string, st
 /** The metrics token the bench gives every server it starts. */
 export const BENCH_METRICS_TOKEN = "bench-metrics-token-0123456789";
 
-/** Claim outcomes counted by a server the bench started, read from its Prometheus text. */
-export async function attemptCounts(baseUrl: string): Promise<Map<string, number>> {
-  const response = await fetch(`${baseUrl}/api/metrics`, {
+/** The Prometheus text of a server the bench started. */
+export async function scrapeMetrics(baseUrl: string): Promise<string> {
+  const response = await fetch(new URL("/api/metrics", baseUrl), {
     headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+    signal: AbortSignal.timeout(5_000),
   });
+  if (!response.ok) throw new Error(`${baseUrl}/api/metrics answered ${response.status}`);
+  return response.text();
+}
+
+/** Claim outcomes counted by a server the bench started. */
+export async function attemptCounts(baseUrl: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  for (const line of (await response.text()).split("\n")) {
+  for (const line of (await scrapeMetrics(baseUrl)).split("\n")) {
     const match = /^dealdrop_claim_attempts_total\{outcome="(\w+)"\} (\d+)/.exec(line);
     if (match?.[1] && match[2]) counts.set(match[1], Number(match[2]));
   }

@@ -18,6 +18,7 @@ import { Redis } from "ioredis";
 import { createScratchDatabase } from "@/db/scratch-database";
 import { newId } from "@/lib/ids";
 import { createDeal, createMerchant } from "@/server/testing/sale-fixtures";
+import { BENCH_METRICS_TOKEN } from "./processes";
 import { writeResults } from "./report";
 import { measureStockFanout, type StockFanoutResult } from "./stock-fanout";
 
@@ -99,6 +100,7 @@ function startServer(port: number, databaseUrl: string, secret: string): ChildPr
       REDIS_KEY_PREFIX: keyPrefix,
       SESSION_SECRET: secret,
       VOUCHER_KEY_SECRET: randomBytes(48).toString("base64"),
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
       DEMO_SEED: "off",
       NODE_ENV: "production",
       LOG_LEVEL: "warn",

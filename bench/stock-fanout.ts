@@ -5,7 +5,6 @@
  * how long a claim takes to reach every subscriber (target: p99 ≤ 1 s), and how long claims
  * wait while the server fans updates out. `bench/stock-fanout-cli.ts` runs it.
  */
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -16,6 +15,8 @@ import postgres from "postgres";
 import { ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
 import { liveStockUrl } from "@/lib/deals/live-stock";
 import { newId } from "@/lib/ids";
+import { cpuSeconds } from "@/server/testing/processes";
+import { scrapeMetrics } from "./processes";
 
 export interface StockFanoutOptions {
   /** A production server already running, e.g. http://127.0.0.1:3917. */
@@ -110,7 +111,7 @@ export async function measureStockFanout(options: StockFanoutOptions): Promise<S
   const fdsBefore = countFds(options.serverPid);
   const subscribers: StockSubscriber[] = [];
   try {
-    const cpuAtConnect = readCpuMs(options.serverPid);
+    const cpuAtConnect = cpuSeconds(options.serverPid) * 1_000;
     const connectStarted = performance.now();
     const connectFailures = await connectAll(
       url,
@@ -120,7 +121,7 @@ export async function measureStockFanout(options: StockFanoutOptions): Promise<S
       problems,
     );
     const connectMs = performance.now() - connectStarted;
-    const cpuConnecting = readCpuMs(options.serverPid) - cpuAtConnect;
+    const cpuConnecting = cpuSeconds(options.serverPid) * 1_000 - cpuAtConnect;
     await sleep(SETTLE_MS);
     const connected = subscribers.filter((s) => s.seen.length > 0);
     const rssAfter = readRss(options.serverPid);
@@ -133,12 +134,12 @@ export async function measureStockFanout(options: StockFanoutOptions): Promise<S
     }
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
-    const cpuAtClaims = readCpuMs(options.serverPid);
+    const cpuAtClaims = cpuSeconds(options.serverPid) * 1_000;
     const sent = await sendClaims(options, claimers, options.claimGapMs ?? 250, problems);
     const targets = countsAfterWins(startRemaining, sent);
     const lastTarget = targets.at(-1)?.remaining;
     if (lastTarget !== undefined) await allHaveSeen(connected, lastTarget, DELIVERY_TIMEOUT_MS);
-    const cpuClaiming = readCpuMs(options.serverPid) - cpuAtClaims;
+    const cpuClaiming = cpuSeconds(options.serverPid) * 1_000 - cpuAtClaims;
     loopDelay.disable();
 
     const delivery = measureDelivery(connected, targets);
@@ -479,22 +480,10 @@ function countFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
-const CLOCK_TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"]).toString());
-
-/** User + system CPU time the process has used (fields 14 and 15 of /proc/<pid>/stat). */
-function readCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** The server's own `nodejs_heap_size_used_bytes` gauge; null when metrics are not open. */
+/** The server's own `nodejs_heap_size_used_bytes` gauge; null when it cannot be read. */
 async function readHeapUsed(baseUrl: string): Promise<number | null> {
   try {
-    const response = await fetch(new URL("/api/metrics", baseUrl), {
-      signal: AbortSignal.timeout(5_000),
-    });
-    const text = await response.text();
+    const text = await scrapeMetrics(baseUrl);
     const value = /^\w*nodejs_heap_size_used_bytes (\d+(?:\.\d+)?)/m.exec(text)?.[1];
     return value ? Number(value) : null;
   } catch {

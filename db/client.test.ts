@@ -1,13 +1,14 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEmptyDatabase, type EmptyDatabase } from "@/server/testing/test-database";
+import { createEmptyTestDatabase } from "@/server/testing/test-database";
 import { type DatabaseHandle, openDatabase, rowsOf } from "./client";
+import type { EmptyDatabase } from "./scratch-database";
 
 const opened: DatabaseHandle[] = [];
 let empty: EmptyDatabase;
 
 beforeAll(async () => {
-  empty = await createEmptyDatabase();
+  empty = await createEmptyTestDatabase();
 });
 
 afterAll(async () => {

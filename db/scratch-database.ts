@@ -1,11 +1,39 @@
 import postgres from "postgres";
 import { type DatabaseHandle, openDatabase } from "./client";
 
-export interface ScratchDatabase extends DatabaseHandle {
+export interface EmptyDatabase {
   name: string;
   url: string;
+  /** Drops the database, ending any connection still open to it; safe after a failed run. */
+  drop(): Promise<void>;
+}
+
+export interface ScratchDatabase extends DatabaseHandle, EmptyDatabase {
   /** Closes the pool and drops the database; safe to call after a failed run. */
   drop(): Promise<void>;
+}
+
+/** A new database on a real Postgres server with nothing in it, not even the migrations. */
+export async function createEmptyDatabase(options: {
+  adminUrl: string;
+  name: string;
+}): Promise<EmptyDatabase> {
+  const admin = postgres(options.adminUrl, { max: 1, onnotice: () => {} });
+  const quoted = `"${options.name.replaceAll('"', '""')}"`;
+  const url = new URL(options.adminUrl);
+  url.pathname = `/${options.name}`;
+  const drop = async () => {
+    // FORCE ends connections an abandoned attempt may still hold.
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
+    await admin.end({ timeout: 5 });
+  };
+  try {
+    await admin.unsafe(`CREATE DATABASE ${quoted}`);
+  } catch (error) {
+    await admin.end({ timeout: 5 }).catch(() => undefined);
+    throw error;
+  }
+  return { name: options.name, url: url.toString(), drop };
 }
 
 /**
@@ -17,23 +45,17 @@ export async function createScratchDatabase(options: {
   name: string;
   poolSize: number;
 }): Promise<ScratchDatabase> {
-  const admin = postgres(options.adminUrl, { max: 1, onnotice: () => {} });
-  const quoted = `"${options.name.replaceAll('"', '""')}"`;
-  const url = new URL(options.adminUrl);
-  url.pathname = `/${options.name}`;
+  const empty = await createEmptyDatabase(options);
   let handle: DatabaseHandle | undefined;
   const drop = async () => {
     await handle?.close().catch(() => undefined);
-    // FORCE ends connections an abandoned attempt may still hold.
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
-    await admin.end({ timeout: 5 });
+    await empty.drop();
   };
   try {
-    await admin.unsafe(`CREATE DATABASE ${quoted}`);
-    handle = await openDatabase({ url: url.toString(), poolSize: options.poolSize });
+    handle = await openDatabase({ url: empty.url, poolSize: options.poolSize });
   } catch (error) {
     await drop().catch(() => undefined);
     throw error;
   }
-  return { ...handle, name: options.name, url: url.toString(), drop };
+  return { ...handle, name: empty.name, url: empty.url, drop };
 }

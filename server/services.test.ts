@@ -1,14 +1,15 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EmptyDatabase } from "@/db/scratch-database";
 import { parseEnv } from "./env";
 import { createServices, type Services } from "./services";
-import { createEmptyDatabase, type EmptyDatabase } from "./testing/test-database";
+import { createEmptyTestDatabase } from "./testing/test-database";
 
 const started: Services[] = [];
 let empty: EmptyDatabase;
 
 beforeAll(async () => {
-  empty = await createEmptyDatabase();
+  empty = await createEmptyTestDatabase();
 });
 
 afterAll(async () => {

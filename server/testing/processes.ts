@@ -1,5 +1,5 @@
 /** Child processes that tests and benchmarks start, and always stop: servers, workers. */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
@@ -71,17 +71,24 @@ export async function waitForHttp(url: string, running: Running, timeoutMs = 60_
   throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${running.output()}`);
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-export function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"]).toString());
+
+/** A process's parent and the CPU seconds (user + system) it has used, from /proc (Linux). */
+function procStat(pid: number): { parent: number; cpuSeconds: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name: state, ppid, …; utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second here).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { parent: Number(fields[1]), cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND };
   } catch {
-    return Number.NaN;
+    return null; // it ended while we looked
   }
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number | undefined): number {
+  return (pid && procStat(pid)?.cpuSeconds) ?? Number.NaN;
 }
 
 /** CPU seconds a process and its children (a cluster's workers, say) have used so far. */
@@ -90,14 +97,8 @@ export function processTreeCpuSeconds(pid: number | undefined): number {
   let total = cpuSeconds(pid);
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // The parent's pid is the second field after the command name.
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (parent === pid) total += cpuSeconds(Number(entry));
-    } catch {
-      // It ended while we looked.
-    }
+    const child = procStat(Number(entry));
+    if (child?.parent === pid) total += child.cpuSeconds;
   }
   return total;
 }

@@ -1,5 +1,9 @@
-import postgres from "postgres";
-import { createScratchDatabase, type ScratchDatabase } from "@/db/scratch-database";
+import {
+  createEmptyDatabase,
+  createScratchDatabase,
+  type EmptyDatabase,
+  type ScratchDatabase,
+} from "@/db/scratch-database";
 import { newId } from "@/lib/ids";
 
 export const ADMIN_DATABASE_URL =
@@ -16,24 +20,10 @@ export function createTestDatabase(): Promise<TestDatabase> {
   });
 }
 
-export interface EmptyDatabase {
-  url: string;
-  /** Drops it, ending any connection still open to it. */
-  drop(): Promise<void>;
-}
-
 /** A fresh database with nothing in it, not even migrations: for tests of start-up. */
-export async function createEmptyDatabase(): Promise<EmptyDatabase> {
-  const admin = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {} });
-  const name = `dealdrop_test_empty_${newId().toLowerCase()}`;
-  await admin.unsafe(`CREATE DATABASE "${name}"`);
-  const url = new URL(ADMIN_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.end({ timeout: 5 });
-    },
-  };
+export function createEmptyTestDatabase(): Promise<EmptyDatabase> {
+  return createEmptyDatabase({
+    adminUrl: ADMIN_DATABASE_URL,
+    name: `dealdrop_test_empty_${newId().toLowerCase()}`,
+  });
 }
