@@ -13,6 +13,9 @@ describe("isOutage", () => {
     expect(
       isOutage(new Error("Stream isn't writeable and enableOfflineQueue options is false")),
     ).toBe(true);
+    expect(isOutage(new Error("Cluster isn't ready and enableOfflineQueue options is false"))).toBe(
+      true,
+    );
   });
 
   it("leaves other failures alone: they are bugs or refusals, not outages", () => {

@@ -55,8 +55,9 @@ const LOST_CONNECTION_CODES = new Set([
 ]);
 /** Postgres refusing because it is shutting down, starting, or the connection broke (class 08). */
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123])$/;
-/** ioredis failing a command while Redis is away (no offline queue, or retries spent). */
-const REDIS_AWAY = /Stream isn't writeable|Connection is closed|MaxRetriesPerRequest/;
+/** ioredis failing a command while Redis (or a Cluster) is away: no offline queue, or retries spent. */
+const REDIS_AWAY =
+  /Stream isn't writeable|Cluster isn't ready|Connection is closed|MaxRetriesPerRequest/;
 
 /**
  * Whether an error is Postgres or Redis being out of reach rather than a fault of the
