@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { type Db, rowsOf } from "@/db/client";
+import type { Db } from "@/db/client";
 import {
   claimTruth,
   createDeal,
@@ -49,7 +49,6 @@ export interface SaleAudit {
 
 /** Reads the truth of a sale from Postgres, whatever the engine claimed it did. */
 export async function auditSale(db: Db, dealId: string, units: number): Promise<SaleAudit> {
-  await untilQuiet(db, dealId);
   const truth = await claimTruth(db, dealId);
   return {
     sold: truth.activeClaims,
@@ -57,23 +56,6 @@ export async function auditSale(db: Db, dealId: string, units: number): Promise<
     duplicateClaims: truth.usersWithTwoClaims,
     counter: truth.soldCounter,
   };
-}
-
-/**
- * Waits until the deal's sold count holds still for a moment (at most ~30 s): when the load
- * stops, claims the server already took are still being written, and an audit that reads
- * claims and the counter at different moments would see them disagree.
- */
-async function untilQuiet(db: Db, dealId: string): Promise<void> {
-  let last = -1;
-  for (let polls = 0; polls < 100; polls++) {
-    const [row] = rowsOf<{ sold: number }>(
-      await db.execute(sql`SELECT sold FROM deals WHERE id = ${dealId}`),
-    );
-    if (row?.sold === last) return;
-    last = row?.sold ?? -1;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
 }
 
 /** Opens every pool connection before timing, so no design pays for connecting. */

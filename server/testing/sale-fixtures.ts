@@ -1,5 +1,5 @@
-import { and, count, eq, inArray } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { type Db, rowsOf } from "@/db/client";
 import { ACTIVE_CLAIM_STATUSES, claims, deals, merchants, users } from "@/db/schema";
 import { newId } from "@/lib/ids";
 
@@ -63,24 +63,31 @@ export async function createDeal(
   return deal;
 }
 
-/** Postgres's view of a deal: active claims, the `sold` counter, and any user holding two. */
+/**
+ * Postgres's view of a deal: active claims, the `sold` counter, and any user holding two.
+ * One statement, so one snapshot: read while winners are still being written, the claims and
+ * the counter still agree (each winner's row and its count are written together).
+ */
 export async function claimTruth(db: Db, dealId: string) {
   const active = and(eq(claims.dealId, dealId), inArray(claims.status, [...ACTIVE_CLAIM_STATUSES]));
-  const [held] = await db.select({ n: count() }).from(claims).where(active);
-  const perUser = await db
-    .select({ userId: claims.userId, n: count() })
-    .from(claims)
-    .where(active)
-    .groupBy(claims.userId);
-  const [deal] = await db
-    .select({ sold: deals.sold, quantity: deals.quantity })
-    .from(deals)
-    .where(eq(deals.id, dealId));
+  const [row] = rowsOf<{
+    active: number;
+    usersWithTwo: number;
+    sold: number | null;
+    quantity: number | null;
+  }>(
+    await db.execute(sql`
+      SELECT (SELECT count(*)::int FROM ${claims} WHERE ${active}) AS active,
+             (SELECT count(*)::int FROM (SELECT 1 FROM ${claims} WHERE ${active}
+                GROUP BY ${claims.userId} HAVING count(*) > 1) AS twice) AS "usersWithTwo",
+             (SELECT ${deals.sold} FROM ${deals} WHERE ${deals.id} = ${dealId}) AS sold,
+             (SELECT ${deals.quantity} FROM ${deals} WHERE ${deals.id} = ${dealId}) AS quantity`),
+  );
   return {
-    activeClaims: held?.n ?? 0,
-    soldCounter: deal?.sold ?? -1,
-    quantity: deal?.quantity ?? -1,
-    usersWithTwoClaims: perUser.filter((row) => row.n > 1).length,
+    activeClaims: row?.active ?? 0,
+    soldCounter: row?.sold ?? -1,
+    quantity: row?.quantity ?? -1,
+    usersWithTwoClaims: row?.usersWithTwo ?? 0,
   };
 }
 
