@@ -24,15 +24,17 @@ import type { TestDatabase } from "../testing/test-database";
  * Postgres is the truth (DESIGN.md, invariants 1 and 4): a shopper hears "won" only after
  * their claim row committed, and a unit whose write failed goes back on sale. Two app
  * instances (sharing one Redis, as a deployment does) reach this file's scratch database
- * through a fault proxy, which the tests take down and bring back; the tests check the
- * truth over a direct connection that never goes down.
+ * through a fault proxy, which the tests take down and bring back; each test drives one of
+ * them, so an instance meets a second outage with a pool the first one broke. The tests check
+ * the truth over a direct connection that never goes down. (Two instances selling at once
+ * are server/scale/two-instances.test.ts, without faults.)
  */
 describe("Postgres down mid-sale", () => {
   const KEY_PREFIX = "fault:";
   let world: FaultWorld;
   let database: TestDatabase;
   let proxy: FaultProxy;
-  /** Two app instances, as a deployment has, each with its own connection pool. */
+  /** Two app instances, each with its own connection pool; the tests take turns with them. */
   let instanceA: Services;
   let instanceB: Services;
   let merchantId: string;

@@ -10,6 +10,7 @@ import {
   type FaultWorld,
   gateCount,
   startFaultWorld,
+  unavailable,
   untypedErrors,
   waitFor,
   wins,
@@ -89,7 +90,7 @@ describe("Redis faults", () => {
     // keep coming until the deal is sold out.
     expect(wonAfterRestart).toBeGreaterThan(0);
     expect(untypedErrors(during)).toEqual([]);
-    const failed = during.filter((a) => a.error !== undefined);
+    const failed = unavailable(during);
     const asShoppersDo = { retryUnavailableForMs: 10_000 };
     const retried = await claimWave(services.claims, deal.id, failed, 16, asShoppersDo);
     const late = await claimWave(

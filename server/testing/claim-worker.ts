@@ -14,8 +14,8 @@
 import { eq } from "drizzle-orm";
 import { users } from "@/db/schema";
 import { parseEnv } from "../env";
-import { DomainError } from "../errors";
 import { createServices } from "../services";
+import { claimWave } from "./fault-sale";
 
 const report = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
@@ -30,34 +30,17 @@ async function main() {
     .orderBy(users.id);
   report({ ready: true });
 
-  let next = 0;
-  const worker = async () => {
-    while (next < shoppers.length) {
-      const index = next++;
-      const userId = (shoppers[index] as { id: string }).id;
-      const address = `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
-      const giveUpAt = Date.now() + 10_000;
-      for (;;) {
-        try {
-          const result = await services.claims.claim(
-            userId,
-            { dealId, idempotencyKey: `crash-test-${userId}` },
-            address,
-          );
-          report({ outcome: result.outcome });
-        } catch (error) {
-          if (DomainError.is(error) && error.code === "UNAVAILABLE" && Date.now() < giveUpAt) {
-            const hint = Number(error.details.retryAfterMs ?? 50);
-            await new Promise((resolve) => setTimeout(resolve, Math.min(hint, 200)));
-            continue;
-          }
-          report({ outcome: "ERROR", error: String(error) });
-        }
-        break;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await claimWave(
+    services.claims,
+    dealId,
+    shoppers.map(({ id }) => ({ userId: id, key: `crash-test-${id}` })),
+    concurrency,
+    {
+      retryUnavailableForMs: 10_000,
+      onAnswer: ({ result, error }) =>
+        report(result ? { outcome: result.outcome } : { outcome: "ERROR", error: String(error) }),
+    },
+  );
   report({ done: true });
   await services.stop();
 }

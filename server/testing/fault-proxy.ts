@@ -14,7 +14,6 @@ import net from "node:net";
  * whose packets were lost is by then).
  */
 export interface FaultProxy {
-  port: number;
   /** `url` with its host and port replaced by the proxy's. */
   via(url: string): string;
   down(): void;
@@ -94,7 +93,6 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   const { port } = proxy.address() as net.AddressInfo;
 
   return {
-    port,
     via(url) {
       const proxied = new URL(url);
       proxied.hostname = "127.0.0.1";

@@ -72,7 +72,7 @@ export async function startFaultWorld(options: {
  * Faults make the app log what it should (failed writes, vouchers to issue later) by the
  * hundred; the tests assert the outcomes instead. Returns the undo.
  */
-export function quietAppLogs(): () => void {
+function quietAppLogs(): () => void {
   const level = log.level;
   log.level = "silent";
   return () => {
