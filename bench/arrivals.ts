@@ -6,6 +6,7 @@
  */
 import { ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
 import { SESSION_COOKIE } from "@/server/auth/session";
+import { percentile } from "./report";
 
 export interface Arrival {
   /** When it was sent, in ms from the start of the run. */
@@ -81,8 +82,7 @@ async function arrive(
 export function summarise(arrivals: Arrival[], fromMs: number, toMs: number): PhaseSummary {
   const phase = arrivals.filter((a) => a.sentAtMs >= fromMs && a.sentAtMs < toMs);
   const latencies = phase.map((a) => a.latencyMs).sort((a, b) => a - b);
-  const at = (q: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const at = (q: number) => (latencies.length === 0 ? 0 : percentile(latencies, q));
   const byStatus: Record<string, number> = {};
   for (const a of phase)
     byStatus[a.status || "no answer"] = (byStatus[a.status || "no answer"] ?? 0) + 1;

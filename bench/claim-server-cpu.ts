@@ -27,7 +27,7 @@ import {
 } from "@/server/testing/processes";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
 import { attemptCounts, BENCH_METRICS_TOKEN } from "./processes";
-import { positiveInt } from "./report";
+import { percentile, positiveInt } from "./report";
 import { runWrk } from "./wrk";
 
 const SESSION_SECRET = "bench-session-secret-that-is-long-enough-0123456789";
@@ -177,8 +177,10 @@ async function redisCommands(redis: RedisClient): Promise<number> {
 }
 
 function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /** Self time per function (top 40) and per package or source folder. */

@@ -27,7 +27,7 @@ import {
 } from "@/server/testing/processes";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
 import { type PhaseSummary, sendArrivals, summarise } from "./arrivals";
-import { attemptCounts, BENCH_METRICS_TOKEN, runToEnd } from "./processes";
+import { attemptCounts, BENCH_METRICS_TOKEN, runToEnd, SERVER_NODE_FLAGS } from "./processes";
 import { positiveInt, writeResults } from "./report";
 import { auditSale } from "./sale-fixture";
 import { measureStockFanout, type StockFanoutResult } from "./stock-fanout";
@@ -47,12 +47,6 @@ const readParams = () => ({
   adminDatabaseUrl:
     process.env.BENCH_ADMIN_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
 });
-
-/**
- * Node flags for every server the bench starts, the ceiling included: the ones package.json's
- * start scripts use (a larger young generation: see README, "Speed").
- */
-const SERVER_NODE_FLAGS = ["--max-semi-space-size=64"];
 
 const SALES = [
   { name: "1,000 units", key: "small", units: 1_000 },
@@ -349,7 +343,7 @@ async function main(): Promise<number> {
     const fanout = await measureStockFanout({
       baseUrl: appServer.url,
       serverPid: appServer.running.child.pid ?? 0,
-      databaseUrl: database.url,
+      db,
       sessionSecret: SESSION_SECRET,
       dealId: deals.fanout,
       subscribers: params.subscribers,

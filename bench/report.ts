@@ -78,3 +78,12 @@ export function positiveInt(name: string, fallback: number): number {
   }
   return value;
 }
+
+/**
+ * Nearest-rank percentile (`p` from 0 to 1) of an ascending list: the value at or below which
+ * that share of the list lies. Every bench figure uses it, so their p50s and p99s compare.
+ */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] as number;
+}

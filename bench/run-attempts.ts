@@ -1,5 +1,6 @@
 import type { ClaimDecider } from "@/server/claims/claim-engine";
 import type { Attempt } from "./attempt-plan";
+import { percentile } from "./report";
 
 export interface RunOptions {
   design: string;
@@ -112,10 +113,4 @@ export async function runAttempts(options: RunOptions): Promise<RunStats> {
     outcomes,
     errorSamples,
   };
-}
-
-/** Nearest-rank percentile of an ascending list. */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] as number;
 }

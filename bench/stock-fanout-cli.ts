@@ -6,28 +6,24 @@
  * subscribers (needs root past the hard limit).
  *   npx tsx --conditions=react-server bench/stock-fanout-cli.ts
  * Knobs (env): BENCH_SUBSCRIBERS (10000), BENCH_CLAIMS (20), BENCH_SKIP_BUILD=1 (use the
- * build in dist/ and .next as it is), BENCH_ADMIN_DATABASE_URL, BENCH_REDIS_URL.
+ * build in dist/ and .next as it is), BENCH_ADMIN_DATABASE_URL. Redis is a private one.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
-import { Redis } from "ioredis";
 import { createScratchDatabase } from "@/db/scratch-database";
 import { newId } from "@/lib/ids";
+import { startPrivateRedis } from "@/server/testing/private-redis";
+import { freePort, type Running, startProcess, waitForHttp } from "@/server/testing/processes";
 import { createDeal, createMerchant } from "@/server/testing/sale-fixtures";
 import { BENCH_METRICS_TOKEN } from "./processes";
-import { writeResults } from "./report";
+import { positiveInt, writeResults } from "./report";
 import { measureStockFanout, type StockFanoutResult } from "./stock-fanout";
 
-const subscribers = Number(process.env.BENCH_SUBSCRIBERS ?? 10_000);
-const claims = Number(process.env.BENCH_CLAIMS ?? 20);
+const subscribers = positiveInt("BENCH_SUBSCRIBERS", 10_000);
+const claims = positiveInt("BENCH_CLAIMS", 20);
 const adminUrl =
-  process.env.BENCH_ADMIN_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
-const SERVER_START_TIMEOUT_MS = 60_000;
+  process.env.BENCH_ADMIN_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
 
 const built = existsSync("dist/server.mjs") && existsSync(".next/BUILD_ID");
 if (process.env.BENCH_SKIP_BUILD !== "1" || !built) {
@@ -40,19 +36,20 @@ raiseFileLimit(process.pid, fileLimit);
 const runId = newId().toLowerCase();
 const keyPrefix = `bench:${runId}:`;
 const sessionSecret = randomBytes(48).toString("base64");
+const redisServer = await startPrivateRedis();
 const database = await createScratchDatabase({
   adminUrl,
   name: `dealdrop_fanout_${runId}`,
   poolSize: 2,
 });
-let server: ChildProcess | undefined;
+let server: Running | undefined;
 let cleaning: Promise<void> | undefined;
-/** Stops the server, drops the database and deletes the Redis keys; once, however it ends. */
+/** Stops the server, drops the database and stops Redis; once, however it ends. */
 const cleanUp = () => {
   cleaning ??= (async () => {
-    await stopServer(server);
+    await server?.stop();
     await database.drop();
-    await deleteRedisKeys(redisUrl, keyPrefix);
+    await redisServer.stop();
   })();
   return cleaning;
 };
@@ -65,48 +62,41 @@ try {
   const deal = await createDeal(database.db, merchant.id, { quantity: 1_000_000, now: new Date() });
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  server = startServer(port, database.url, sessionSecret);
-  raiseFileLimit(server.pid ?? 0, fileLimit);
-  await waitUntilServing(baseUrl, server);
-  console.log(
-    `${subscribers} subscribers, ${claims} claims, server pid ${server.pid} at ${baseUrl}`,
-  );
+  // `npm start`'s server, run directly so that the pid held here is the server itself, and
+  // with V8's default young generation rather than the start script's 64 MB, so that RSS
+  // follows what the subscribers keep rather than garbage not yet collected.
+  server = startProcess("node", ["dist/server.mjs"], {
+    PORT: String(port),
+    HOSTNAME: "127.0.0.1",
+    DATABASE_URL: database.url,
+    REDIS_URL: redisServer.url,
+    REDIS_KEY_PREFIX: keyPrefix,
+    SESSION_SECRET: sessionSecret,
+    VOUCHER_KEY_SECRET: randomBytes(48).toString("base64"),
+    METRICS_TOKEN: BENCH_METRICS_TOKEN,
+    DEMO_SEED: "off",
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+  });
+  const pid = server.child.pid ?? 0;
+  raiseFileLimit(pid, fileLimit);
+  await waitForHttp(`${baseUrl}/api/claim`, server);
+  console.log(`${subscribers} subscribers, ${claims} claims, server pid ${pid} at ${baseUrl}`);
 
   const result = await measureStockFanout({
     baseUrl,
-    serverPid: server.pid ?? 0,
-    databaseUrl: database.url,
+    serverPid: pid,
+    db: database.db,
     sessionSecret,
     dealId: deal.id,
     subscribers,
     claims,
-    redis: { url: redisUrl, keyPrefix },
+    redis: { url: redisServer.url, keyPrefix },
   });
   console.log(formatFanout(result));
   console.log(`results: ${writeResults({ ...result }, "stock-fanout")}`);
 } finally {
   await cleanUp();
-}
-
-/** `npm start`'s command, run directly so that the pid held here is the server itself. */
-function startServer(port: number, databaseUrl: string, secret: string): ChildProcess {
-  return spawn(process.execPath, ["dist/server.mjs"], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOSTNAME: "127.0.0.1",
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: keyPrefix,
-      SESSION_SECRET: secret,
-      VOUCHER_KEY_SECRET: randomBytes(48).toString("base64"),
-      METRICS_TOKEN: BENCH_METRICS_TOKEN,
-      DEMO_SEED: "off",
-      NODE_ENV: "production",
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
 }
 
 /** Raises a process's open-file limit to `atLeast` with prlimit; warns when it cannot. */
@@ -120,54 +110,6 @@ function raiseFileLimit(pid: number, atLeast: number) {
   } catch {
     console.warn(`open-file limit of ${pid} is ${soft}: subscribers past it will fail to connect`);
   }
-}
-
-async function waitUntilServing(baseUrl: string, child: ChildProcess) {
-  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
-    const ok = await fetch(`${baseUrl}/api/trpc/deals.list`, { signal: AbortSignal.timeout(5_000) })
-      .then((response) => response.ok)
-      .catch(() => false);
-    if (ok) return;
-    await sleep(200);
-  }
-  throw new Error(`server not serving after ${SERVER_START_TIMEOUT_MS} ms`);
-}
-
-async function stopServer(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  const timeout = sleep(10_000).then(() => "timeout");
-  if ((await Promise.race([exited, timeout])) === "timeout") {
-    child.kill("SIGKILL");
-    await exited;
-  }
-}
-
-async function deleteRedisKeys(url: string, prefix: string) {
-  const redis = new Redis(url);
-  try {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1_000 })) {
-      if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(),
-      );
-    });
-  });
 }
 
 function formatFanout(r: StockFanoutResult): string {
@@ -197,10 +139,7 @@ function formatFanout(r: StockFanoutResult): string {
     ["claim → every subscriber (per claim)", ms(r.everyoneSeenMs)],
     ["missed updates", String(r.missedUpdates)],
     ["updates delivered while claiming", String(r.deliveries)],
-    [
-      "server CPU per delivered update",
-      `${((r.serverCpuMs.claiming * 1_000) / Math.max(1, r.deliveries)).toFixed(0)} µs`,
-    ],
+    ["server CPU per delivered update", `${r.serverCpuPerDeliveryUs} µs`],
     [
       "server CPU connecting / claiming",
       `${r.serverCpuMs.connecting} / ${r.serverCpuMs.claiming} ms`,

@@ -10,13 +10,20 @@ import http from "node:http";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
-import { SignJWT } from "jose";
-import postgres from "postgres";
+import type { Db } from "@/db/client";
 import { ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
 import { liveStockUrl } from "@/lib/deals/live-stock";
 import { newId } from "@/lib/ids";
+import { SESSION_COOKIE, SessionCodec } from "@/server/auth/session";
 import { cpuSeconds } from "@/server/testing/processes";
+import { createShoppers } from "@/server/testing/sale-fixtures";
 import { scrapeMetrics } from "./processes";
+import { percentile } from "./report";
+
+/** Connections being opened at once (each waits for its first stock value). */
+const CONNECTING_AT_ONCE = 200;
+/** Time between the measured claims, so each one's update is told apart. */
+const CLAIM_GAP_MS = 250;
 
 export interface StockFanoutOptions {
   /** A production server already running, e.g. http://127.0.0.1:3917. */
@@ -24,16 +31,13 @@ export interface StockFanoutOptions {
   /** That server's process, whose memory, file descriptors and CPU time are read from /proc. */
   serverPid: number;
   /** The server's database: shoppers are inserted there to claim. */
-  databaseUrl: string;
+  db: Db;
   /** The server's SESSION_SECRET, to sign those shoppers' session cookies. */
   sessionSecret: string;
   /** A live deal with more stock than `claims + 1`, that nobody else claims during the run. */
   dealId: string;
   subscribers?: number;
   claims?: number;
-  claimGapMs?: number;
-  /** Connections being opened at once (each waits for its first stock value). */
-  connectConcurrency?: number;
   /** The server's Redis, to check that it dropped the deal's channel once everyone left. */
   redis?: { url: string; keyPrefix: string };
 }
@@ -92,7 +96,7 @@ export async function measureStockFanout(options: StockFanoutOptions): Promise<S
   const claimCount = options.claims ?? 20;
   const problems: string[] = [];
   const url = stockUrl(options.baseUrl, options.dealId);
-  const shoppers = await mintShoppers(options.databaseUrl, options.sessionSecret, claimCount + 1);
+  const shoppers = await mintShoppers(options.db, options.sessionSecret, claimCount + 1);
   const [warmupShopper, ...claimers] = shoppers;
 
   // Loads the gate, the route's code and the subscription path before anything is measured.
@@ -113,13 +117,7 @@ export async function measureStockFanout(options: StockFanoutOptions): Promise<S
   try {
     const cpuAtConnect = cpuSeconds(options.serverPid) * 1_000;
     const connectStarted = performance.now();
-    const connectFailures = await connectAll(
-      url,
-      subscribers,
-      asked,
-      options.connectConcurrency ?? 200,
-      problems,
-    );
+    const connectFailures = await connectAll(url, subscribers, asked, CONNECTING_AT_ONCE, problems);
     const connectMs = performance.now() - connectStarted;
     const cpuConnecting = cpuSeconds(options.serverPid) * 1_000 - cpuAtConnect;
     await sleep(SETTLE_MS);
@@ -135,7 +133,7 @@ export async function measureStockFanout(options: StockFanoutOptions): Promise<S
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     const cpuAtClaims = cpuSeconds(options.serverPid) * 1_000;
-    const sent = await sendClaims(options, claimers, options.claimGapMs ?? 250, problems);
+    const sent = await sendClaims(options, claimers, CLAIM_GAP_MS, problems);
     const targets = countsAfterWins(startRemaining, sent);
     const lastTarget = targets.at(-1)?.remaining;
     if (lastTarget !== undefined) await allHaveSeen(connected, lastTarget, DELIVERY_TIMEOUT_MS);
@@ -290,34 +288,15 @@ interface Shopper {
   cookie: string;
 }
 
-/** Shoppers inserted directly, each with a session cookie signed like the server signs them. */
-async function mintShoppers(databaseUrl: string, secret: string, howMany: number) {
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  try {
-    const rows = Array.from({ length: howMany }, (_, i) => ({
-      id: newId(),
-      email: `fanout-${newId().toLowerCase()}@bench.test`,
-      display_name: `Fanout ${i}`,
-      password_hash: "never-signs-in",
-      role: "shopper",
-    }));
-    await sql`INSERT INTO users ${sql(rows)}`;
-    const key = new TextEncoder().encode(secret);
-    return Promise.all(
-      rows.map(async (row): Promise<Shopper> => {
-        const token = await new SignJWT({ role: "shopper", name: row.display_name })
-          .setProtectedHeader({ alg: "HS256" })
-          .setSubject(row.id)
-          .setIssuer("dealdrop")
-          .setIssuedAt()
-          .setExpirationTime("1h")
-          .sign(key);
-        return { cookie: `dd_session=${token}` };
-      }),
-    );
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+/** Shoppers to claim, each with the session cookie the server would have set. */
+async function mintShoppers(db: Db, secret: string, howMany: number): Promise<Shopper[]> {
+  const sessions = new SessionCodec(secret);
+  return Promise.all(
+    (await createShoppers(db, howMany)).map(async (userId) => {
+      const token = await sessions.issue({ userId, role: "shopper", displayName: "Fan-out" });
+      return { cookie: `${SESSION_COOKIE}=${token}` };
+    }),
+  );
 }
 
 interface ClaimAnswer {
@@ -493,7 +472,7 @@ async function readHeapUsed(baseUrl: string): Promise<number | null> {
 
 function percentiles(values: number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => round(sorted[Math.ceil(q * sorted.length) - 1] ?? Number.NaN);
+  const at = (q: number) => round(percentile(sorted, q));
   return { p50: at(0.5), p99: at(0.99), max: round(sorted.at(-1) ?? Number.NaN) };
 }
 
