@@ -17,6 +17,7 @@ import { answerClaim, type ClaimHttpRequest } from "@/server/http/claim-route";
 import { SaleStats } from "@/server/monitor/sale-stats";
 import { Metrics } from "@/server/observability/metrics";
 import type { VoucherIssuer } from "@/server/vouchers/voucher-issuer";
+import { BENCH_SESSION_SECRET } from "./processes";
 import { positiveInt } from "./report";
 
 const SHOPPERS = 1_000;
@@ -46,7 +47,7 @@ async function main() {
       },
     },
   );
-  const sessions = new SessionCodec("bench-session-secret-that-is-long-enough-0123456789");
+  const sessions = new SessionCodec(BENCH_SESSION_SECRET);
   const tokens: string[] = [];
   for (let i = 0; i < SHOPPERS; i++) {
     const userId = `shopper${String(i).padStart(5, "0")}`;

@@ -26,11 +26,10 @@ import {
   waitForHttp,
 } from "@/server/testing/processes";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
-import { attemptCounts, BENCH_METRICS_TOKEN } from "./processes";
+import { attemptCounts, BENCH_METRICS_TOKEN, BENCH_SESSION_SECRET } from "./processes";
 import { percentile, positiveInt } from "./report";
 import { runWrk } from "./wrk";
 
-const SESSION_SECRET = "bench-session-secret-that-is-long-enough-0123456789";
 const step = (message: string) => process.stderr.write(`[cpu] ${message}\n`);
 
 interface ProfileNode {
@@ -80,7 +79,7 @@ async function main() {
     const merchant = await createMerchant(db);
     const deal = async (quantity: number) =>
       (await createDeal(db, merchant.id, { quantity, now: new Date() })).id;
-    const codec = new SessionCodec(SESSION_SECRET);
+    const codec = new SessionCodec(BENCH_SESSION_SECRET);
     const tokens: string[] = [];
     for (const userId of await createShoppers(db, users)) {
       tokens.push(await codec.issue({ userId, role: "shopper", displayName: "Shopper" }));
@@ -100,8 +99,8 @@ async function main() {
         DATABASE_URL: database.url,
         REDIS_URL: redisServer.url,
         REDIS_KEY_PREFIX: `cpu:${stamp}:${i}:`,
-        SESSION_SECRET,
-        VOUCHER_KEY_SECRET: SESSION_SECRET,
+        SESSION_SECRET: BENCH_SESSION_SECRET,
+        VOUCHER_KEY_SECRET: BENCH_SESSION_SECRET,
         METRICS_TOKEN: BENCH_METRICS_TOKEN,
         DEMO_SEED: "off",
         LOG_LEVEL: "warn",

@@ -27,13 +27,17 @@ import {
 } from "@/server/testing/processes";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
 import { type PhaseSummary, sendArrivals, summarise } from "./arrivals";
-import { attemptCounts, BENCH_METRICS_TOKEN, runToEnd, SERVER_NODE_FLAGS } from "./processes";
+import {
+  attemptCounts,
+  BENCH_METRICS_TOKEN,
+  BENCH_SESSION_SECRET,
+  runToEnd,
+  SERVER_NODE_FLAGS,
+} from "./processes";
 import { positiveInt, writeResults } from "./report";
 import { auditSale } from "./sale-fixture";
 import { measureStockFanout, type StockFanoutResult } from "./stock-fanout";
 import { runWrk, type WrkResult } from "./wrk";
-
-const SESSION_SECRET = "bench-session-secret-that-is-long-enough-0123456789";
 
 const readParams = () => ({
   users: positiveInt("BENCH_USERS", 200_000),
@@ -141,7 +145,7 @@ async function main(): Promise<number> {
       fanout: await deal(1_000_000),
     };
     const userIds = await createShoppers(db, params.users);
-    const codec = new SessionCodec(SESSION_SECRET);
+    const codec = new SessionCodec(BENCH_SESSION_SECRET);
     const tokens: string[] = [];
     for (const [i, userId] of userIds.entries()) {
       tokens.push(await codec.issue({ userId, role: "shopper", displayName: `Shopper ${i}` }));
@@ -166,8 +170,8 @@ async function main(): Promise<number> {
       DATABASE_URL: database.url,
       REDIS_URL: redisServer.url,
       REDIS_KEY_PREFIX: prefix,
-      SESSION_SECRET,
-      VOUCHER_KEY_SECRET: SESSION_SECRET,
+      SESSION_SECRET: BENCH_SESSION_SECRET,
+      VOUCHER_KEY_SECRET: BENCH_SESSION_SECRET,
       METRICS_TOKEN: BENCH_METRICS_TOKEN,
       DEMO_SEED: "off",
       LOG_LEVEL: "warn",
@@ -344,7 +348,7 @@ async function main(): Promise<number> {
       baseUrl: appServer.url,
       serverPid: appServer.running.child.pid ?? 0,
       db,
-      sessionSecret: SESSION_SECRET,
+      sessionSecret: BENCH_SESSION_SECRET,
       dealId: deals.fanout,
       subscribers: params.subscribers,
       redis: { url: redisServer.url, keyPrefix: prefix },

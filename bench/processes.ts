@@ -17,6 +17,9 @@ export function runToEnd(command: string, args: string[], env: Record<string, st
  */
 export const SERVER_NODE_FLAGS = ["--max-semi-space-size=64"];
 
+/** The session secret of every server the bench starts, so the bench can sign shoppers in. */
+export const BENCH_SESSION_SECRET = "bench-session-secret-that-is-long-enough-0123456789";
+
 /** The metrics token the bench gives every server it starts. */
 export const BENCH_METRICS_TOKEN = "bench-metrics-token-0123456789";
 
