@@ -3,7 +3,7 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { ACTIVE_CLAIM_STATUSES, claims, deals, merchants, vouchers } from "@/db/schema";
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
-import { DomainError } from "../errors";
+import { DomainError, isOutage } from "../errors";
 import { log } from "../log";
 import type { VoucherIssuer } from "../vouchers/voucher-issuer";
 import { revokeVouchersOfClaims } from "../vouchers/voucher-service";
@@ -130,7 +130,8 @@ export class ClaimService {
       if (error.code !== "UNAVAILABLE" || error.details.retryAfterMs !== undefined) return error;
       return new DomainError(error.code, error.message, { ...error.details, retryAfterMs });
     }
-    log.error({ err: error }, "claim engine failed");
+    // An outage is logged once by the Redis client (server/redis/client.ts), not per claim.
+    if (!isOutage(error)) log.error({ err: error }, "claim engine failed");
     return new DomainError("UNAVAILABLE", "The sale could not be reached: try again in a moment.", {
       retryAfterMs,
     });

@@ -46,13 +46,15 @@ export function createRedis(url: string, options: { db?: number } = {}): Redis {
   redis.once("ready", () => {
     redis.options.enableOfflineQueue = false;
   });
-  reportOutages(redis);
+  reportOutages(redis, `${redis.options.host}:${redis.options.port}`);
   return redis;
 }
 
-/** One warning when a client loses Redis and one line when it is back, not one per retry. */
-function reportOutages(redis: Redis) {
-  const where = `${redis.options.host}:${redis.options.port}`;
+/**
+ * One warning when a client loses Redis and one line when it is back, not one per retry (nor
+ * one per claim: ClaimService leaves outages to this).
+ */
+function reportOutages(redis: RedisClient, where: string) {
   let down = false;
   redis.on("error", (error: Error) => {
     if (down) return;
@@ -80,6 +82,7 @@ export async function connectRedisCluster(nodes: RedisNode[]): Promise<Cluster> 
   });
   try {
     await readyWithin(cluster, CLUSTER_READY_TIMEOUT_MS);
+    reportOutages(cluster, `cluster ${nodes.map((node) => `${node.host}:${node.port}`).join(",")}`);
     return cluster;
   } catch (error) {
     cluster.disconnect();
@@ -120,7 +123,7 @@ export function duplicateForSubscribing(redis: RedisClient): RedisClient {
     return redis.duplicate([], { enableAutoPipelining: false, enableOfflineQueue: true });
   }
   const subscriber = redis.duplicate({ enableAutoPipelining: false, enableOfflineQueue: true });
-  reportOutages(subscriber);
+  reportOutages(subscriber, `${subscriber.options.host}:${subscriber.options.port}`);
   return subscriber;
 }
 
