@@ -96,12 +96,19 @@ async function claimAsEveryone(dealId: string, shoppers: string[]) {
           { baseUrl, headers: { cookie, "x-forwarded-for": `198.51.100.${next % 250}` } },
         );
       const idempotencyKey = newId();
-      // A connection a killed worker held breaks; the shopper's app sends the same key again.
-      const result = await send().catch((error: unknown) => {
-        if (error instanceof ClaimRequestError && error.status === 0) return send();
-        throw error;
-      });
-      outcomes.push(result.outcome);
+      // A connection a killed worker held breaks, and a cold worker on a busy machine may shed
+      // its first attempts (503): the shopper's app sends the same key again, for up to 10 s.
+      const giveUpAt = Date.now() + 10_000;
+      for (;;) {
+        try {
+          outcomes.push((await send()).outcome);
+          break;
+        } catch (error) {
+          const retry = error instanceof ClaimRequestError && [0, 503].includes(error.status);
+          if (!retry || Date.now() >= giveUpAt) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
     }
   };
   await Promise.all(Array.from({ length: 24 }, sender));
