@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import { LoadShedder, type Ticket } from "./load-shedder";
 
 /** A shedder on a hand-moved clock: 100 ms intervals, a 50 ms target, 4 probes, 10 at most. */
-function shedder() {
+function shedder(maxInFlight = 10) {
   let now = 0;
   const shed = new LoadShedder({
     intervalMs: 100,
     targetMs: 50,
     probes: 4,
-    maxInFlight: 10,
+    maxInFlight,
     clock: () => now,
   });
   return {
@@ -24,6 +24,11 @@ function shedder() {
       return ticket !== null;
     },
   };
+}
+
+/** Lets the event loop poll for I/O twice, as the shedder requires before it sees a stall. */
+async function loopTurns() {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** An attempt that took `gateMs` at the gate and is over. */
@@ -61,17 +66,39 @@ describe("LoadShedder", () => {
     expect(s.attempt(3)).toBe(true);
   });
 
-  it("sheds when the gate answers nothing for a whole interval while attempts wait", () => {
+  it("sheds when the gate answers nothing for a whole interval while attempts wait", async () => {
     const s = shedder();
     const stuck = Array.from({ length: 6 }, () => s.shed.admit());
     s.advance(100);
-    expect(s.shed.admit()).toBeNull(); // 6 in flight, more than the 4 probes
+    expect(s.shed.admit()).not.toBeNull(); // they were admitted in this interval: not a stall yet
+    await loopTurns();
+    s.advance(100);
+    expect(s.shed.admit()).toBeNull(); // 7 waited a whole interval: more than the 4 probes
     expect(s.shed.stats().overloaded).toBe(true);
     // They come back slow: still overloaded, and only probes go through.
     for (const ticket of stuck) done(ticket, 150);
     s.advance(100);
     expect(s.shed.admit()).not.toBeNull();
     expect(s.shed.stats().overloaded).toBe(true);
+  });
+
+  it("does not call a burst admitted in one long synchronous pass a stall", async () => {
+    // Each admission "takes" 1 ms of a slow machine: the pass spans many intervals, and no
+    // answer can be read before it ends, so none of them may be refused.
+    const s = shedder(10_000);
+    const admitted = Array.from({ length: 3_000 }, () => {
+      s.advance(1);
+      return s.shed.admit();
+    });
+    expect(admitted.filter((ticket) => ticket === null)).toHaveLength(0);
+    expect(s.shed.stats()).toMatchObject({ overloaded: false, shed: 0 });
+    // Once the loop has turned and a whole interval passed with no answer, it is a stall.
+    await loopTurns();
+    s.advance(100);
+    s.shed.admit();
+    await loopTurns();
+    s.advance(100);
+    expect(s.shed.admit()).toBeNull();
   });
 
   it("counts an attempt in flight until it is over, though its gate time was reported earlier", () => {

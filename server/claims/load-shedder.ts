@@ -23,8 +23,12 @@ export interface Ticket {
  * Refuses claims at once when the gate is overloaded, instead of letting them queue until
  * they time out. The signal is CoDel's: a queue that never empties shows as a minimum
  * latency above target over a whole interval, or as no answer at all in an interval while
- * attempts wait (a stalled gate). A burst that drains, or a few slow winners among fast
- * losers, does not trip it. While overloaded, a few probes still go through.
+ * attempts admitted before it still wait (a stalled gate). A burst that drains, or a few slow
+ * winners among fast losers, does not trip it. While overloaded, a few probes still go through.
+ *
+ * "No answer" counts only if the event loop turned during the interval: a burst admitted in
+ * one long synchronous pass (thousands of attempts parsed in a row on a busy machine) has had
+ * no chance to read the gate's answers yet, and that is not the gate's fault.
  */
 export class LoadShedder {
   private readonly intervalMs: number;
@@ -36,6 +40,11 @@ export class LoadShedder {
   private overloaded = false;
   private intervalEnds: number;
   private fastestInInterval = Number.POSITIVE_INFINITY;
+  /** Attempts that were already waiting when the current interval began. */
+  private waitingSinceIntervalStart = 0;
+  /** Whether the event loop has polled for I/O (and so for answers) since the interval began. */
+  private loopTurned = false;
+  private loopWatched = false;
   private shedCount = 0;
 
   constructor(options: LoadShedderOptions = {}) {
@@ -50,6 +59,7 @@ export class LoadShedder {
   /** A ticket for an attempt that may go on, or null if it must be refused now. */
   admit(): Ticket | null {
     this.judge();
+    this.watchLoop();
     const limit = this.overloaded ? this.probes : this.maxInFlight;
     if (this.inFlight >= limit) {
       this.shedCount++;
@@ -85,11 +95,30 @@ export class LoadShedder {
   private judge() {
     const now = this.clock();
     if (now < this.intervalEnds) return;
-    // No answer in a whole interval although attempts were waiting: the gate is stalled.
+    // No answer in a whole interval although attempts waited through all of it, and the
+    // event loop had the chance to read answers: the gate is stalled.
     const sawAnswers = this.fastestInInterval !== Number.POSITIVE_INFINITY;
     if (sawAnswers) this.overloaded = this.fastestInInterval > this.targetMs;
-    else this.overloaded = this.inFlight > 0;
+    else
+      this.overloaded = this.waitingSinceIntervalStart > 0 && this.inFlight > 0 && this.loopTurned;
     this.fastestInInterval = Number.POSITIVE_INFINITY;
     this.intervalEnds = now + this.intervalMs;
+    this.waitingSinceIntervalStart = this.inFlight;
+    this.loopTurned = false;
+  }
+
+  /**
+   * Notes a full turn of the event loop: an immediate runs after the current I/O poll, the
+   * immediate it schedules after the next one, so by then answers that had arrived were read.
+   */
+  private watchLoop() {
+    if (this.loopTurned || this.loopWatched) return;
+    this.loopWatched = true;
+    setImmediate(() =>
+      setImmediate(() => {
+        this.loopWatched = false;
+        this.loopTurned = true;
+      }),
+    );
   }
 }
