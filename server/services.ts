@@ -11,6 +11,7 @@ import type { ClaimEngine } from "./claims/claim-engine";
 import { ClaimService } from "./claims/claim-service";
 import { EmbeddedClaimEngine } from "./claims/embedded-claim-engine";
 import { GateStatusService } from "./claims/gate-status";
+import { warmUpcomingGates } from "./claims/gate-warmup";
 import { reconcileGates } from "./claims/reconciler";
 import { RedisClaimEngine } from "./claims/redis-claim-engine";
 import { RedisGateLoader } from "./claims/redis-gate-loader";
@@ -68,7 +69,7 @@ export interface Services {
   paymentProvider: TestPaymentProvider;
   metrics: Metrics;
   /** One pass of the durable background work (also run on a timer when `background`). */
-  sweep(): Promise<{ expired: number; paymentsSettled: number }>;
+  sweep(): Promise<{ expired: number; paymentsSettled: number; gatesWarmed: number }>;
   gateLoader: RedisGateLoader | null;
   demoSeeded: boolean;
   sessionSecretSource: "env" | "database" | "generated";
@@ -158,6 +159,8 @@ export async function createServices(
   const sweep = async () => ({
     expired: await expireReservations(db, engine, clock(), onStockChange),
     paymentsSettled: await checkout.settleUnknownPayments(2 * env.PAYMENT_TIMEOUT_MS),
+    // The embedded gate has nothing to load.
+    gatesWarmed: gateLoader ? await warmUpcomingGates(db, engine, clock()) : 0,
   });
 
   let timer: NodeJS.Timeout | undefined;

@@ -51,8 +51,17 @@ export interface ClaimEngine {
    * unit is free and the user may claim again. Best effort: the reconciler heals a miss.
    */
   returnCancelledUnit(claim: CancelledClaim): Promise<void>;
-  /** Called after a deal was edited in Postgres: the gate learns the new deal at once. */
+  /**
+   * Called after a deal was created or edited in Postgres: the gate learns the deal at once,
+   * and is loaded ahead of its sale.
+   */
   dealChanged(dealId: string): Promise<void>;
+  /**
+   * Makes sure a deal's gate is loaded before its sale starts, so that the first second of
+   * the sale meets a warm gate instead of waiting on a load from Postgres (and being shed).
+   * Cheap when it is loaded already: the pre-start sweep calls it for every upcoming deal.
+   */
+  prepare(dealId: string): Promise<void>;
 }
 
 export interface CancelledClaim {

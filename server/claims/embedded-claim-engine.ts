@@ -29,6 +29,9 @@ export class EmbeddedClaimEngine implements ClaimEngine {
   /** Every attempt reads the deal row, so an edit counts from its commit on. */
   async dealChanged(): Promise<void> {}
 
+  /** Nothing to load: the embedded gate is the deal row itself. */
+  async prepare(): Promise<void> {}
+
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     await this.countAttempt(request);
     try {

@@ -89,6 +89,11 @@ export class RedisClaimEngine implements ClaimEngine {
 
   async dealChanged(dealId: string): Promise<void> {
     await this.options.loader.syncDeal(dealId);
+    await this.options.loader.ensureLoaded(dealId);
+  }
+
+  async prepare(dealId: string): Promise<void> {
+    await this.options.loader.ensureLoaded(dealId);
   }
 
   /**

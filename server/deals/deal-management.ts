@@ -20,7 +20,7 @@ import { revokeVouchersOfClaims } from "../vouchers/voucher-service";
 
 /** What a deal change must tell the parts that keep copies of deals. */
 export interface DealChangeListeners {
-  /** The claim gate: learns an edited deal at once. */
+  /** The claim gate: learns a new or edited deal at once, and loads it ahead of the sale. */
   gateChanged(dealId: string): Promise<void>;
   /** The gate after a cancellation: rebuilt, since claims left it. */
   gateRebuilt(dealId: string): Promise<void>;
@@ -106,6 +106,13 @@ export class DealManagement {
       );
     });
     await this.listeners.listingsChanged(id);
+    // The deal exists now whatever the gate says: a gate that cannot be loaded yet (Redis
+    // out of reach) is loaded by the pre-start sweep, or by the first attempt.
+    await this.listeners
+      .gateChanged(id)
+      .catch((error: unknown) =>
+        log.warn({ err: error, dealId: id }, "gate not loaded at creation"),
+      );
     return this.get(actor, id);
   }
 
