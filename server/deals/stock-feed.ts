@@ -18,6 +18,8 @@ export interface StockTransport {
   publish(update: StockUpdate): Promise<void>;
   /** Calls `handler` with every update for the deal until the returned function is called. */
   listen(dealId: string, handler: (update: StockUpdate) => void): () => void;
+  /** Resolves once updates for the deal published from now on reach this instance's listeners. */
+  listening(dealId: string): Promise<void>;
   close(): void;
 }
 
@@ -60,6 +62,11 @@ export class StockFeed {
     return this.transport.listen(dealId, handler);
   }
 
+  /** Resolves once `listen`'s handlers receive every update published from then on. */
+  listening(dealId: string): Promise<void> {
+    return this.transport.listening(dealId);
+  }
+
   close() {
     for (const timer of this.scheduled.values()) clearTimeout(timer);
     this.transport.close();
@@ -78,6 +85,8 @@ export class LocalStockTransport implements StockTransport {
     return () => this.emitter.off(dealId, handler);
   }
 
+  async listening(): Promise<void> {}
+
   close() {
     this.emitter.removeAllListeners();
   }
@@ -92,6 +101,8 @@ export class RedisStockTransport implements StockTransport {
   private readonly subscriber: RedisClient;
   private readonly local = new LocalStockTransport();
   private readonly watchers = new Map<string, number>();
+  /** The SUBSCRIBE of each watched deal, settled once Redis has confirmed it. */
+  private readonly subscribed = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -111,7 +122,12 @@ export class RedisStockTransport implements StockTransport {
   listen(dealId: string, handler: (update: StockUpdate) => void) {
     const count = this.watchers.get(dealId) ?? 0;
     this.watchers.set(dealId, count + 1);
-    if (count === 0) void this.subscriber.subscribe(this.channel(dealId));
+    if (count === 0) {
+      this.subscribed.set(
+        dealId,
+        this.subscriber.subscribe(this.channel(dealId)).catch(() => undefined),
+      );
+    }
     const stopLocal = this.local.listen(dealId, handler);
     return () => {
       stopLocal();
@@ -120,9 +136,14 @@ export class RedisStockTransport implements StockTransport {
         this.watchers.set(dealId, left);
       } else {
         this.watchers.delete(dealId);
+        this.subscribed.delete(dealId);
         void this.subscriber.unsubscribe(this.channel(dealId));
       }
     };
+  }
+
+  async listening(dealId: string): Promise<void> {
+    await this.subscribed.get(dealId);
   }
 
   close() {

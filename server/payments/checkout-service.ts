@@ -52,6 +52,9 @@ export class CheckoutService {
         provider: this.provider.name,
         idempotencyKey,
         amountCents: claim.priceCents,
+        // The service's clock, not the database's now(): settleUnknownPayments compares it
+        // with that clock, and the two must agree (a test moves the clock forward).
+        createdAt: this.options.clock(),
       })
       .onConflictDoNothing({ target: payments.idempotencyKey });
 

@@ -117,6 +117,9 @@ describe("the gate on a Redis Cluster", () => {
   it("sells deals spread over every master exactly: min(quantity, shoppers) winners, one per shopper, gate and Postgres agree", async () => {
     const deals = await dealsOnEveryMaster();
     const buyers = takeShoppers(SHOPPERS);
+    // Warm gates, as creation and the pre-start sweep leave them (the fixture writes the deals
+    // behind the app's back): this test is about the cluster, not about loading under a burst.
+    await Promise.all(deals.map((deal) => services.engine.prepare(deal.id)));
 
     // Every shopper tries every deal three times at once: a click, its retry with the same
     // key, and a second click with a new key.
@@ -183,12 +186,15 @@ describe("the gate on a Redis Cluster", () => {
         }
       });
     });
-    await new Promise((resolve) => setTimeout(resolve, 100)); // the subscription is in place
+    await services.stock.listening(deal.id);
 
     await services.claims.cancel(first, won.claimId);
     await watcher;
     clearTimeout(watchTimeout);
-    expect(seen).toEqual([0, 1]);
+    // The wins' own update (0) may still arrive after the subscription: only counts of 0
+    // before the cancellation's 1.
+    expect(seen.at(-1)).toBe(1);
+    expect(seen.slice(0, -1).every((remaining) => remaining === 0)).toBe(true);
     expect(await services.gates.status(deal.id)).toMatchObject({
       remainingAtGate: 1,
       activeClaims: 1,
