@@ -175,7 +175,9 @@ describe("Postgres down mid-sale", () => {
     const startedAt = Date.now();
     const refused = await app.claims.claim(shopper, attempt, "10.8.8.8").catch((e: unknown) => e);
     expect(DomainError.is(refused) && refused.code).toBe("UNAVAILABLE");
-    expect(Date.now() - startedAt).toBeLessThan(8_000);
+    // Told after the 5 s write deadline, not after the operating system's TCP timeout (minutes);
+    // the bound is loose so a busy machine's late timer cannot fail it.
+    expect(Date.now() - startedAt).toBeLessThan(30_000);
     // The write might still have committed, so the unit stays held, marked pending.
     expect(await gateCount(redisOf(app), KEY_PREFIX, deal.id)).toEqual({
       remaining: 2,
