@@ -10,6 +10,8 @@ import { ReservationPanel } from "./reservation-panel";
 const MESSAGES: Record<ClaimResult["outcome"], string> = {
   WON: "You got one!",
   ALREADY_CLAIMED: "You already hold a claim on this deal.",
+  ALREADY_CANCELLED:
+    "You cancelled your voucher for this deal, so its unit went to someone else: one voucher per shopper per deal.",
   SOLD_OUT: "Sold out — every unit has been claimed.",
   NOT_STARTED: "This sale has not started yet.",
   ENDED: "This sale has ended.",

@@ -9,7 +9,12 @@ type Outcome = keyof SecondStats["attempts"];
 export const OUTCOME_GROUPS: (LegendItem & { outcomes: Outcome[] })[] = [
   { label: "Won", color: "#1a7f37", outcomes: ["WON"] },
   { label: "Sold out", color: "#8c959f", outcomes: ["SOLD_OUT"] },
-  { label: "Already claimed", color: "#d4a72c", outcomes: ["ALREADY_CLAIMED"] },
+  {
+    label: "Already claimed",
+    title: "already holding one, or cancelled their voucher for this deal",
+    color: "#d4a72c",
+    outcomes: ["ALREADY_CLAIMED", "ALREADY_CANCELLED"],
+  },
   { label: "Rate limited", color: "#cf222e", outcomes: ["RATE_LIMITED"] },
   {
     label: "Not open",

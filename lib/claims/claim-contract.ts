@@ -22,7 +22,9 @@ export type ClaimStatus = "reserved" | "confirmed" | "cancelled" | "expired";
 /**
  * What a claim attempt decided. WON carries the claim (a replay of the same idempotency key
  * returns the same claim, in its current status); ALREADY_CLAIMED names the claim the user
- * already holds; the rest are rejections that changed nothing.
+ * already holds; ALREADY_CANCELLED names the claim whose voucher the user cancelled (one
+ * voucher per shopper per deal, ever: the unit went back to the others); the rest are
+ * rejections that changed nothing.
  */
 export type ClaimResult =
   | {
@@ -34,5 +36,5 @@ export type ClaimResult =
       /** The voucher of a confirmed claim; absent while a priced claim awaits payment. */
       voucherId?: string;
     }
-  | { outcome: "ALREADY_CLAIMED"; claimId: string }
+  | { outcome: "ALREADY_CLAIMED" | "ALREADY_CANCELLED"; claimId: string }
   | { outcome: "SOLD_OUT" | "NOT_STARTED" | "ENDED" | "CANCELLED" };

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "@/db/client";
 import { countQueries } from "@/db/query-count";
-import { claims, deals } from "@/db/schema";
+import { claims, deals, vouchers } from "@/db/schema";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
@@ -19,6 +19,8 @@ export interface EngineHarness {
   rejectionsTouchPostgres: boolean;
   /** Loads a deal's gate ahead of its sale, as the first attempt would. */
   openGate(dealId: string): Promise<void>;
+  /** Drops the deal's gate and loads it again from Postgres, as after a Redis restart. */
+  reloadGate(dealId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,29 @@ export async function runAttempts(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, attempts.length) }, worker));
   return outcomes;
+}
+
+/** A voucher row for a claim, as the issuer writes it (the token is not read here). */
+async function issueVoucherRow(db: Db, claimId: string) {
+  const [claim] = await db
+    .select({ dealId: claims.dealId, merchantId: deals.merchantId })
+    .from(claims)
+    .innerJoin(deals, eq(deals.id, claims.dealId))
+    .where(eq(claims.id, claimId));
+  if (!claim) throw new Error(`no claim ${claimId}`);
+  const at = new Date();
+  await db.insert(vouchers).values({
+    id: newId(),
+    claimId,
+    dealId: claim.dealId,
+    merchantId: claim.merchantId,
+    subject: "test-subject",
+    kid: "test-kid",
+    token: "not-a-token",
+    issuedAt: at,
+    notBefore: at,
+    expiresAt: new Date(at.getTime() + 86_400_000),
+  });
 }
 
 const summary = (result: ClaimResult | undefined) =>
@@ -116,7 +141,7 @@ export function describeClaimEngineContract(
       // What ClaimService.cancel does in Postgres, then tells the engine.
       await h.db.update(claims).set({ status: "cancelled" }).where(eq(claims.id, claimId));
       await h.db.update(deals).set({ sold: 0 }).where(eq(deals.id, deal.id));
-      await h.engine.returnCancelledUnit({ ...request, claimId });
+      await h.engine.returnCancelledUnit({ ...request, claimId, hadVoucher: false });
       expect(await h.remainingAtGate(deal.id)).toBe(1);
 
       expect(await h.engine.claim(request)).toMatchObject({
@@ -125,6 +150,35 @@ export function describeClaimEngineContract(
         status: "cancelled",
       });
       const other = { ...request, userId: shopper(11), idempotencyKey: "after-cancel" };
+      expect(await h.engine.claim(other)).toMatchObject({ outcome: "WON", replayed: false });
+      expect(await claimTruth(h.db, deal.id)).toMatchObject({ activeClaims: 1, soldCounter: 1 });
+    });
+
+    it("one voucher per shopper per deal, ever: who cancelled a claim with a voucher cannot claim again, the unit goes to someone else", async () => {
+      const deal = await createDeal(h.db, merchantId, { quantity: 1, now });
+      const request = { dealId: deal.id, userId: shopper(12), idempotencyKey: "once-only-1", now };
+      const won = await h.engine.claim(request);
+      const claimId = won.outcome === "WON" ? won.claimId : "";
+      await issueVoucherRow(h.db, claimId);
+      // What ClaimService.cancel does in Postgres (the voucher revoked), then tells the engine.
+      await h.db.update(claims).set({ status: "cancelled" }).where(eq(claims.id, claimId));
+      await h.db.update(deals).set({ sold: 0 }).where(eq(deals.id, deal.id));
+      await h.db.update(vouchers).set({ revokedAt: now }).where(eq(vouchers.claimId, claimId));
+      await h.engine.returnCancelledUnit({ ...request, claimId, hadVoucher: true });
+
+      const again = { ...request, idempotencyKey: "once-only-2" };
+      expect(await h.engine.claim(again)).toEqual({ outcome: "ALREADY_CANCELLED", claimId });
+      // A retry of the old attempt still replays the cancelled claim.
+      expect(await h.engine.claim(request)).toMatchObject({
+        outcome: "WON",
+        claimId,
+        replayed: true,
+      });
+      // Also once the gate is rebuilt from Postgres.
+      await h.reloadGate(deal.id);
+      const third = { ...request, idempotencyKey: "once-only-3" };
+      expect(await h.engine.claim(third)).toEqual({ outcome: "ALREADY_CANCELLED", claimId });
+      const other = { ...request, userId: shopper(13), idempotencyKey: "once-only-other" };
       expect(await h.engine.claim(other)).toMatchObject({ outcome: "WON", replayed: false });
       expect(await claimTruth(h.db, deal.id)).toMatchObject({ activeClaims: 1, soldCounter: 1 });
     });

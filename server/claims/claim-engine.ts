@@ -69,6 +69,11 @@ export interface CancelledClaim {
   dealId: string;
   userId: string;
   idempotencyKey: string;
+  /**
+   * The claim had a voucher: its shopper may never claim this deal again (one voucher per
+   * shopper per deal). A reservation given up unpaid had none, and its shopper may retry.
+   */
+  hadVoucher: boolean;
 }
 
 /** Only the deciding half of an engine: what the benchmark's alternative designs implement. */

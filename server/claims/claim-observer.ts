@@ -16,6 +16,7 @@ export type AttemptOutcome =
 export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
   "WON",
   "ALREADY_CLAIMED",
+  "ALREADY_CANCELLED",
   "SOLD_OUT",
   "NOT_STARTED",
   "ENDED",

@@ -47,9 +47,13 @@ export async function insertWinningClaim(
   };
 }
 
+/** The claim's voucher was issued (and, if the claim was cancelled, revoked). */
+export const hadVoucher = sql`EXISTS (SELECT 1 FROM vouchers v WHERE v.claim_id = ${claims.id})`;
+
 /**
  * What an attempt means when the user already has a claim on the deal: the same key replays
- * its original win; another key is told which claim the user already holds.
+ * its original win; another key is told which claim the user already holds, or which claim
+ * they cancelled after its voucher was issued (one voucher per shopper per deal, ever).
  */
 export async function findPriorClaim(
   db: Db,
@@ -70,6 +74,7 @@ export async function findPriorClaim(
         or(
           eq(claims.idempotencyKey, request.idempotencyKey),
           inArray(claims.status, [...ACTIVE_CLAIM_STATUSES]),
+          and(eq(claims.status, "cancelled"), hadVoucher),
         ),
       ),
     );
@@ -83,6 +88,8 @@ export async function findPriorClaim(
       replayed: true,
     };
   }
-  const active = rows[0];
-  return active ? { outcome: "ALREADY_CLAIMED", claimId: active.id } : null;
+  const active = rows.find((row) => row.status === "reserved" || row.status === "confirmed");
+  if (active) return { outcome: "ALREADY_CLAIMED", claimId: active.id };
+  const given = rows.find((row) => row.status === "cancelled");
+  return given ? { outcome: "ALREADY_CANCELLED", claimId: given.id } : null;
 }

@@ -1,6 +1,6 @@
 import "server-only";
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import { type Db, rowsOf } from "@/db/client";
 import { ACTIVE_CLAIM_STATUSES, claims, deals, merchants, vouchers } from "@/db/schema";
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
 import { DomainError, isOutage } from "../errors";
@@ -146,7 +146,9 @@ export class ClaimService {
     const now = this.clock();
     const cancelled = await this.db.transaction(async (tx) => {
       // Locks the voucher against an online redemption racing with this cancellation.
-      await tx.execute(sql`SELECT 1 FROM vouchers WHERE claim_id = ${claimId} FOR UPDATE`);
+      const voucher = rowsOf(
+        await tx.execute(sql`SELECT 1 FROM vouchers WHERE claim_id = ${claimId} FOR UPDATE`),
+      );
       const [claim] = await tx
         .update(claims)
         .set({ status: "cancelled", updatedAt: now })
@@ -166,7 +168,7 @@ export class ClaimService {
         .set({ sold: sql`${deals.sold} - 1` })
         .where(eq(deals.id, claim.dealId));
       await revokeVouchersOfClaims(tx, [claim.id], "cancelled by the shopper", now);
-      return claim;
+      return { ...claim, hadVoucher: voucher.length > 0 };
     });
     if (cancelled) {
       await this.engine.returnCancelledUnit({ ...cancelled, claimId: cancelled.id });

@@ -18,6 +18,7 @@ describeClaimEngineContract("Embedded gate on Postgres", async () => {
     },
     rejectionsTouchPostgres: true,
     openGate: async () => {},
+    reloadGate: async () => {},
     close: () => database.drop(),
   };
 });

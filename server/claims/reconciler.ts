@@ -74,7 +74,8 @@ async function settleStalePending(
       report.confirmed++;
       continue;
     }
-    if (await releaseGrant(redis, options.keyPrefix, { dealId, ...entry }, true)) report.released++;
+    if (await releaseGrant(redis, options.keyPrefix, { dealId, ...entry }, { returnUnit: true }))
+      report.released++;
   }
 }
 

@@ -44,6 +44,10 @@ describeClaimEngineContract("Redis gate", async () => {
     remainingAtGate: (dealId) => remainingAtGate(testRedis, dealId),
     rejectionsTouchPostgres: false,
     openGate: (dealId) => loader.ensureLoaded(dealId),
+    async reloadGate(dealId) {
+      await loader.unload(dealId);
+      await loader.ensureLoaded(dealId);
+    },
     async close() {
       await testRedis.cleanUp();
       await database.drop();

@@ -60,7 +60,8 @@ export class RedisClaimEngine implements ClaimEngine {
           ? this.recordWin({ ...request, claimId })
           : this.replayWin(request, reply[3] === 1);
       case "ALREADY_CLAIMED":
-        return { outcome: "ALREADY_CLAIMED", claimId: String(reply[1] ?? "") };
+      case "ALREADY_CANCELLED":
+        return { outcome: reply[0], claimId: String(reply[1] ?? "") };
       case "OUT_OF_AREA": {
         const distanceM = Number(reply[1]);
         throw outOfAreaError(distanceM < 0 ? null : distanceM, Number(reply[2]));
@@ -82,9 +83,11 @@ export class RedisClaimEngine implements ClaimEngine {
   async returnCancelledUnit(claim: CancelledClaim): Promise<void> {
     // The idempotency key is kept, so a late retry of the old attempt replays the cancelled
     // claim instead of winning a new one.
-    await releaseGrant(this.options.redis, this.options.keyPrefix, claim, true, false).catch(
-      () => undefined,
-    );
+    await releaseGrant(this.options.redis, this.options.keyPrefix, claim, {
+      returnUnit: true,
+      forgetIdempotencyKey: false,
+      barUser: claim.hadVoucher,
+    }).catch(() => undefined);
   }
 
   async dealChanged(dealId: string): Promise<void> {
@@ -149,7 +152,7 @@ export class RedisClaimEngine implements ClaimEngine {
    * If Redis fails here too, the pending mark stays and the reconciler settles it later.
    */
   private async undoGrant(request: ClaimRequest & { claimId: string }, returnUnit: boolean) {
-    await releaseGrant(this.options.redis, this.options.keyPrefix, request, returnUnit).catch(
+    await releaseGrant(this.options.redis, this.options.keyPrefix, request, { returnUnit }).catch(
       () => undefined,
     );
   }
@@ -222,22 +225,23 @@ export class RedisClaimEngine implements ClaimEngine {
 }
 
 /**
- * Takes one grant back from a deal's gate (release.lua): the user and the key are forgotten,
- * and the unit returns unless `returnUnit` is false. Acts at most once per grant.
+ * Takes one grant back from a deal's gate (release.lua): the user and the key are forgotten
+ * (the key is kept when `forgetIdempotencyKey` is false; the user is kept, barred, when
+ * `barUser`), and the unit returns unless `returnUnit` is false. Acts at most once per grant.
  */
 export async function releaseGrant(
   redis: RedisClient,
   keyPrefix: string,
   grant: { dealId: string; userId: string; claimId: string; idempotencyKey: string },
-  returnUnit: boolean,
-  forgetIdempotencyKey = true,
+  how: { returnUnit: boolean; forgetIdempotencyKey?: boolean; barUser?: boolean },
 ): Promise<boolean> {
   const released = await releaseScript.run(redis, gateKeys(keyPrefix, grant.dealId).forScripts, [
     grant.userId,
     grant.claimId,
     grant.idempotencyKey,
-    forgetIdempotencyKey ? "1" : "0",
-    returnUnit ? "1" : "0",
+    how.forgetIdempotencyKey === false ? "0" : "1",
+    how.returnUnit ? "1" : "0",
+    how.barUser ? "1" : "0",
   ]);
   return released === 1;
 }

@@ -6,6 +6,7 @@ import { newId } from "@/lib/ids";
 import { DomainError } from "../errors";
 import type { RedisClient } from "../redis/client";
 import { LuaScript } from "../redis/lua-script";
+import { hadVoucher } from "./claim-records";
 import { type GateKeys, gateKeys, gateRegistryKey } from "./gate-keys";
 
 const openGateScript = new LuaScript("server/claims/lua/open-gate.lua");
@@ -121,7 +122,21 @@ export class RedisGateLoader {
       .from(claims)
       .where(and(eq(claims.dealId, dealId), inArray(claims.status, [...ACTIVE_CLAIM_STATUSES])));
 
+    // Shoppers who cancelled a claim with a voucher stay barred (see release.lua).
+    const barred = await this.db
+      .select({ id: claims.id, userId: claims.userId })
+      .from(claims)
+      .where(and(eq(claims.dealId, dealId), eq(claims.status, "cancelled"), hadVoucher));
+
     await this.redis.del(keys.users, keys.idem, keys.pending);
+    for (let start = 0; start < barred.length; start += CHUNK) {
+      await this.redis.pexpire(keys.loadLock, LOCK_MS);
+      const chunk = barred.slice(start, start + CHUNK);
+      await this.redis.hset(
+        keys.users,
+        Object.fromEntries(chunk.map((c) => [c.userId, `!${c.id}`])),
+      );
+    }
     for (let start = 0; start < held.length; start += CHUNK) {
       // A big deal loads in chunks; keep the lock alive so no second loader starts over.
       await this.redis.pexpire(keys.loadLock, LOCK_MS);

@@ -41,6 +41,7 @@ export async function expireReservations(
       dealId: claim.deal_id,
       userId: claim.user_id,
       idempotencyKey: claim.idempotency_key,
+      hadVoucher: false, // an expired reservation was never paid: its shopper may try again
     });
     onStockChange(claim.deal_id);
   }

@@ -28,8 +28,12 @@ if prior then
   return {'WON', prior, 'replay', inFlight}
 end
 
+-- A user holds a claim (its id), or gave up one with a voucher ('!' .. its id): see release.lua.
 local held = redis.call('HGET', KEYS[2], ARGV[1])
-if held then return {'ALREADY_CLAIMED', held} end
+if held then
+  if string.sub(held, 1, 1) == '!' then return {'ALREADY_CANCELLED', string.sub(held, 2)} end
+  return {'ALREADY_CLAIMED', held}
+end
 
 if state == 'cancelled' then return {'CANCELLED'} end
 local now = tonumber(ARGV[4])

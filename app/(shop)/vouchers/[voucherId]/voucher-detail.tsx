@@ -57,7 +57,11 @@ export function VoucherDetail({ voucherId }: { voucherId: string }) {
             className="link-button"
             disabled={cancel.isPending}
             onClick={() => {
-              if (window.confirm("Cancel this voucher? The unit goes back on sale.")) {
+              if (
+                window.confirm(
+                  "Cancel this voucher? The unit goes back on sale for someone else, and you cannot claim this deal again.",
+                )
+              ) {
                 cancel.mutate({ claimId: v.claimId });
               }
             }}
