@@ -48,12 +48,13 @@ describe("LoadShedder", () => {
 
   it("sheds once even the fastest answer of an interval was slow, and admits again when it is fast", () => {
     const s = shedder();
+    const waiting = s.shed.admit(); // a standing queue: always one attempt waiting...
     for (let i = 0; i < 20; i++) {
-      s.attempt(80); // a standing queue: nothing came back under 50 ms
+      s.attempt(80); // ...and nothing came back under 50 ms
       s.advance(10);
     }
     // Overloaded: only the probes get through; the rest are refused at once.
-    const held = Array.from({ length: 4 }, () => s.shed.admit());
+    const held = Array.from({ length: 3 }, () => s.shed.admit());
     expect(held.every((ticket) => ticket !== null)).toBe(true);
     expect(s.shed.admit()).toBeNull();
     expect(s.shed.stats()).toMatchObject({ overloaded: true, shed: 1 });
@@ -64,6 +65,7 @@ describe("LoadShedder", () => {
     s.advance(1);
     expect(s.shed.stats().overloaded).toBe(false);
     expect(s.attempt(3)).toBe(true);
+    done(waiting, 3);
   });
 
   it("sheds when the gate answers nothing for a whole interval while attempts wait", async () => {
@@ -99,6 +101,21 @@ describe("LoadShedder", () => {
     await loopTurns();
     s.advance(100);
     expect(s.shed.admit()).toBeNull();
+  });
+
+  it("judges a new burst afresh once the last one has drained, however slow its answers were", () => {
+    const s = shedder();
+    const waiting = s.shed.admit();
+    for (let i = 0; i < 20; i++) {
+      s.attempt(80); // a standing queue: overloaded once the interval is judged
+      s.advance(10);
+    }
+    expect(s.shed.stats().overloaded).toBe(true);
+    done(waiting, 80);
+    s.advance(5_000); // quiet: everything answered, nothing in flight
+    const burst = Array.from({ length: 10 }, () => s.shed.admit());
+    expect(burst.every((ticket) => ticket !== null)).toBe(true);
+    expect(s.shed.stats()).toMatchObject({ overloaded: false, shed: 0 });
   });
 
   it("counts an attempt in flight until it is over, though its gate time was reported earlier", () => {

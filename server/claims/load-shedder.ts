@@ -98,7 +98,10 @@ export class LoadShedder {
     // No answer in a whole interval although attempts waited through all of it, and the
     // event loop had the chance to read answers: the gate is stalled.
     const sawAnswers = this.fastestInInterval !== Number.POSITIVE_INFINITY;
-    if (sawAnswers) this.overloaded = this.fastestInInterval > this.targetMs;
+    // Nothing waiting: whatever queue there was has drained (a new burst after a quiet spell
+    // must not be judged by the answers of the last one).
+    if (this.inFlight === 0) this.overloaded = false;
+    else if (sawAnswers) this.overloaded = this.fastestInInterval > this.targetMs;
     else
       this.overloaded = this.waitingSinceIntervalStart > 0 && this.inFlight > 0 && this.loopTurned;
     this.fastestInInterval = Number.POSITIVE_INFINITY;
