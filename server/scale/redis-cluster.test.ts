@@ -98,6 +98,32 @@ async function dealsOnEveryMaster() {
   return deals;
 }
 
+/** Attempts sent per deal, retries included: what the sale monitor counts. */
+const attemptsSent = new Map<string, number>();
+
+/**
+ * A claim as the shopper's app makes it: an UNAVAILABLE answer ("still being recorded" while
+ * the first click's row is written on a busy machine) is sent again with the same key.
+ */
+async function claimAsTheAppDoes(
+  userId: string,
+  input: { dealId: string; idempotencyKey: string },
+  ip: string,
+): Promise<ClaimResult> {
+  const giveUpAt = Date.now() + 30_000;
+  for (;;) {
+    attemptsSent.set(input.dealId, (attemptsSent.get(input.dealId) ?? 0) + 1);
+    try {
+      return await services.claims.claim(userId, input, ip);
+    } catch (error) {
+      if (!DomainError.is(error) || error.code !== "UNAVAILABLE" || Date.now() > giveUpAt) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 /** A shopper's own address, so the per-address limit does not decide this sale. */
 const addressOf = (index: number) => `10.7.${Math.floor(index / 200)}.${index % 200}`;
 
@@ -130,8 +156,7 @@ describe("the gate on a Redis Cluster", () => {
     );
     const answers = await Promise.all(
       attempts.map(({ dealId, userId, key, ip }) =>
-        services.claims
-          .claim(userId, { dealId, idempotencyKey: `${key}-${userId}` }, ip)
+        claimAsTheAppDoes(userId, { dealId, idempotencyKey: `${key}-${userId}` }, ip)
           .then((result): ClaimResult | string => result)
           .catch((error: unknown) => `error: ${String(error)}`),
       ),
@@ -156,7 +181,9 @@ describe("the gate on a Redis Cluster", () => {
 
       // The sale monitor's counts, flushed per deal to the deal's own master, saw every attempt.
       const snapshot = await services.monitor.snapshot(staff, deal.id);
-      expect(snapshot.seconds.reduce((sum, second) => sum + second.total, 0)).toBe(mine.length);
+      expect(snapshot.seconds.reduce((sum, second) => sum + second.total, 0)).toBe(
+        attemptsSent.get(deal.id),
+      );
     }
 
     const perMaster = await gateKeysPerMaster();
