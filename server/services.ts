@@ -69,7 +69,12 @@ export interface Services {
   paymentProvider: TestPaymentProvider;
   metrics: Metrics;
   /** One pass of the durable background work (also run on a timer when `background`). */
-  sweep(): Promise<{ expired: number; paymentsSettled: number; gatesWarmed: number }>;
+  sweep(): Promise<{
+    expired: number;
+    paymentsSettled: number;
+    refundsPaid: number;
+    gatesWarmed: number;
+  }>;
   gateLoader: RedisGateLoader | null;
   demoSeeded: boolean;
   sessionSecretSource: "env" | "database" | "generated";
@@ -143,22 +148,25 @@ export async function createServices(
   const onStockChange = (dealId: string) => stock.changed(dealId);
   const discovery = new DealDiscovery(db, dealCache, clock);
   const saleStats = new SaleStats(redis, env.REDIS_KEY_PREFIX);
-  const claimService = new ClaimService(engine, db, issuer, {
+  const claimService: ClaimService = new ClaimService(engine, db, issuer, {
     clock,
     onStockChange,
+    // `checkout` is made below, from this service; a cancellation happens after both exist.
+    onCancelled: (claimIds): Promise<number> => checkout.refundCancelledClaims(claimIds),
     observe: (attempt) => {
       metrics.observeClaim(attempt);
       saleStats.record(attempt);
     },
   });
   const paymentProvider = new TestPaymentProvider(env.TEST_PAYMENT_SLOW_MS);
-  const checkout = new CheckoutService(db, paymentProvider, claimService, issuer, {
+  const checkout: CheckoutService = new CheckoutService(db, paymentProvider, claimService, issuer, {
     timeoutMs: env.PAYMENT_TIMEOUT_MS,
     clock,
   });
   const sweep = async () => ({
     expired: await expireReservations(db, engine, clock(), onStockChange),
     paymentsSettled: await checkout.settleUnknownPayments(2 * env.PAYMENT_TIMEOUT_MS),
+    refundsPaid: await checkout.refundOwed(),
     // The embedded gate has nothing to load.
     gatesWarmed: gateLoader ? await warmUpcomingGates(db, engine, clock()) : 0,
   });
@@ -168,7 +176,8 @@ export async function createServices(
     timer = setInterval(() => {
       sweep()
         .then((done) => {
-          if (done.expired > 0 || done.paymentsSettled > 0) log.info({ done }, "background sweep");
+          if (done.expired > 0 || done.paymentsSettled > 0 || done.refundsPaid > 0)
+            log.info({ done }, "background sweep");
         })
         .catch((error) => log.error({ err: error }, "background sweep failed"));
       signingKeys

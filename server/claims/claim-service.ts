@@ -1,8 +1,8 @@
 import "server-only";
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { type Db, rowsOf } from "@/db/client";
-import { ACTIVE_CLAIM_STATUSES, claims, deals, merchants, vouchers } from "@/db/schema";
-import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
+import { ACTIVE_CLAIM_STATUSES, claims, deals, merchants, payments, vouchers } from "@/db/schema";
+import type { ClaimInput, ClaimResult, ClaimStatus } from "@/lib/claims/claim-contract";
 import { DomainError, isOutage } from "../errors";
 import { log } from "../log";
 import type { VoucherIssuer } from "../vouchers/voucher-issuer";
@@ -18,6 +18,7 @@ import { LoadShedder } from "./load-shedder";
 export class ClaimService {
   private readonly clock: () => Date;
   private readonly onStockChange: (dealId: string) => void;
+  private readonly onCancelled: (claimIds: string[]) => Promise<unknown>;
   private readonly observe: ClaimObserver;
   private readonly shedder: LoadShedder;
 
@@ -29,6 +30,11 @@ export class ClaimService {
       clock?: () => Date;
       /** Told when a deal's stock changed (a win, a cancellation), for live stock. */
       onStockChange?: (dealId: string) => void;
+      /**
+       * Told after a cancellation committed: the payment saga refunds a paid claim. A refund
+       * that fails here is owed, and the background sweep pays it (CheckoutService.refundOwed).
+       */
+      onCancelled?: (claimIds: string[]) => Promise<unknown>;
       /** Told of every attempt's outcome and latency, for metrics and the sale monitor. */
       observe?: ClaimObserver;
       /** Refuses attempts at once while the gate is overloaded (defaults: LoadShedder's). */
@@ -38,6 +44,7 @@ export class ClaimService {
     this.shedder = options.shedder ?? new LoadShedder();
     this.clock = options.clock ?? (() => new Date());
     this.onStockChange = options.onStockChange ?? (() => undefined);
+    this.onCancelled = options.onCancelled ?? (async () => undefined);
     this.observe = options.observe ?? (() => undefined);
   }
 
@@ -173,6 +180,9 @@ export class ClaimService {
     if (cancelled) {
       await this.engine.returnCancelledUnit({ ...cancelled, claimId: cancelled.id });
       this.onStockChange(cancelled.dealId);
+      await this.onCancelled([cancelled.id]).catch((error: unknown) => {
+        log.error({ err: error, claimId }, "refund after a cancellation failed; retried later");
+      });
       return { claimId, status: "cancelled" };
     }
     return this.explainCancelRefusal(userId, claimId);
@@ -194,8 +204,9 @@ export class ClaimService {
     );
   }
 
+  /** The shopper's claims, newest first, each with its payment as the shopper sees it. */
   async mine(userId: string) {
-    return this.db
+    const rows = await this.db
       .select({
         claimId: claims.id,
         status: claims.status,
@@ -207,12 +218,38 @@ export class ClaimService {
         currency: deals.currency,
         merchantName: merchants.name,
         voucherId: vouchers.id,
+        paymentStatus: payments.status,
+        paidCents: payments.amountCents,
       })
       .from(claims)
       .innerJoin(deals, eq(deals.id, claims.dealId))
       .innerJoin(merchants, eq(merchants.id, deals.merchantId))
       .leftJoin(vouchers, eq(vouchers.claimId, claims.id))
+      .leftJoin(payments, eq(payments.claimId, claims.id))
       .where(eq(claims.userId, userId))
       .orderBy(desc(claims.createdAt));
+    return rows.map(({ paymentStatus, paidCents, ...claim }) => ({
+      ...claim,
+      payment:
+        paymentStatus === null || paidCents === null
+          ? null
+          : {
+              status: shopperPaymentStatus(paymentStatus, claim.status),
+              amountCents: paidCents,
+              currency: claim.currency,
+            },
+    }));
   }
+}
+
+/**
+ * A payment as its shopper should read it: money taken for a claim that no longer holds a
+ * unit is a refund on its way (CheckoutService.refundOwed), not "paid".
+ */
+function shopperPaymentStatus(
+  status: (typeof payments.$inferSelect)["status"],
+  claimStatus: ClaimStatus,
+) {
+  if (status !== "approved") return status;
+  return claimStatus === "cancelled" || claimStatus === "expired" ? "refund_pending" : "paid";
 }

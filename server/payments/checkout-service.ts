@@ -1,5 +1,5 @@
 import "server-only";
-import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { claims, deals, payments } from "@/db/schema";
 import { newId } from "@/lib/ids";
@@ -118,19 +118,52 @@ export class CheckoutService {
     return unknown.length;
   }
 
-  /** Refunds the approved payments of claims that were cancelled (a cancelled deal's). */
-  async refundCancelledClaims(claimIds: string[]): Promise<number> {
+  /**
+   * Refunds the approved payments of claims just cancelled (by their shopper, or with their
+   * deal). A refund the provider fails is not lost: the payment stays approved on a cancelled
+   * claim, which is what `refundOwed` looks for on every background sweep.
+   */
+  async refundCancelledClaims(claimIds: string[], reason = "its claim was cancelled") {
     if (claimIds.length === 0) return 0;
-    const paid = await this.db
+    return this.refundEach(
+      and(inArray(payments.claimId, claimIds), eq(payments.status, "approved")),
+      reason,
+    );
+  }
+
+  /** Background step: every approved payment whose claim no longer holds a unit is refunded. */
+  async refundOwed(): Promise<number> {
+    return this.refundEach(
+      and(
+        eq(payments.status, "approved"),
+        inArray(
+          payments.claimId,
+          this.db
+            .select({ id: claims.id })
+            .from(claims)
+            .where(inArray(claims.status, ["cancelled", "expired"])),
+        ),
+      ),
+      "a refund owed was retried",
+    );
+  }
+
+  private async refundEach(where: SQL | undefined, reason: string): Promise<number> {
+    const owed = await this.db
       .select({ key: payments.idempotencyKey, providerRef: payments.providerRef })
       .from(payments)
-      .where(and(inArray(payments.claimId, claimIds), eq(payments.status, "approved")));
-    for (const payment of paid) {
-      if (payment.providerRef) {
-        await this.refund(payment.key, payment.providerRef, "its deal was cancelled");
+      .where(where);
+    let refunded = 0;
+    for (const payment of owed) {
+      if (!payment.providerRef) continue;
+      try {
+        await this.refund(payment.key, payment.providerRef, reason);
+        refunded++;
+      } catch (error) {
+        log.error({ err: error, idempotencyKey: payment.key }, "refund failed; retried later");
       }
     }
-    return paid.length;
+    return refunded;
   }
 
   /** Gives the reserved unit back, unless the expiry sweep already did. */

@@ -59,6 +59,67 @@ const paymentOf = async (claimId: string) =>
 const claimOf = async (claimId: string) =>
   (await database.db.select().from(claims).where(eq(claims.id, claimId)))[0];
 
+describe("a shopper cancels a paid claim", () => {
+  /** A paid claim: reserved, then approved, with its voucher. */
+  async function paid() {
+    const r = await reserved();
+    expect(await services.checkout.pay(r.shopper, r.claimId, "approve")).toMatchObject({
+      outcome: "PAID",
+    });
+    return r;
+  }
+  const mineOf = async (shopper: string, claimId: string) =>
+    (await services.claims.mine(shopper)).find((claim) => claim.claimId === claimId);
+
+  it("refunds the amount through the provider once, and a retried cancel refunds nothing more", async () => {
+    const r = await paid();
+    await services.claims.cancel(r.shopper, r.claimId);
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded", amountCents: 450 });
+    expect(services.paymentProvider.refundsOf(`claim:${r.claimId}`)).toBe(1);
+    expect(await mineOf(r.shopper, r.claimId)).toMatchObject({
+      status: "cancelled",
+      payment: { status: "refunded", amountCents: 450, currency: "EUR" },
+    });
+
+    await services.claims.cancel(r.shopper, r.claimId);
+    await services.sweep();
+    expect(services.paymentProvider.refundsOf(`claim:${r.claimId}`)).toBe(1);
+  });
+
+  it("a refund the provider fails stays owed, shows as pending, and the background step pays it once", async () => {
+    const r = await paid();
+    services.paymentProvider.refundOutage = true;
+    try {
+      await services.claims.cancel(r.shopper, r.claimId);
+      expect(await claimOf(r.claimId)).toMatchObject({ status: "cancelled" });
+      expect(await mineOf(r.shopper, r.claimId)).toMatchObject({
+        payment: { status: "refund_pending" },
+      });
+      await services.sweep();
+      expect(await paymentOf(r.claimId)).toMatchObject({ status: "approved" });
+    } finally {
+      services.paymentProvider.refundOutage = false;
+    }
+    await services.sweep();
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded" });
+    expect(services.paymentProvider.refundsOf(`claim:${r.claimId}`)).toBe(1);
+    await services.sweep();
+    expect(services.paymentProvider.refundsOf(`claim:${r.claimId}`)).toBe(1);
+  });
+
+  it("a crash between the cancellation and the refund: the next instance's sweep refunds it", async () => {
+    const r = await paid();
+    // The cancellation committed, then the process died before it called the provider.
+    await database.db.update(claims).set({ status: "cancelled" }).where(eq(claims.id, r.claimId));
+    await services.stop();
+    services = await createServices(envFor(database, testRedis), { clock: () => now });
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "approved" });
+    await services.sweep();
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded" });
+    expect(services.paymentProvider.refundsOf(`claim:${r.claimId}`)).toBe(1);
+  });
+});
+
 describe("paying for a reservation", () => {
   it("approved: the claim is confirmed and a voucher issued; paying again charges nothing more", async () => {
     const r = await reserved();

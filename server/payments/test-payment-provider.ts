@@ -21,7 +21,11 @@ interface StoredCharge {
  */
 export class TestPaymentProvider implements PaymentProvider {
   readonly name = "test";
+  /** While set, every refund fails, as during a provider outage (tests and demos). */
+  refundOutage = false;
   private readonly charges = new Map<string, StoredCharge>();
+  /** Refunds made, by their idempotency key. */
+  private readonly refundCalls = new Map<string, number>();
 
   constructor(private readonly slowMs = 3_000) {}
 
@@ -54,12 +58,19 @@ export class TestPaymentProvider implements PaymentProvider {
     return this.charges.get(idempotencyKey)?.result ?? null;
   }
 
-  async refund(providerRef: string): Promise<void> {
+  async refund(providerRef: string, idempotencyKey: string): Promise<void> {
+    if (this.refundOutage) throw new Error("the test provider is refusing refunds (outage)");
+    this.refundCalls.set(idempotencyKey, (this.refundCalls.get(idempotencyKey) ?? 0) + 1);
     for (const charge of this.charges.values()) {
       if (charge.result.status === "approved" && charge.result.providerRef === providerRef) {
         charge.refunded = true;
       }
     }
+  }
+
+  /** For tests: how many refunds of the charge with this key the provider made. */
+  refundsOf(chargeKey: string): number {
+    return this.refundCalls.get(`refund:${chargeKey}`) ?? 0;
   }
 
   /** For tests: whether the charge with this key was refunded. */

@@ -33,6 +33,7 @@ export function MyClaims() {
           <div>
             <span className={`badge badge-${claim.status}`}>{claim.status}</span>{" "}
             <span className="muted">claimed {claim.claimedAt.toLocaleString()}</span>
+            {claim.payment && <PaymentLine {...claim.payment} />}
             {claim.status === "reserved" &&
               claim.reservedUntil &&
               claim.reservedUntil > new Date() && (
@@ -52,5 +53,24 @@ export function MyClaims() {
         </li>
       ))}
     </ul>
+  );
+}
+
+const PAYMENT_WORDS: Record<string, (amount: string) => string> = {
+  paid: (amount) => `paid ${amount}`,
+  refund_pending: (amount) => `refund of ${amount} on its way`,
+  refunded: (amount) => `refunded ${amount}`,
+  pending: (amount) => `payment of ${amount} being checked`,
+};
+
+/** What became of the shopper's money; nothing for a declined or failed card (none taken). */
+function PaymentLine(props: { status: string; amountCents: number; currency: string }) {
+  const words = PAYMENT_WORDS[props.status];
+  if (!words) return null;
+  return (
+    <span className="muted" data-testid="claim-payment">
+      {" · "}
+      {words(formatPrice(props.amountCents, props.currency))}
+    </span>
   );
 }

@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
 import { VoucherStateBadge } from "../voucher-state-badge";
 import { VoucherQrCode } from "./voucher-qr-code";
@@ -57,9 +58,13 @@ export function VoucherDetail({ voucherId }: { voucherId: string }) {
             className="link-button"
             disabled={cancel.isPending}
             onClick={() => {
+              const refund =
+                v.priceCents > 0
+                  ? ` You will be refunded ${formatPrice(v.priceCents, v.currency)}.`
+                  : "";
               if (
                 window.confirm(
-                  "Cancel this voucher? The unit goes back on sale for someone else, and you cannot claim this deal again.",
+                  `Cancel this voucher? The unit goes back on sale for someone else, and you cannot claim this deal again.${refund}`,
                 )
               ) {
                 cancel.mutate({ claimId: v.claimId });
