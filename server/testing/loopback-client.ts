@@ -19,7 +19,10 @@ export function sendFrom(
   return new Promise((resolve, reject) => {
     const { method = "GET", headers = {}, body, chunked } = options;
     const sent = { ...headers };
-    if (body !== undefined && !chunked) sent["content-length"] = String(Buffer.byteLength(body));
+    if (body !== undefined) {
+      if (chunked) sent["transfer-encoding"] = "chunked";
+      else sent["content-length"] = String(Buffer.byteLength(body));
+    }
     const req = request(url, { method, headers: sent, localAddress }, (res) => {
       let text = "";
       res.setEncoding("utf8");
