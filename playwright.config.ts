@@ -54,6 +54,8 @@ export default defineConfig({
         DATABASE_URL: "",
         REDIS_URL: "",
         PORT: String(PORT),
+        // The fixtures send each shopper's address in X-Forwarded-For, through this proxy hop.
+        TRUSTED_PROXIES: "127.0.0.1",
         // Short enough for a test to watch a reservation expire and the sweep give it back.
         PRICED_RESERVATION_MS: "6000",
         RECONCILE_INTERVAL_MS: "1000",
@@ -74,6 +76,7 @@ export default defineConfig({
         // A prefix per run: rate-limit windows and gates from an earlier run do not carry over.
         REDIS_KEY_PREFIX: `e2e${Date.now().toString(36)}:`,
         PORT: String(SERVER_MODE_PORT),
+        TRUSTED_PROXIES: "127.0.0.1",
         SESSION_SECRET: E2E_SESSION_SECRET,
         VOUCHER_KEY_SECRET: "e2e-voucher-key-secret-that-is-long-enough-012345",
       },

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:route`: what the claim route's own code costs per claim, with no network,
- * Redis or Postgres: `answerClaim` end to end over a gate that always answers SOLD_OUT at
- * once, and its parts one by one. In-process and single-threaded, so it is steady on a
+ * Redis or Postgres: `answerClaim` end to end (with the edge's clientAddress) over a gate that
+ * always answers SOLD_OUT at once, and its parts one by one. In-process and single-threaded, so it is steady on a
  * noisy machine where `npm run bench:cpu` is not: the place to try a change to the hot path
  * first. tsx's transform keeps function names with a helper, so these figures run ~30% above
  * the bundled server's; compare them with each other, not with the bench's.
@@ -14,6 +14,8 @@ import { SessionCodec } from "@/server/auth/session";
 import type { ClaimEngine } from "@/server/claims/claim-engine";
 import { ClaimService } from "@/server/claims/claim-service";
 import { answerClaim, type ClaimHttpRequest } from "@/server/http/claim-route";
+import { clientAddress } from "@/server/http/client-address";
+import { parseProxyTrust } from "@/server/http/proxy-trust";
 import { SaleStats } from "@/server/monitor/sale-stats";
 import { Metrics } from "@/server/observability/metrics";
 import type { VoucherIssuer } from "@/server/vouchers/voucher-issuer";
@@ -22,6 +24,10 @@ import { positiveInt } from "./report";
 
 const SHOPPERS = 1_000;
 const DEAL_ID = "AbCdEfGh1234";
+/** The crowd arrives as the HTTP bench's does: through a declared proxy hop, from the app's page. */
+const PROXY = "::ffff:127.0.0.1";
+const TRUST = parseProxyTrust("127.0.0.1");
+const PUBLIC_ORIGIN = "http://127.0.0.1:3000";
 
 /** The gate, answered in no time: every cost left is the route's. */
 const soldOutGate = {
@@ -59,18 +65,26 @@ async function main() {
     const headers: Record<string, string> = {
       "content-type": "application/json",
       cookie: `dd_session=${tokens[sent % SHOPPERS]}`,
+      origin: PUBLIC_ORIGIN,
       "x-forwarded-for": `10.0.${(sent >> 8) & 255}.${sent & 255}`,
     };
     const body = `{"dealId":"${DEAL_ID}","idempotencyKey":"bench-key-${sent}"}`;
-    return { method: "POST", header: (name) => headers[name], body: async () => body };
+    // The edge finds the address before the route runs (http-edge.ts): its cost is counted.
+    const address = clientAddress(PROXY, headers["x-forwarded-for"], TRUST);
+    return { method: "POST", header: (name) => headers[name], body: async () => body, address };
   };
-  const answer = await answerClaim({ claims, sessions }, request());
+  const claimRoute = () => answerClaim({ claims, sessions }, request(), PUBLIC_ORIGIN);
+  const answer = await claimRoute();
   if (answer.status !== 200) throw new Error(`the route refused the bench's claim: ${answer.body}`);
 
   const input = { dealId: DEAL_ID, idempotencyKey: "bench-key-1" };
   const body = JSON.stringify(input);
   const parts: [string, () => unknown][] = [
-    ["answerClaim, end to end", () => answerClaim({ claims, sessions }, request())],
+    ["answerClaim, end to end", claimRoute],
+    [
+      "  clientAddress, through a proxy hop",
+      () => clientAddress(PROXY, `10.0.0.${sent++ & 255}`, TRUST),
+    ],
     ["  session check (SessionCodec.read)", () => sessions.read(tokens[sent++ % SHOPPERS])],
     ["  body parse and claimInputSchema", () => claimInputSchema.safeParse(JSON.parse(body))],
     ["  ClaimService.claim over the gate", () => claims.claim("shopper00001", input, "10.0.0.1")],

@@ -26,7 +26,12 @@ import {
   waitForHttp,
 } from "@/server/testing/processes";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
-import { attemptCounts, BENCH_METRICS_TOKEN, BENCH_SESSION_SECRET } from "./processes";
+import {
+  attemptCounts,
+  BENCH_METRICS_TOKEN,
+  BENCH_SESSION_SECRET,
+  BENCH_TRUSTED_PROXIES,
+} from "./processes";
 import { percentile, positiveInt } from "./report";
 import { runWrk } from "./wrk";
 
@@ -102,6 +107,7 @@ async function main() {
         SESSION_SECRET: BENCH_SESSION_SECRET,
         VOUCHER_KEY_SECRET: BENCH_SESSION_SECRET,
         METRICS_TOKEN: BENCH_METRICS_TOKEN,
+        TRUSTED_PROXIES: BENCH_TRUSTED_PROXIES,
         DEMO_SEED: "off",
         LOG_LEVEL: "warn",
       });

@@ -31,6 +31,7 @@ import {
   attemptCounts,
   BENCH_METRICS_TOKEN,
   BENCH_SESSION_SECRET,
+  BENCH_TRUSTED_PROXIES,
   runToEnd,
   SERVER_NODE_FLAGS,
 } from "./processes";
@@ -173,6 +174,7 @@ async function main(): Promise<number> {
       SESSION_SECRET: BENCH_SESSION_SECRET,
       VOUCHER_KEY_SECRET: BENCH_SESSION_SECRET,
       METRICS_TOKEN: BENCH_METRICS_TOKEN,
+      TRUSTED_PROXIES: BENCH_TRUSTED_PROXIES,
       DEMO_SEED: "off",
       LOG_LEVEL: "warn",
     };

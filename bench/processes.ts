@@ -20,6 +20,12 @@ export const SERVER_NODE_FLAGS = ["--max-semi-space-size=64"];
 /** The session secret of every server the bench starts, so the bench can sign shoppers in. */
 export const BENCH_SESSION_SECRET = "bench-session-secret-that-is-long-enough-0123456789";
 
+/**
+ * TRUSTED_PROXIES of every server the bench starts: the bench's crowd sends from loopback,
+ * each shopper's address in X-Forwarded-For, as a crowd behind one proxy hop arrives.
+ */
+export const BENCH_TRUSTED_PROXIES = "127.0.0.1";
+
 /** The metrics token the bench gives every server it starts. */
 export const BENCH_METRICS_TOKEN = "bench-metrics-token-0123456789";
 

@@ -16,7 +16,7 @@ import { newId } from "@/lib/ids";
 import { startPrivateRedis } from "@/server/testing/private-redis";
 import { freePort, type Running, startProcess, waitForHttp } from "@/server/testing/processes";
 import { createDeal, createMerchant } from "@/server/testing/sale-fixtures";
-import { BENCH_METRICS_TOKEN } from "./processes";
+import { BENCH_METRICS_TOKEN, BENCH_TRUSTED_PROXIES } from "./processes";
 import { positiveInt, writeResults } from "./report";
 import { measureStockFanout, type StockFanoutResult } from "./stock-fanout";
 
@@ -74,6 +74,7 @@ try {
     SESSION_SECRET: sessionSecret,
     VOUCHER_KEY_SECRET: randomBytes(48).toString("base64"),
     METRICS_TOKEN: BENCH_METRICS_TOKEN,
+    TRUSTED_PROXIES: BENCH_TRUSTED_PROXIES,
     DEMO_SEED: "off",
     NODE_ENV: "production",
     LOG_LEVEL: "warn",

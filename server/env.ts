@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseProxyTrust } from "./http/proxy-trust";
 
 const optionalUrl = (protocols: string[], example: string) =>
   z
@@ -99,6 +100,28 @@ export const envSchema = z
       .min(1, "must be at least 1")
       .max(64, "must be at most 64")
       .default(1),
+    /**
+     * The proxies whose X-Forwarded-For the server believes (server/http/client-address.ts):
+     * their addresses or CIDR ranges, or a hop count. Unset: nobody's.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        try {
+          return parseProxyTrust(value);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    /** The largest request body read on any route but the claim route (which takes 4 KB). */
+    HTTP_MAX_BODY_BYTES: z.coerce
+      .number({ error: "must be a number of bytes" })
+      .int("must be a whole number of bytes")
+      .min(4_096, "must be at least 4096")
+      .max(64 * 1_048_576, "must be at most 67108864 (64 MB)")
+      .default(262_144),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),

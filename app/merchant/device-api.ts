@@ -1,5 +1,6 @@
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
+import { TRPC_ENDPOINT, TRPC_MAX_BATCH } from "@/lib/trpc/trpc-wire";
 import type { AppRouter } from "@/server/api/root";
 import { readDevice } from "./device-store";
 
@@ -10,8 +11,9 @@ import { readDevice } from "./device-store";
 export const deviceApi = createTRPCClient<AppRouter>({
   links: [
     httpBatchLink({
-      url: "/api/trpc",
+      url: TRPC_ENDPOINT,
       transformer: superjson,
+      maxItems: TRPC_MAX_BATCH,
       async headers() {
         const device = await readDevice();
         return device ? { "x-device-credential": device.credential } : {};

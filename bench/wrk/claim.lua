@@ -3,7 +3,8 @@
 --      CLAIM_THREADS (wrk's -t), CLAIM_PATH (default /api/claim).
 -- Thread t of n sends shoppers t, t+n, t+2n, ...
 -- and starts over from its first shopper when it runs out (a retry: same shopper, new key).
--- Each shopper gets its own X-Forwarded-For address, as a crowd behind a proxy would.
+-- Each shopper gets its own X-Forwarded-For address, as a crowd behind a proxy would; the
+-- servers the bench starts trust loopback as that proxy (BENCH_TRUSTED_PROXIES).
 
 local counter = 0
 

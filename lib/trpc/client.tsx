@@ -6,6 +6,7 @@ import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { type ReactNode, useState } from "react";
 import superjson from "superjson";
 import type { AppRouter } from "@/server/api/root";
+import { TRPC_ENDPOINT, TRPC_MAX_BATCH } from "./trpc-wire";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
@@ -19,8 +20,12 @@ export function TrpcReactProvider({ children }: { children: ReactNode }) {
         // Subscriptions (the admin's live sale monitor) over Server-Sent Events; everything else batched.
         splitLink({
           condition: (operation) => operation.type === "subscription",
-          true: httpSubscriptionLink({ url: "/api/trpc", transformer: superjson }),
-          false: httpBatchLink({ url: "/api/trpc", transformer: superjson }),
+          true: httpSubscriptionLink({ url: TRPC_ENDPOINT, transformer: superjson }),
+          false: httpBatchLink({
+            url: TRPC_ENDPOINT,
+            transformer: superjson,
+            maxItems: TRPC_MAX_BATCH,
+          }),
         }),
       ],
     }),

@@ -7,6 +7,7 @@ import { DEMO_ACCOUNTS } from "@/db/seed";
 import { newId } from "@/lib/ids";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
+import { testCaller } from "../testing/test-caller";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { TEST_REDIS_URL } from "../testing/test-redis";
 import { handleTrpcRequest } from "./http-handler";
@@ -58,7 +59,6 @@ const QUERIES = new Set([
 async function call(path: string, input: unknown, options: { cookie?: string; ip?: string } = {}) {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.cookie) headers.cookie = options.cookie;
-  headers["x-forwarded-for"] = options.ip ?? "203.0.113.7";
   const payload = JSON.stringify(superjson.serialize(input));
   const isQuery = QUERIES.has(path);
   const url = `http://127.0.0.1/api/trpc/${path}${isQuery ? `?input=${encodeURIComponent(payload)}` : ""}`;
@@ -69,6 +69,7 @@ async function call(path: string, input: unknown, options: { cookie?: string; ip
       headers,
       body: isQuery ? undefined : payload,
     }),
+    testCaller(options.ip ?? "203.0.113.7"),
   );
   const body = (await response.json()) as {
     result?: { data: { json: unknown } };

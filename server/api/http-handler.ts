@@ -1,24 +1,38 @@
 import "server-only";
+import type { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { TRPC_ENDPOINT, TRPC_MAX_BATCH } from "@/lib/trpc/trpc-wire";
 import { log } from "../log";
 import { serveWithRequestId } from "../observability/request-log";
 import type { Services } from "../services";
-import { createRequestContext } from "./context";
+import { type Caller, createRequestContext } from "./context";
 import { appRouter } from "./root";
 
-const ENDPOINT = "/api/trpc";
-
-/** Serves one tRPC HTTP request (fetch API), for the Next route and for tests alike. */
-export function handleTrpcRequest(services: Services, req: Request): Promise<Response> {
+/**
+ * Serves one tRPC HTTP request (fetch API). The HTTP edge (server/http/trpc-route.ts) calls it
+ * with the caller it found from the socket; tests call it with a caller of their own. A
+ * `refusal` (the edge's: too large, cross-site, not JSON) is every call's answer, in tRPC's
+ * error shape, and no procedure runs.
+ */
+export function handleTrpcRequest(
+  services: Services,
+  req: Request,
+  caller: Caller,
+  refusal?: TRPCError,
+): Promise<Response> {
   return serveWithRequestId(
     req,
     () => procedurePaths(req.url),
     () =>
       fetchRequestHandler({
-        endpoint: ENDPOINT,
+        endpoint: TRPC_ENDPOINT,
         req,
         router: appRouter,
-        createContext: ({ resHeaders }) => createRequestContext(services, req, resHeaders),
+        maxBatchSize: TRPC_MAX_BATCH,
+        createContext: ({ resHeaders }) => {
+          if (refusal) throw refusal;
+          return createRequestContext(services, req, resHeaders, caller);
+        },
         onError({ error, path }) {
           if (error.code === "INTERNAL_SERVER_ERROR") log.error({ err: error, path }, "tRPC error");
         },
@@ -29,5 +43,5 @@ export function handleTrpcRequest(services: Services, req: Request): Promise<Res
 /** `claims.claim`, or `a,b` for a batch. */
 function procedurePaths(url: string): string {
   const { pathname } = new URL(url);
-  return pathname.slice(pathname.indexOf(ENDPOINT) + ENDPOINT.length + 1);
+  return pathname.slice(pathname.indexOf(TRPC_ENDPOINT) + TRPC_ENDPOINT.length + 1);
 }

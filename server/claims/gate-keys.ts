@@ -1,4 +1,6 @@
 import "server-only";
+import { boundedKey } from "../rate-limit/bounded-key";
+
 /**
  * Keys of one deal's gate. The `{deal:ID}` hash tag puts them all on one Redis Cluster slot,
  * so a single Lua script may touch them together.
@@ -24,8 +26,8 @@ export function gateKeys(prefix: string, dealId: string) {
     loadLock: `${tag}:loading`,
     /** counter of one shopper's attempts on this deal in the current window */
     shopperAttempts: (userId: string) => `${tag}:rl:u:${userId}`,
-    /** counter of one address's attempts on this deal in the current window */
-    addressAttempts: (ip: string) => `${tag}:rl:ip:${ip}`,
+    /** counter of one address's attempts on this deal in the current window (hashed: bounded) */
+    addressAttempts: (ip: string) => `${tag}:rl:ip:${boundedKey(ip)}`,
   };
 }
 export type GateKeys = ReturnType<typeof gateKeys>;

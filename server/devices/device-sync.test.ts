@@ -6,6 +6,7 @@ import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
 import { createDeal, createMerchant, createShoppers, createStaff } from "../testing/sale-fixtures";
+import { testCaller } from "../testing/test-caller";
 import { clockStart } from "../testing/test-clock";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 
@@ -58,6 +59,7 @@ async function deviceCall(path: string, input: unknown, credential: string, quer
       headers: { "content-type": "application/json", "x-device-credential": credential },
       body: query ? undefined : envelope,
     }),
+    testCaller(),
   );
   const body = (await response.json()) as {
     result?: { data: { json: unknown } };
@@ -243,6 +245,7 @@ describe("syncing offline redemptions", () => {
         headers: { "content-type": "application/json", "x-device-credential": till.credential },
         body: JSON.stringify({ json: envelope, meta }),
       }),
+      testCaller(),
     );
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({

@@ -8,6 +8,7 @@ import type { Services } from "../services";
 import { type FaultProxy, startFaultProxy } from "../testing/fault-proxy";
 import { type FaultWorld, startFaultWorld } from "../testing/fault-sale";
 import { createDeal, createMerchant, createShoppers, createStaff } from "../testing/sale-fixtures";
+import { testCaller } from "../testing/test-caller";
 import type { TestDatabase } from "../testing/test-database";
 
 /**
@@ -75,6 +76,7 @@ describe("merchant sync interrupted mid-batch", () => {
         headers: { "content-type": "application/json", "x-device-credential": credential },
         body: JSON.stringify(superjson.serialize(batch)),
       }),
+      testCaller(),
     );
     const body = (await response.json()) as {
       result?: { data: { json: unknown } };

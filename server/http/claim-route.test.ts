@@ -21,8 +21,8 @@ import {
 import { badCookieHeaders, forgedSessionTokens, headerText } from "../testing/forged-credentials";
 import { SESSION_SECRET } from "../testing/fuzz-world";
 import { brokenShaped, type KnownIds, validShaped } from "../testing/hostile-input";
-import { assertProperty } from "../testing/typed-answer";
-import { answerFetchClaim } from "./claim-route";
+import { assertProperty, headerBytes, NODE_HEADER_LIMIT } from "../testing/typed-answer";
+import { answerClaim, type ClaimHttpRequest } from "./claim-route";
 
 /**
  * POST /api/claim, the lean claim route, served by a real node:http server against real
@@ -271,48 +271,27 @@ describe("the route's own refusals", () => {
     }
   });
 
-  it("the fetch adapter (next dev, next start) gives the node server's answers", async () => {
-    const shopper = await world.newShopper();
-    const claimOf = (dealId: string) => ({ dealId, idempotencyKey: key() });
-    const cases: [string, RawClaimRequest][] = [
-      ["no cookie", post({}, claimOf(world.deals.free))],
-      ["staff", post(world.headersOf.staff, claimOf(world.deals.free))],
-      ["bad input", post(shopper, { dealId: "x", position: { lat: 0 } })],
-      ["unknown deal", post(shopper, claimOf(UNKNOWN_DEAL))],
-      ["fenced", post(shopper, claimOf(world.deals.fenced))],
-      ["sold out", post(shopper, claimOf(world.deals.soldOut))],
-      ["GET", { method: "GET", headers: shopper }],
-      [
-        "text/plain",
-        { ...post(shopper, "{}"), headers: { ...shopper, "content-type": "text/plain" } },
-      ],
-      ["too large", post(shopper, "x".repeat(5_000))],
-      ["too large, chunked", { ...post(shopper, "x".repeat(5_000)), chunked: true }],
-      ["not JSON", post(shopper, "{")],
-    ];
-    for (const [name, request] of cases) {
-      const byNode = await summaryOf(await world.sendToNode(request));
-      expect(await summaryOf(await world.sendToFetchAdapter(request)), name).toEqual(byNode);
-    }
-    // A win on the node server, replayed through the adapter: the same claim.
-    const win = post(await world.newShopper(), claimOf(world.deals.free));
-    const won = await summaryOf(await world.sendToNode(win));
-    expect(won.body.result).toMatchObject({ outcome: "WON", replayed: false });
-    const replayed = await summaryOf(await world.sendToFetchAdapter(win));
-    expect(replayed).toEqual({ ...won, body: { result: { ...won.body.result, replayed: true } } });
-  });
-
   it("a failing claim service: 503 with Retry-After when the gate is unavailable, 500 quoting nothing otherwise", async () => {
     const failWith = (error: Error) => ({
       sessions: world.services.sessions,
       claims: { claim: () => Promise.reject(error) } as unknown as ClaimService,
     });
-    const request = () =>
-      new Request("http://127.0.0.1/api/claim", {
-        ...post(world.headersOf.shopper, { dealId: UNKNOWN_DEAL, idempotencyKey: key() }),
-      } as RequestInit);
+    const { headers, body } = post(world.headersOf.shopper, {
+      dealId: UNKNOWN_DEAL,
+      idempotencyKey: key(),
+    });
+    const request = (): ClaimHttpRequest => ({
+      method: "POST",
+      header: (name) => headers[name],
+      body: async () => Buffer.from(body ?? []).toString(),
+      address: "192.0.2.1",
+    });
+    const answerOf = async (failing: Error) => {
+      const { status, headers, body } = await answerClaim(failWith(failing), request());
+      return summaryOf(new Response(body, { status, headers }));
+    };
     const busy = new DomainError("UNAVAILABLE", "Try again in a moment.", { retryAfterMs: 1_200 });
-    const unavailable = await summaryOf(await answerFetchClaim(failWith(busy), request()));
+    const unavailable = await answerOf(busy);
     expect(unavailable).toMatchObject({ status: 503, retryAfter: "2" });
     expect(unavailable.body.error).toMatchObject({
       code: "SERVICE_UNAVAILABLE",
@@ -321,11 +300,9 @@ describe("the route's own refusals", () => {
     const crash = new Error('relation "claims" does not exist: SELECT secret FROM …');
     const level = log.level;
     log.level = "silent"; // the route logs the crash in full, as it should
-    const failed = await summaryOf(await answerFetchClaim(failWith(crash), request())).finally(
-      () => {
-        log.level = level;
-      },
-    );
+    const failed = await answerOf(crash).finally(() => {
+      log.level = level;
+    });
     expect(failed.status).toBe(500);
     expect(JSON.stringify(failed.body)).not.toMatch(/relation|SELECT|secret/);
   });
@@ -343,39 +320,26 @@ describe("the route's own refusals", () => {
       socket.write([...head, ...json].join("\r\n"));
       await sleep(100); // the route is reading the body
       socket.destroy();
-
-      const cutShort = new ReadableStream<Uint8Array>({
-        start(controller) {
-          controller.enqueue(utf8('{"dealId":'));
-          controller.error(new Error("aborted"));
-        },
-      });
-      const init = { ...post(world.headersOf.shopper, ""), body: cutShort, duplex: "half" };
-      const request = new Request(world.routeUrl, init as RequestInit);
-      const byAdapter = await summaryOf(await answerFetchClaim(world.services, request));
       await sleep(200);
       expect(failures.mock.calls.map(([, message]) => message)).toEqual([]);
-      expect([byAdapter.status, byAdapter.body?.error?.code]).toEqual([400, "BAD_REQUEST"]);
     } finally {
       failures.mockRestore();
     }
   });
 
-  it("headers past node:http's 16 KB limit are refused by node itself (431, no body), before the route", async () => {
-    // Not the route's doing: the production servers (server/http/main.ts, claim-server.ts)
-    // answer so too. The fetch adapter has no such limit and answers as the route does.
+  it("headers past node:http's 16 KB limit are refused before the route: a typed 431", async () => {
+    // The edge's server answers node's parser errors (client-errors.ts), as both servers do.
     const huge = post({ cookie: `dd_session=${"x".repeat(100_000)}` }, { dealId: UNKNOWN_DEAL });
-    const byNode = await world.sendToNode(huge);
-    expect([byNode.status, await byNode.text()]).toEqual([431, ""]);
-    expect((await world.sendToFetchAdapter(huge)).status).toBe(401);
+    expect(await summaryOf(await world.sendToNode(huge))).toMatchObject({
+      status: 431,
+      body: { error: { code: "REQUEST_HEADER_FIELDS_TOO_LARGE" } },
+    });
   });
 });
 
 // ----------------------------------------------------------------------------------------
 // Fuzzing: generated requests, each judged against what the route must answer.
 
-/** node:http's default limit on a request's headers (--max-http-header-size). */
-const NODE_HEADER_LIMIT = 16_384;
 const BODY_LIMIT = 4_096;
 /** Cases per property; FUZZ_SCALE multiplies them (typed-answer.ts). */
 const RUNS = {
@@ -383,7 +347,6 @@ const RUNS = {
   http: 1_000,
   credentials: 600,
   forwardedFor: 400,
-  adapters: 500,
 };
 
 /** Who a request's credentials make its sender. */
@@ -463,24 +426,17 @@ async function problemWith(response: Response, expected: Expected, method: strin
   return null;
 }
 
-const headerBytes = (request: RawClaimRequest) =>
-  Object.entries(request.headers).reduce(
-    (sum, [name, value]) => sum + name.length + value.length,
-    0,
-  );
-
 /**
- * Sends a request to the node:http server and judges the answer. Headers past node's limit
- * never reach the route (431, see above): those go to the fetch adapter instead.
+ * Sends a request to the claim route and judges the answer. Headers past node's limit never
+ * reach the route: they must get the edge's typed 431.
  */
 async function problemOnNode(request: RawClaimRequest, sender: Sender) {
-  const expected = expectedRefusal(request, sender);
-  if (headerBytes(request) <= NODE_HEADER_LIMIT) {
-    return problemWith(await world.sendToNode(request), expected, request.method);
+  const response = await world.sendToNode(request);
+  if (headerBytes(request.headers) <= NODE_HEADER_LIMIT) {
+    return problemWith(response, expectedRefusal(request, sender), request.method);
   }
-  const byNode = await world.sendToNode(request);
-  if (byNode.status !== 431) return `node:http answered ${byNode.status} to headers past its limit`;
-  return problemWith(await world.sendToFetchAdapter(request), expected, request.method);
+  const headersTooLarge = { status: 431, code: "REQUEST_HEADER_FIELDS_TOO_LARGE" };
+  return problemWith(response, headersTooLarge, request.method);
 }
 
 const NO_IDS: KnownIds = { ids: [], kids: [] };
@@ -680,37 +636,6 @@ describe("fuzzed: typed 4xx only, never a 5xx, no state change", () => {
         return result.outcome === due ? null : `${result.outcome} on a deal that is ${due}`;
       },
       RUNS.forwardedFor,
-    );
-  });
-
-  it("the fetch adapter gives the node server's answer to every hostile request", async () => {
-    const requests = fc.record({
-      sender: senders,
-      method: fc.constantFrom("POST", "POST", "GET", "PUT", "DELETE"),
-      contentType: fc.constantFrom(...CONTENT_TYPES),
-      body: bodies,
-      chunked: fc.boolean(),
-    });
-    await assertProperty(
-      "fetch adapter",
-      requests.filter(
-        ({ sender: [, headers] }) => headerBytes({ method: "", headers }) <= NODE_HEADER_LIMIT,
-      ),
-      async ({ sender: [, headers], method, contentType, body, chunked }) => {
-        const request = {
-          method,
-          headers: { ...headers, "content-type": contentType },
-          body,
-          chunked,
-        };
-        const byNode = await summaryOf(await world.sendToNode(request));
-        const byAdapter = await summaryOf(await world.sendToFetchAdapter(request));
-        if (byNode.status >= 500) return `node: status ${byNode.status}`;
-        return isDeepStrictEqual(byNode, byAdapter)
-          ? null
-          : `node ${JSON.stringify(byNode).slice(0, 300)}, adapter ${JSON.stringify(byAdapter).slice(0, 300)}`;
-      },
-      RUNS.adapters,
     );
   });
 

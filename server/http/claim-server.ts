@@ -7,17 +7,16 @@
  * `POST /api/claim` and `GET /api/deals/<id>/stock` here and everything else to `npm start`. Built into dist/claim-server.mjs.
  */
 import cluster from "node:cluster";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
-import { isLiveStockPath } from "@/lib/deals/live-stock";
 import { EnvError, parseEnv } from "../env";
 import { log } from "../log";
-import { answerMetrics } from "../observability/metrics-endpoint";
-import { getServices, type Services } from "../services";
-import { createNodeClaimRoute, LISTEN_BACKLOG } from "./claim-route";
+import { getServices } from "../services";
+import { LISTEN_BACKLOG } from "./claim-route";
 import { clusterMetrics, joinClaimWorkers, runClaimWorkers } from "./claim-workers";
-import { answerUnparsableRequests } from "./client-errors";
-import { createNodeStockRoute } from "./stock-route";
+import { createEdgeServer } from "./http-edge";
+import { jsonAnswer, sendAnswer } from "./json-answer";
+import { createNodeMetricsRoute } from "./metrics-route";
+import { describeProxyTrust } from "./proxy-trust";
 
 async function main() {
   Object.assign(process.env, { NODE_ENV: process.env.NODE_ENV ?? "production" });
@@ -27,27 +26,25 @@ async function main() {
   const hostname = process.env.HOSTNAME || "0.0.0.0";
   const services = await getServices();
   if (cluster.isWorker) joinClaimWorkers(() => services.metrics.reportToClusterPrimary());
-  const serveClaim = createNodeClaimRoute(services);
-  const serveStock = createNodeStockRoute(services);
-  const server = createServer((req, res) => {
-    if (req.url === CLAIM_ROUTE) return void serveClaim(req, res);
-    if (isLiveStockPath(req.url)) return void serveStock(req, res);
-    if (req.url === "/api/metrics") return void serveMetricsOnNode(services, req, res);
-    res.writeHead(404, { "content-type": "application/json" });
-    res.end(
-      JSON.stringify({
-        error: {
-          code: "NOT_FOUND",
-          message: `Only ${CLAIM_ROUTE}, live stock and /api/metrics are served here.`,
-        },
-      }),
-    );
-  });
-  answerUnparsableRequests(server);
-  server.keepAliveTimeout = 65_000;
-  server.listen({ port, host: hostname, backlog: LISTEN_BACKLOG }, () =>
-    log.info(`Claim server on http://${hostname}:${port}${CLAIM_ROUTE}`),
+  // The claim server's metrics: its claims, every worker's summed when it runs several.
+  const serveMetrics = createNodeMetricsRoute(
+    services,
+    cluster.isWorker ? clusterMetrics : undefined,
   );
+  const notHere = {
+    code: "NOT_FOUND",
+    message: `Only ${CLAIM_ROUTE}, live stock and /api/metrics are served here.`,
+  };
+  const server = createEdgeServer(services, {
+    fallback: (req, res) => {
+      if (req.url === "/api/metrics") return serveMetrics(req, res);
+      sendAnswer(req, res, jsonAnswer(404, { error: notHere }, "GET"));
+    },
+  });
+  server.listen({ port, host: hostname, backlog: LISTEN_BACKLOG }, () => {
+    log.info(`Claim server on http://${hostname}:${port}${CLAIM_ROUTE}`);
+    log.info(`Client addresses: ${describeProxyTrust(env.TRUSTED_PROXIES)}`);
+  });
   let stopping = false;
   const stop = () => {
     // A Ctrl-C reaches a worker directly and again through its primary's SIGTERM.
@@ -59,25 +56,6 @@ async function main() {
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
-}
-
-/**
- * The claim server's metrics (its claims; every worker's, summed, when it runs several), the
- * same endpoint and token as the app's.
- */
-async function serveMetricsOnNode(services: Services, req: IncomingMessage, res: ServerResponse) {
-  try {
-    const { status, headers, body } = await answerMetrics(
-      services,
-      req.headers.authorization,
-      cluster.isWorker ? clusterMetrics : undefined,
-    );
-    res.writeHead(status, headers).end(body);
-  } catch (error) {
-    log.error({ err: error }, "metrics not collected");
-    res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "retry-after": "1" });
-    res.end("Metrics could not be collected; try again.\n");
-  }
 }
 
 main().catch((error: unknown) => {

@@ -47,6 +47,8 @@ beforeAll(async () => {
       SESSION_SECRET: SECRET,
       VOUCHER_KEY_SECRET: SECRET,
       METRICS_TOKEN,
+      // The crowd's addresses arrive in X-Forwarded-For, through this declared proxy hop.
+      TRUSTED_PROXIES: "127.0.0.1",
       DEMO_SEED: "off",
       LOG_LEVEL: "warn",
     },

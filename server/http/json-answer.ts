@@ -1,4 +1,5 @@
 import "server-only";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ClaimRouteError } from "@/lib/claims/claim-client";
 import { httpStatusOf, INTERNAL_MESSAGE, TRPC_CODE_OF } from "../api/error-codes";
 import type { DomainError } from "../errors";
@@ -32,6 +33,31 @@ export function jsonAnswer(
   if (retryAfterMs !== undefined) headers["retry-after"] = String(Math.ceil(retryAfterMs / 1_000));
   if (status === 405) headers.allow = allow;
   return { status, headers, body: JSON.stringify(body) };
+}
+
+/** A refusal thrown by the edge's own checks (size, origin, content type), sent as it says. */
+export class RefusedRequest extends Error {
+  constructor(readonly refusal: RouteRefusal) {
+    super(refusal.error.message);
+  }
+}
+
+export const refusedRequest = (status: number, code: string, message: string, extra = {}) =>
+  new RefusedRequest({ status, error: { code, message, ...extra } });
+
+/**
+ * Writes an answer. A request whose body was not read to its end is answered with
+ * `connection: close`: node:http would otherwise read the rest of it, however large, to
+ * reach the next request on the connection.
+ */
+export function sendAnswer(req: IncomingMessage, res: ServerResponse, answer: HttpAnswer): void {
+  if (bodyLeftUnread(req)) answer.headers.connection = "close";
+  res.writeHead(answer.status, answer.headers).end(answer.body);
+}
+
+export function bodyLeftUnread(req: IncomingMessage): boolean {
+  const { "content-length": length, "transfer-encoding": encoding } = req.headers;
+  return (encoding !== undefined || Number(length) > 0) && !req.readableEnded;
 }
 
 /** A domain error as a route tells it. */

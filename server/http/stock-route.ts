@@ -2,7 +2,6 @@ import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { liveStockDealSegment, liveStockInputSchema } from "@/lib/deals/live-stock";
 import { fieldErrorsOf, firstInputMessage } from "../api/error-codes";
-import type { StockSink } from "../deals/stock-broadcast";
 import { DomainError } from "../errors";
 import { log } from "../log";
 import type { Services } from "../services";
@@ -12,6 +11,7 @@ import {
   INTERNAL_REFUSAL,
   jsonAnswer,
   type RouteRefusal,
+  sendAnswer,
 } from "./json-answer";
 
 type StockServices = Pick<Services, "stockBroadcasts" | "discovery">;
@@ -66,18 +66,19 @@ const refusal = ({ status, error }: RouteRefusal) => jsonAnswer(status, { error 
 const retryLine = () => Buffer.from(`retry: ${1_000 + Math.floor(Math.random() * 3_000)}\n\n`);
 
 /**
- * `GET /api/deals/<dealId>/stock` on plain node:http: the production servers answer it with
- * this, before Next sees the request. A stream costs its socket and a few small objects.
+ * `GET /api/deals/<dealId>/stock` on node:http, as the HTTP edge (server/http/http-edge.ts)
+ * serves it, before Next sees the request. A stream costs its socket and a few small objects.
  */
 export function createNodeStockRoute(services: StockServices) {
   const broadcasts = services.stockBroadcasts;
-  return async (req: IncomingMessage, res: ServerResponse) => {
+  return async (req: IncomingMessage, res: ServerResponse, address: string) => {
     const admitted = await admit(services, req.method, decodeSegment(req.url));
     if ("status" in admitted) {
-      res.writeHead(admitted.status, admitted.headers).end(admitted.body);
+      sendAnswer(req, res, admitted);
       return;
     }
     if (!res.socket || res.socket.destroyed) return; // the reader left while the deal was looked up
+    log.debug({ dealId: admitted.dealId, client: address }, "live stock stream opened");
     res.writeHead(200, STREAM_HEADERS);
     res.write(retryLine());
     const viewer = broadcasts.join(admitted.dealId, { write: (chunk) => res.write(chunk) });
@@ -94,47 +95,4 @@ function decodeSegment(url: string | undefined): string {
   } catch {
     return segment;
   }
-}
-
-/**
- * The same route as a fetch handler, for `next dev` and `next start`
- * (app/api/deals/[dealId]/stock): the same checks, broadcasts and frames, on a web stream.
- */
-export async function answerFetchStock(
-  services: StockServices,
-  req: Request,
-  dealId: string,
-): Promise<Response> {
-  const broadcasts = services.stockBroadcasts;
-  const admitted = await admit(services, req.method, dealId);
-  if ("status" in admitted) {
-    const { status, headers, body } = admitted;
-    return new Response(body, { status, headers });
-  }
-  let leave = () => {};
-  let drained = () => {};
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        const sink: StockSink = {
-          write(chunk) {
-            try {
-              controller.enqueue(chunk);
-              return (controller.desiredSize ?? 0) > 0;
-            } catch {
-              return false; // closed under us: `cancel` removes the viewer
-            }
-          },
-        };
-        sink.write(retryLine());
-        ({ leave, drained } = broadcasts.join(admitted.dealId, sink));
-        req.signal.addEventListener("abort", leave, { once: true });
-      },
-      pull: () => drained(),
-      cancel: () => leave(),
-    },
-    // Counted in frames: a reader this many behind is sent only the newest count.
-    { highWaterMark: 8 },
-  );
-  return new Response(stream, { headers: STREAM_HEADERS });
 }

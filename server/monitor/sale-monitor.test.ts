@@ -9,6 +9,7 @@ import type { Actor } from "../auth/actor";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
 import { createShoppers, createShopWithStaff } from "../testing/sale-fixtures";
+import { testCaller } from "../testing/test-caller";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { TEST_REDIS_URL } from "../testing/test-redis";
 
@@ -119,6 +120,7 @@ describe("the live sale monitor", () => {
           headers: { cookie },
           signal: controller.signal,
         }),
+        testCaller(),
       );
       const reader = response.body?.getReader();
       let text = "";

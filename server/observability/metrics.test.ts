@@ -8,6 +8,7 @@ import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
 import { log } from "../log";
 import { createServices, type Services } from "../services";
+import { testCaller } from "../testing/test-caller";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "../testing/test-redis";
 import { serveMetrics } from "./metrics-endpoint";
@@ -49,6 +50,7 @@ async function call(
     options.query
       ? new Request(`${url}?input=${encodeURIComponent(payload)}`, { headers })
       : new Request(url, { method: "POST", headers, body: payload }),
+    testCaller(),
   );
   const body = (await response.json()) as { result?: { data: { json: unknown } } };
   return { response, data: body.result?.data.json as Record<string, unknown> | undefined };

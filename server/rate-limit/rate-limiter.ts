@@ -1,6 +1,7 @@
 import "server-only";
 import type { RedisClient } from "../redis/client";
 import { LuaScript } from "../redis/lua-script";
+import { boundedKey } from "./bounded-key";
 
 export interface RateDecision {
   allowed: boolean;
@@ -8,7 +9,10 @@ export interface RateDecision {
 }
 
 export interface RateLimiter {
-  /** Counts one hit on `key` in a fixed window of `windowMs`; refuses past `limit`. */
+  /**
+   * Counts one hit on `key` in a fixed window of `windowMs`; refuses past `limit`. The key is
+   * stored as its boundedKey, whatever its length.
+   */
   hit(key: string, limit: number, windowMs: number): Promise<RateDecision>;
 }
 
@@ -22,10 +26,11 @@ export class RedisRateLimiter implements RateLimiter {
   ) {}
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateDecision> {
-    const reply = (await hitScript.run(this.redis, [`${this.prefix}rl:${key}`], [windowMs])) as [
-      number,
-      number,
-    ];
+    const reply = (await hitScript.run(
+      this.redis,
+      [`${this.prefix}rl:${boundedKey(key)}`],
+      [windowMs],
+    )) as [number, number];
     const [count, ttl] = reply;
     return { allowed: count <= limit, retryAfterMs: count <= limit ? 0 : Math.max(ttl, 1) };
   }
@@ -37,10 +42,11 @@ export class MemoryRateLimiter implements RateLimiter {
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateDecision> {
     const now = Date.now();
-    let window = this.windows.get(key);
+    const stored = boundedKey(key);
+    let window = this.windows.get(stored);
     if (!window || window.resetAt <= now) {
       window = { count: 0, resetAt: now + windowMs };
-      this.windows.set(key, window);
+      this.windows.set(stored, window);
       if (this.windows.size > 50_000) this.dropExpired(now);
     }
     window.count++;

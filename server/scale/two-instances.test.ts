@@ -39,6 +39,8 @@ beforeAll(async () => {
         REDIS_KEY_PREFIX: PREFIX,
         SESSION_SECRET: SECRET,
         VOUCHER_KEY_SECRET: SECRET,
+        // The crowd's addresses arrive in X-Forwarded-For, through this declared proxy hop.
+        TRUSTED_PROXIES: "127.0.0.1",
         DEMO_SEED: "off",
         LOG_LEVEL: "warn",
       },

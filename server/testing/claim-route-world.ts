@@ -1,11 +1,8 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import superjson from "superjson";
 import { deals } from "@/db/schema";
 import { CLAIM_ROUTE, ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
 import { CLAIM_LIMITS } from "../claims/claim-limits";
-import { answerFetchClaim, createNodeClaimRoute } from "../http/claim-route";
 import { type FuzzWorld, openFuzzWorld } from "./fuzz-world";
 import { callSpec } from "./hostile-http";
 import { envelopeOf } from "./hostile-input";
@@ -26,8 +23,7 @@ export interface ClaimAnswer {
 }
 
 export interface ClaimRouteWorld extends FuzzWorld {
-  /** The node:http server answering `POST /api/claim` with createNodeClaimRoute. */
-  baseUrl: string;
+  /** `POST /api/claim` on the fuzz world's HTTP edge. */
   routeUrl: string;
   /** The demo sale's deals, and two of the fixtures' (one ended, one fenced 500 m around the shop). */
   deals: Record<"free" | "priced" | "soldOut" | "notStarted" | "ended" | "fenced", string>;
@@ -37,10 +33,8 @@ export interface ClaimRouteWorld extends FuzzWorld {
   viaRoute(input: unknown, headers: Record<string, string>): Promise<ClaimAnswer>;
   /** Claims through `claims.claim` on the tRPC HTTP handler. */
   viaTrpc(input: unknown, headers: Record<string, string>): Promise<ClaimAnswer>;
-  /** Sends a raw request to the node:http server. */
+  /** Sends a raw request to the claim route over HTTP. */
   sendToNode(request: RawClaimRequest): Promise<Response>;
-  /** Hands the same request to the fetch adapter (`answerFetchClaim`, as app/api/claim serves it). */
-  sendToFetchAdapter(request: RawClaimRequest): Promise<Response>;
   /** fingerprintState, less the attempt counters of the gate (see lastingState). */
   lastingState(): Promise<Record<string, string>>;
 }
@@ -74,39 +68,23 @@ function requestInit({ method, headers, body, chunked }: RawClaimRequest): Reque
 }
 
 /**
- * The fuzz world (seeded demo sale, every role signed in, real Postgres and Redis) with the
- * lean claim route served on a real node:http server on 127.0.0.1, as the production servers
- * (server/http/main.ts, claim-server.ts) serve it, and two more deals from the fixtures.
+ * The fuzz world (seeded demo sale, every role signed in, real Postgres and Redis, the HTTP
+ * edge on a loopback port, as the production servers serve it), with two more deals from
+ * the fixtures.
  */
 export async function openClaimRouteWorld(): Promise<ClaimRouteWorld> {
   const world = await openFuzzWorld();
-  const serveClaim = createNodeClaimRoute(world.services);
-  const server = createServer((req, res) => {
-    if (req.url === CLAIM_ROUTE) return void serveClaim(req, res);
-    res.writeHead(404, { "content-type": "application/json" });
-    res.end(JSON.stringify({ error: { code: "NOT_FOUND", message: "Only claims here." } }));
-  });
-  const close = async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await world.close();
-  };
   try {
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return await withRoute(world, server.address() as AddressInfo, close);
+    return await withRoute(world);
   } catch (error) {
-    await close();
+    await world.close();
     throw error;
   }
 }
 
-async function withRoute(
-  world: FuzzWorld,
-  address: AddressInfo,
-  close: () => Promise<void>,
-): Promise<ClaimRouteWorld> {
+async function withRoute(world: FuzzWorld): Promise<ClaimRouteWorld> {
   const { db } = world.database;
-  const baseUrl = `http://127.0.0.1:${address.port}`;
+  const { baseUrl } = world;
 
   const now = new Date();
   const seeded = await db.select().from(deals);
@@ -129,14 +107,14 @@ async function withRoute(
       role: "shopper",
       displayName: `Route shopper ${shopperCount}`,
     });
-    // Each from an address of its own (TEST-NET-3), apart from the demo roles' (198.51.100.x).
+    // Each from an address of its own (TEST-NET-3), apart from the demo roles' (198.51.100.x),
+    // named through the fuzz world's declared proxy hop.
     const address = `203.0.113.${shopperCount % 250}`;
     return { cookie: `dd_session=${token}`, "x-forwarded-for": address };
   };
 
   return {
     ...world,
-    baseUrl,
     routeUrl: `${baseUrl}${CLAIM_ROUTE}`,
     deals: {
       free: free.id,
@@ -153,13 +131,7 @@ async function withRoute(
         await world.send(callSpec("claims.claim", "mutation", envelopeOf(input)), headers),
       ),
     sendToNode: (request) => fetch(`${baseUrl}${CLAIM_ROUTE}`, requestInit(request)),
-    sendToFetchAdapter: (request) =>
-      answerFetchClaim(
-        world.services,
-        new Request(`http://127.0.0.1${CLAIM_ROUTE}`, requestInit(request)),
-      ),
     lastingState: () => lastingState(world),
-    close,
   };
 }
 

@@ -3,16 +3,15 @@ import superjson from "superjson";
 import { rowsOf } from "@/db/client";
 import { DEMO_ACCOUNTS } from "@/db/seed";
 import { newId } from "@/lib/ids";
-import { handleTrpcRequest } from "../api/http-handler";
 import { appRouter } from "../api/root";
-import { parseEnv } from "../env";
+import { jsonAnswer, sendAnswer } from "../http/json-answer";
 import { log } from "../log";
-import { createServices, type Services } from "../services";
-import { callSpec, type RequestSpec, toRequest } from "./hostile-http";
+import type { Services } from "../services";
+import { createServerModeServices, serveEdge } from "./edge-server";
+import { callSpec, type RequestSpec, requestInitOf, urlOf } from "./hostile-http";
 import { envelopeOf, type KnownIds } from "./hostile-input";
 import { type Procedure, proceduresOf } from "./router-procedures";
 import { createTestDatabase, type TestDatabase } from "./test-database";
-import { TEST_REDIS_URL } from "./test-redis";
 
 export type Role = "anonymous" | "shopper" | "staff" | "admin" | "device";
 export const ROLES: Role[] = ["anonymous", "shopper", "staff", "admin", "device"];
@@ -23,6 +22,8 @@ export const SESSION_SECRET = "fuzz-test session secret, long enough to be accep
 export interface FuzzWorld {
   database: TestDatabase;
   services: Services;
+  /** The HTTP edge (server/http/http-edge.ts) on 127.0.0.1, serving tRPC, claims and live stock. */
+  baseUrl: string;
   prefix: string;
   procedures: Map<string, Procedure>;
   /** Request headers of each role: a demo account's session cookie, or a device credential. */
@@ -36,10 +37,19 @@ export interface FuzzWorld {
 }
 
 /**
- * A seeded database and services behind the real tRPC HTTP handler, signed in once as each
- * demo role (sign-in is rate limited), with one enrolled device, and settled: every query
- * that takes no input has been read once as each role, since a first read may do lazy work
- * (`vouchers.mine` issues the vouchers of confirmed claims).
+ * The one address the fuzz world's server trusts as a proxy (TRUSTED_PROXIES): requests sent
+ * from it name their client in X-Forwarded-For, as a crowd behind a proxy does. Requests sent
+ * from another loopback address (127.0.0.2, …) come from an untrusted peer.
+ */
+export const FUZZ_PROXY = "127.0.0.1";
+
+/**
+ * A seeded database and services behind the real HTTP edge on a loopback port (tRPC, the
+ * claim route, live stock; anything else a typed 404), signed in once as each demo role
+ * (sign-in is rate limited), with one enrolled device, and settled: every query that takes
+ * no input has been read once as each role, since a first read may do lazy work
+ * (`vouchers.mine` issues the vouchers of confirmed claims). Each role has an address of its
+ * own, sent as X-Forwarded-For through the declared proxy hop.
  */
 export async function openFuzzWorld(): Promise<FuzzWorld> {
   log.level = "error"; // thousands of refused requests are logged at info
@@ -54,16 +64,32 @@ export async function openFuzzWorld(): Promise<FuzzWorld> {
 
 async function settle(database: TestDatabase): Promise<FuzzWorld> {
   const prefix = `test:${newId()}:`;
-  const services = await createServices(
-    parseEnv({
-      DATABASE_URL: database.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      SESSION_SECRET,
-    }),
-  );
+  const services = await createServerModeServices(database, prefix, {
+    SESSION_SECRET,
+    TRUSTED_PROXIES: FUZZ_PROXY,
+  });
+  const edge = await serveEdge(services, FUZZ_PROXY, (req, res) => {
+    const error = { code: "NOT_FOUND", message: "No page here: the fuzz world has no Next." };
+    sendAnswer(req, res, jsonAnswer(404, { error }, "GET"));
+  });
+  try {
+    return await signInRoles(database, services, prefix, edge.baseUrl, edge.close);
+  } catch (error) {
+    await edge.close();
+    await services.stop();
+    throw error;
+  }
+}
+
+async function signInRoles(
+  database: TestDatabase,
+  services: Services,
+  prefix: string,
+  baseUrl: string,
+  closeServer: () => Promise<void>,
+): Promise<FuzzWorld> {
   const send = (spec: RequestSpec, headers: Record<string, string>) =>
-    handleTrpcRequest(services, toRequest(spec, headers));
+    fetch(urlOf(baseUrl, spec), requestInitOf(spec, headers));
   const answerOf = async <T>(response: Response) => {
     const body = (await response.json()) as { result?: { data: never } };
     if (!body.result) throw new Error(`setup call refused: ${JSON.stringify(body)}`);
@@ -93,11 +119,14 @@ async function settle(database: TestDatabase): Promise<FuzzWorld> {
   for (const { path, type, parsers } of procedures.values()) {
     if (type !== "query" || parsers.length > 0) continue;
     for (const role of ROLES)
-      await send(callSpec(path, type, envelopeOf(undefined)), headersOf[role]);
+      await (
+        await send(callSpec(path, type, envelopeOf(undefined)), headersOf[role])
+      ).arrayBuffer();
   }
   return {
     database,
     services,
+    baseUrl,
     prefix,
     procedures,
     headersOf,
@@ -108,6 +137,7 @@ async function settle(database: TestDatabase): Promise<FuzzWorld> {
     async close() {
       const keys = await services.redis?.keys(`${prefix}*`);
       if (keys?.length) await services.redis?.del(...keys);
+      await closeServer();
       await services.stop();
       await database.drop();
     },

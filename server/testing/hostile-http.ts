@@ -102,15 +102,15 @@ export function malformedRequests(
   );
 }
 
-/** A fetch `Request` for the spec, sent from `ip` with the given extra headers. */
-export function toRequest(spec: RequestSpec, headers: Record<string, string>): Request {
+/** The URL of the spec's call on the server at `baseUrl`. */
+export function urlOf(baseUrl: string, spec: RequestSpec): string {
+  return `${baseUrl}/api/trpc/${spec.path}${spec.search ? `?${spec.search}` : ""}`;
+}
+
+/** The fetch options of the spec's call, with the given extra headers. */
+export function requestInitOf(spec: RequestSpec, headers: Record<string, string>): RequestInit {
   const all: Record<string, string> = { ...headers };
   if (spec.contentType) all["content-type"] = spec.contentType;
-  const search = spec.search ? `?${spec.search}` : "";
   const hasBody = spec.body !== undefined && spec.method !== "GET" && spec.method !== "HEAD";
-  return new Request(`http://127.0.0.1/api/trpc/${spec.path}${search}`, {
-    method: spec.method,
-    headers: all,
-    body: hasBody ? spec.body : undefined,
-  });
+  return { method: spec.method, headers: all, body: hasBody ? spec.body : undefined };
 }

@@ -2,6 +2,28 @@ import fc from "fast-check";
 import superjson, { type SuperJSONResult } from "superjson";
 import type { RequestSpec } from "./hostile-http";
 
+/**
+ * Headers past node:http's 16 KB limit never reach a route: the HTTP edge's server answers
+ * them itself (server/http/client-errors.ts), in the lean routes' JSON error shape.
+ */
+const HEADERS_TOO_LARGE = 431;
+export const NODE_HEADER_LIMIT = 16_384;
+
+/** About what a request's headers weigh against NODE_HEADER_LIMIT. */
+export const headerBytes = (headers: Record<string, string>) =>
+  Object.entries(headers).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
+
+async function problemWithEdgeRefusal(response: Response): Promise<string | null> {
+  const text = await response.text();
+  try {
+    const { error } = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (error?.code === "REQUEST_HEADER_FIELDS_TOO_LARGE" && typeof error.message === "string") {
+      return null;
+    }
+  } catch {}
+  return `a 431 without the edge's typed body: ${text.slice(0, 200)}`;
+}
+
 /** The statuses a refusal may have: bad request, not signed in or allowed, not found, etc. */
 const REFUSAL_STATUSES = new Set([400, 401, 403, 404, 405, 409, 413, 415, 429]);
 const SSE_WAIT_MS = 3_000;
@@ -82,6 +104,7 @@ export async function judgeAnswer(
     outcome: [status, ...codes].join(" "),
   });
   if (status >= 500) return verdict(`status ${status}: ${(await response.text()).slice(0, 300)}`);
+  if (status === HEADERS_TOO_LARGE) return verdict(await problemWithEdgeRefusal(response), [431]);
   if (spec.method === "HEAD" && status === 204) return verdict(null); // tRPC's warm-up answer
   if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
     const message = await firstStreamedMessage(response);

@@ -1,0 +1,143 @@
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { liveStockUrl } from "@/lib/deals/live-stock";
+import { newId } from "@/lib/ids";
+import { gateKeys } from "../claims/gate-keys";
+import { log } from "../log";
+import { EDGE_PROXY, type EdgeWorld, openEdgeWorld } from "../testing/edge-world";
+import { sendFrom } from "../testing/loopback-client";
+
+/**
+ * Issue 14, item 1: the client's address is the socket's peer unless that peer is a trusted
+ * proxy, on every route the edge serves: the claim route (the gate's per-address counter),
+ * tRPC (the sign-up limit, 10 an hour per address) and live stock (the stream's client).
+ * The edge world trusts 127.0.0.1 alone; 127.0.0.2 and up are peers of their own.
+ */
+
+let world: EdgeWorld;
+beforeAll(async () => {
+  world = await openEdgeWorld();
+});
+afterAll(() => world?.close());
+
+const SIGN_UPS_PER_ADDRESS = 10;
+const spoofed = (n: number) => ({ "x-forwarded-for": `203.0.${n >> 8}.${n & 255}` });
+
+async function signUp(from: string, headers: Record<string, string> = {}) {
+  const input = { email: `${newId().toLowerCase()}@edge.test`, password: "long enough pw" };
+  const answer = await sendFrom(from, `${world.baseUrl}/api/trpc/auth.signUp`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ json: { ...input, displayName: "Edge" } }),
+  });
+  return answer.status;
+}
+
+/** Sign-ups from `from` until one is refused; each with the headers `headersOf(i)` gives. */
+async function signUpsUntilLimited(from: string, headersOf: (i: number) => Record<string, string>) {
+  const statuses: number[] = [];
+  for (let i = 0; i <= SIGN_UPS_PER_ADDRESS; i++) statuses.push(await signUp(from, headersOf(i)));
+  return statuses;
+}
+const LIMITED_ON_THE_ELEVENTH = [...Array(SIGN_UPS_PER_ADDRESS).fill(200), 429];
+
+async function claimFrom(from: string, headers: Record<string, string>) {
+  const answer = await sendFrom(from, `${world.baseUrl}/api/claim`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      cookie: await world.shopperCookie(),
+      ...headers,
+    },
+    body: JSON.stringify({ dealId: world.dealId, idempotencyKey: `edge-${newId()}` }),
+  });
+  expect(answer.status, answer.text).toBe(200);
+}
+
+/** The per-address attempt counters the gate holds for the edge world's deal. */
+async function addressCounters(): Promise<string[]> {
+  const pattern = `${world.prefix}{deal:${world.dealId}}:rl:ip:*`;
+  return ((await world.services.redis?.keys(pattern)) ?? []).sort();
+}
+const counterOf = (address: string) =>
+  gateKeys(world.prefix, world.dealId).addressAttempts(address);
+
+/**
+ * Runs `claims` and checks that every attempt was counted under the counters of `addresses`
+ * and no other: no counter appeared that was not there before. (Older counters may expire
+ * meanwhile: a window is 10 s.)
+ */
+async function expectCountedUnder(addresses: string[], claims: () => Promise<void>) {
+  const before = await addressCounters();
+  await claims();
+  const after = await addressCounters();
+  const expected = addresses.map(counterOf);
+  for (const counter of expected) expect(after).toContain(counter);
+  expect(after.filter((key) => !before.includes(key) && !expected.includes(key))).toEqual([]);
+}
+
+/** Opens a live-stock stream from `from`, and answers the client the route logged for it. */
+async function streamClient(from: string, headers: Record<string, string>): Promise<unknown> {
+  const opened = vi.spyOn(log, "debug");
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const url = `${world.baseUrl}${liveStockUrl(world.dealId)}`;
+      const req = request(url, { headers, localAddress: from }, (res) => {
+        res.once("data", () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    const [fields] =
+      opened.mock.calls.find(([, message]) => message === "live stock stream opened") ?? [];
+    return (fields as { client?: string } | undefined)?.client;
+  } finally {
+    opened.mockRestore();
+  }
+}
+
+describe("a peer that is no proxy of ours", () => {
+  it("cannot change its address with X-Forwarded-For, on any route", async () => {
+    const peer = "127.0.0.2";
+    await expectCountedUnder([peer], async () => {
+      for (let i = 0; i < 3; i++) await claimFrom(peer, spoofed(i));
+    });
+    expect(await streamClient(peer, spoofed(7))).toBe(peer);
+    expect(await signUpsUntilLimited(peer, () => spoofed(1))).toEqual(LIMITED_ON_THE_ELEVENTH);
+  });
+
+  it("cannot escape a per-address limit by varying the header: sign-up, and the claim gate's counter", async () => {
+    const peer = "127.0.0.3";
+    expect(await signUpsUntilLimited(peer, spoofed)).toEqual(LIMITED_ON_THE_ELEVENTH);
+    // Past what one shopper may try (20 per deal per 10 s): many shoppers, one address.
+    await expectCountedUnder([peer], async () => {
+      for (let i = 0; i < 30; i++) await claimFrom(peer, spoofed(1_000 + i));
+    });
+  });
+
+  it("and another such peer, both without a proxy header, do not share one bucket", async () => {
+    expect(await signUpsUntilLimited("127.0.0.4", () => ({}))).toEqual(LIMITED_ON_THE_ELEVENTH);
+    expect(await signUp("127.0.0.5")).toBe(200);
+    await expectCountedUnder(["127.0.0.4", "127.0.0.5"], async () => {
+      await claimFrom("127.0.0.4", {});
+      await claimFrom("127.0.0.5", {});
+    });
+  });
+});
+
+describe("a trusted proxy", () => {
+  it("is believed, from the right: the client is the hop it names, not what the client wrote", async () => {
+    // The client wrote 6.6.6.6 itself; our proxy appended the address it saw.
+    const header = (client: string) => ({ "x-forwarded-for": `6.6.6.6, ${client}` });
+    await expectCountedUnder(["203.0.113.50"], () => claimFrom(EDGE_PROXY, header("203.0.113.50")));
+    expect(await streamClient(EDGE_PROXY, header("203.0.113.51"))).toBe("203.0.113.51");
+    // Ten sign-ups from one client behind the proxy, whatever it writes to the left: limited.
+    const padded = (i: number) => ({ "x-forwarded-for": `10.0.0.${i}, 203.0.113.52` });
+    expect(await signUpsUntilLimited(EDGE_PROXY, padded)).toEqual(LIMITED_ON_THE_ELEVENTH);
+    // Another client behind the same proxy has a bucket of its own.
+    expect(await signUp(EDGE_PROXY, header("203.0.113.53"))).toBe(200);
+  });
+});

@@ -1,0 +1,116 @@
+import "server-only";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
+import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
+import { isLiveStockPath } from "@/lib/deals/live-stock";
+import { TRPC_ENDPOINT } from "@/lib/trpc/trpc-wire";
+import type { Caller } from "../api/context";
+import type { Env } from "../env";
+import { log } from "../log";
+import type { Services } from "../services";
+import { declaredTooLarge } from "./body-reader";
+import { createNodeClaimRoute } from "./claim-route";
+import { clientAddress, peerIsTrusted } from "./client-address";
+import { answerUnparsableRequests } from "./client-errors";
+import { INTERNAL_REFUSAL, jsonAnswer, type RouteRefusal, sendAnswer } from "./json-answer";
+import { createNodeStockRoute } from "./stock-route";
+import type { createNodeTrpcRoute } from "./trpc-route";
+import { malformedUrlRefusal } from "./url-check";
+
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface EdgeOptions {
+  /**
+   * createNodeTrpcRoute, for the app server to serve `/api/trpc/*`; the claim server leaves it
+   * out (and so never loads the router), and such requests go to `fallback`.
+   */
+  trpc?: typeof createNodeTrpcRoute;
+  /** Every other request, once the edge's checks passed: Next's handler, or a 404. */
+  fallback: NodeHandler;
+}
+
+/**
+ * The one HTTP edge of both servers (server/http/main.ts with Next behind it, claim-server.ts
+ * without): one node:http request handler that, for every request,
+ *  - finds the client's address from the socket (clientAddress, TRUSTED_PROXIES) and hands
+ *    it to the route: no route reads X-Forwarded-For itself;
+ *  - refuses a URL with a malformed percent-escape (400) and a body declared larger than the
+ *    route reads (413), before any route;
+ *  - serves the claim route, live stock and tRPC itself, with the socket in hand; each reads
+ *    a body once, bounded (body-reader.ts), and refuses cross-site changes (same-origin.ts);
+ *  - hands the rest to `fallback` (Next's pages and static files) only with a body it can
+ *    bound: none, or one whose declared length is within HTTP_MAX_BODY_BYTES.
+ */
+export function createHttpEdge(services: Services, options: EdgeOptions): NodeHandler {
+  const { env } = services;
+  const trust = env.TRUSTED_PROXIES;
+  const publicOrigin = env.PUBLIC_URL ? new URL(env.PUBLIC_URL).origin : undefined;
+  const maxBodyBytes = env.HTTP_MAX_BODY_BYTES;
+  const serveClaim = createNodeClaimRoute(services, publicOrigin);
+  const serveStock = createNodeStockRoute(services);
+  const serveTrpc = options.trpc?.(services, { publicOrigin, maxBodyBytes });
+  const addressOf = (req: IncomingMessage) =>
+    clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trust);
+
+  return (req, res) => {
+    // The claim route first, on an exact match: a sale's hot path pays for nothing else here.
+    if (req.url === CLAIM_ROUTE) return serveClaim(req, res, addressOf(req));
+    // Live stock decodes its own id and refuses a malformed one with the id's field error.
+    if (isLiveStockPath(req.url)) return serveStock(req, res, addressOf(req));
+    const malformed = malformedUrlRefusal(req.url);
+    if (serveTrpc && isTrpcPath(req.url)) {
+      const caller: Caller = { address: addressOf(req), secure: isHttps(req, env) };
+      return serveTrpc(req, res, caller, malformed ?? tooLarge(req, maxBodyBytes));
+    }
+    const refusal = malformed ?? tooLarge(req, maxBodyBytes) ?? unmeasuredBody(req);
+    if (refusal)
+      return sendAnswer(req, res, jsonAnswer(refusal.status, { error: refusal.error }, "GET"));
+    return options.fallback(req, res);
+  };
+}
+
+/** A node:http server around the edge, as both servers run it. */
+export function createEdgeServer(services: Services, options: EdgeOptions): Server {
+  const edge = createHttpEdge(services, options);
+  const server = createServer((req, res) => {
+    // A route's own failures are answered by the route; this is the last resort.
+    Promise.resolve(edge(req, res)).catch((error: unknown) => {
+      log.error({ err: error, path: req.url?.slice(0, 200) }, "request failed at the edge");
+      if (res.headersSent) return void res.destroy();
+      sendAnswer(req, res, jsonAnswer(500, { error: INTERNAL_REFUSAL.error }, "GET"));
+    });
+  });
+  answerUnparsableRequests(server);
+  // Many shoppers keep a connection open between page loads and claims.
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+const isTrpcPath = (url: string | undefined) =>
+  url === TRPC_ENDPOINT ||
+  url?.startsWith(`${TRPC_ENDPOINT}/`) ||
+  url?.startsWith(`${TRPC_ENDPOINT}?`);
+
+function tooLarge(req: IncomingMessage, limit: number): RouteRefusal | null {
+  return declaredTooLarge(req, limit, "A request body")?.refusal ?? null;
+}
+
+/** A body with no declared length (chunked) would reach Next unbounded: its length is asked for. */
+function unmeasuredBody(req: IncomingMessage): RouteRefusal | null {
+  if (req.headers["transfer-encoding"] === undefined || req.headers["content-length"]) return null;
+  return {
+    status: 411,
+    error: { code: "LENGTH_REQUIRED", message: "Send the request body with a Content-Length." },
+  };
+}
+
+/**
+ * Whether the client reached us over HTTPS: PUBLIC_URL says so, the socket is TLS, or a proxy
+ * we trust says it terminated TLS (X-Forwarded-Proto). Decides the Secure flag of cookies.
+ */
+function isHttps(req: IncomingMessage, env: Env): boolean {
+  if (env.PUBLIC_URL?.startsWith("https:") || (req.socket as TLSSocket).encrypted) return true;
+  const proto = req.headers["x-forwarded-proto"];
+  const last = (Array.isArray(proto) ? proto.join(",") : proto)?.split(",").pop()?.trim();
+  return last === "https" && peerIsTrusted(req.socket.remoteAddress, env.TRUSTED_PROXIES);
+}
