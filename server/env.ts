@@ -46,6 +46,14 @@ const durationMs = (fallback: number) =>
     .positive("must be greater than 0")
     .default(fallback);
 
+const streamCap = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a number of streams" })
+    .int("must be a whole number of streams")
+    .min(1, "must be at least 1")
+    .max(10_000, "must be at most 10000")
+    .default(fallback);
+
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -99,6 +107,10 @@ export const envSchema = z
       .min(1, "must be at least 1")
       .max(64, "must be at most 64")
       .default(1),
+    /** Live streams (stock, sale monitor) one address may hold open on one process. */
+    STREAMS_PER_ADDRESS: streamCap(20),
+    /** The same for one signed-in account, over all its sessions. */
+    STREAMS_PER_ACCOUNT: streamCap(5),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),

@@ -1,11 +1,14 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { liveStockDealSegment, liveStockInputSchema } from "@/lib/deals/live-stock";
+import { clientIp } from "../api/context";
 import { fieldErrorsOf, firstInputMessage } from "../api/error-codes";
+import { readCookie, SESSION_COOKIE } from "../auth/session";
 import type { StockSink } from "../deals/stock-broadcast";
 import { DomainError } from "../errors";
 import { log } from "../log";
 import type { Services } from "../services";
+import type { StreamSlot } from "../streams/stream-slots";
 import {
   domainRefusal,
   type HttpAnswer,
@@ -14,7 +17,16 @@ import {
   type RouteRefusal,
 } from "./json-answer";
 
-type StockServices = Pick<Services, "stockBroadcasts" | "discovery">;
+type StockServices = Pick<Services, "stockBroadcasts" | "discovery" | "streams" | "sessions">;
+
+/** A live-stock request as both transports see it. */
+interface StockRequest {
+  method: string | undefined;
+  rawDealId: string;
+  header(name: string): string | undefined;
+  /** The socket's peer address, when the transport has one. */
+  peer?: string;
+}
 
 const STREAM_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -24,33 +36,39 @@ const STREAM_HEADERS = {
 };
 
 /**
- * Checks a live-stock request: GET, a well-formed id, a deal that exists. Answers the deal id,
- * or the refusal to send. A deal with viewers on this process is known, so a crowd of
- * shoppers opening its page costs one lookup, not one each.
+ * Checks a live-stock request: GET, a well-formed id, a place among the streams its address
+ * and account may hold, a deal that exists. Answers the deal id and the place (released when
+ * the stream ends), or the refusal to send. A deal with viewers on this process is known, so a
+ * crowd of shoppers opening its page costs one lookup, not one each.
  */
 async function admit(
   services: StockServices,
-  method: string | undefined,
-  rawDealId: string,
-): Promise<{ dealId: string } | HttpAnswer> {
-  if (method !== "GET") {
+  req: StockRequest,
+): Promise<{ dealId: string; slot: StreamSlot } | HttpAnswer> {
+  if (req.method !== "GET") {
     return refusal({
       status: 405,
       error: { code: "METHOD_NOT_SUPPORTED", message: "Live stock is read with GET." },
     });
   }
-  const parsed = liveStockInputSchema.safeParse({ dealId: rawDealId });
+  const parsed = liveStockInputSchema.safeParse({ dealId: req.rawDealId });
   if (!parsed.success) {
     const fieldErrors = fieldErrorsOf(parsed.error);
     const message = firstInputMessage(fieldErrors) ?? "Invalid deal id.";
     return refusal({ status: 400, error: { code: "BAD_REQUEST", message, fieldErrors } });
   }
   const { dealId } = parsed.data;
-  if (services.stockBroadcasts.watched(dealId)) return { dealId };
+  let slot: StreamSlot | undefined;
   try {
-    await services.discovery.byId(dealId);
-    return { dealId };
+    slot = services.streams.take({
+      address: clientIp(req.header("x-forwarded-for"), req.header("x-real-ip"), req.peer),
+      accountId: services.sessions.read(readCookie(req.header("cookie") ?? null, SESSION_COOKIE))
+        ?.userId,
+    });
+    if (!services.stockBroadcasts.watched(dealId)) await services.discovery.byId(dealId);
+    return { dealId, slot };
   } catch (error) {
+    slot?.release();
     if (DomainError.is(error)) return refusal(domainRefusal(error));
     log.error({ err: error, path: "live stock" }, "live stock route failed");
     return refusal(INTERNAL_REFUSAL);
@@ -72,17 +90,30 @@ const retryLine = () => Buffer.from(`retry: ${1_000 + Math.floor(Math.random() *
 export function createNodeStockRoute(services: StockServices) {
   const broadcasts = services.stockBroadcasts;
   return async (req: IncomingMessage, res: ServerResponse) => {
-    const admitted = await admit(services, req.method, decodeSegment(req.url));
+    const admitted = await admit(services, {
+      method: req.method,
+      rawDealId: decodeSegment(req.url),
+      header: (name) => {
+        const value = req.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      },
+      peer: req.socket.remoteAddress,
+    });
     if ("status" in admitted) {
       res.writeHead(admitted.status, admitted.headers).end(admitted.body);
       return;
     }
-    if (!res.socket || res.socket.destroyed) return; // the reader left while the deal was looked up
+    // The reader left while the deal was looked up: 'close' has been and gone.
+    if (!res.socket || res.socket.destroyed) return admitted.slot.release();
     res.writeHead(200, STREAM_HEADERS);
     res.write(retryLine());
     const viewer = broadcasts.join(admitted.dealId, { write: (chunk) => res.write(chunk) });
     res.on("drain", viewer.drained);
-    res.once("close", viewer.leave);
+    // However the stream ends (the reader leaves, the socket fails, the server closes it).
+    res.once("close", () => {
+      viewer.leave();
+      admitted.slot.release();
+    });
   };
 }
 
@@ -106,12 +137,17 @@ export async function answerFetchStock(
   dealId: string,
 ): Promise<Response> {
   const broadcasts = services.stockBroadcasts;
-  const admitted = await admit(services, req.method, dealId);
+  const admitted = await admit(services, {
+    method: req.method,
+    rawDealId: dealId,
+    header: (name) => req.headers.get(name) ?? undefined,
+  });
   if ("status" in admitted) {
     const { status, headers, body } = admitted;
     return new Response(body, { status, headers });
   }
-  let leave = () => {};
+  const { slot } = admitted;
+  let leave = () => slot.release();
   let drained = () => {};
   const stream = new ReadableStream<Uint8Array>(
     {
@@ -127,8 +163,14 @@ export async function answerFetchStock(
           },
         };
         sink.write(retryLine());
-        ({ leave, drained } = broadcasts.join(admitted.dealId, sink));
-        req.signal.addEventListener("abort", leave, { once: true });
+        const viewer = broadcasts.join(admitted.dealId, sink);
+        drained = viewer.drained;
+        leave = () => {
+          viewer.leave();
+          slot.release();
+        };
+        if (req.signal.aborted) leave();
+        else req.signal.addEventListener("abort", leave, { once: true });
       },
       pull: () => drained(),
       cancel: () => leave(),
