@@ -5,6 +5,7 @@ import { serveWithRequestId } from "../observability/request-log";
 import type { Services } from "../services";
 import { createRequestContext } from "./context";
 import { appRouter } from "./root";
+import { refusedStreamResponse } from "./stream-procedures";
 
 const ENDPOINT = "/api/trpc";
 
@@ -19,6 +20,7 @@ export function handleTrpcRequest(services: Services, req: Request): Promise<Res
         req,
         router: appRouter,
         createContext: ({ resHeaders }) => createRequestContext(services, req, resHeaders),
+        responseMeta: ({ ctx }) => refusedStreamResponse(ctx?.resHeaders) ?? {},
         onError({ error, path }) {
           if (error.code === "INTERNAL_SERVER_ERROR") log.error({ err: error, path }, "tRPC error");
         },
