@@ -1,5 +1,4 @@
 import "server-only";
-import { LRUCache } from "lru-cache";
 import { ATTEMPT_OUTCOMES, type AttemptOutcome, type ClaimAttempt } from "../claims/claim-observer";
 import type { RedisClient } from "../redis/client";
 
@@ -72,7 +71,7 @@ const emptySecond = (): SecondStats => ({ outcomes: {}, latency: [] });
 export class SaleStats {
   private pending = new Map<string, Map<number, SecondStats>>();
   private readonly local = new Map<string, Map<number, SecondStats>>();
-  private readonly knownDeals = new LRUCache<string, true>({ max: KNOWN_DEALS });
+  private readonly knownDeals = new Set<string>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -85,8 +84,13 @@ export class SaleStats {
 
   /** Counts an attempt on a deal seen to exist; attempts on others go to the metrics alone. */
   record(attempt: ClaimAttempt): void {
-    if (!BEFORE_THE_DEAL.has(attempt.outcome)) this.knownDeals.set(attempt.dealId, true);
-    else if (!this.knownDeals.has(attempt.dealId)) return;
+    if (!this.knownDeals.has(attempt.dealId)) {
+      if (BEFORE_THE_DEAL.has(attempt.outcome)) return;
+      // Only real deals get here, so the set is as big as the deals with attempts; a full one
+      // starts again, and each deal is back with its next decided attempt.
+      if (this.knownDeals.size >= KNOWN_DEALS) this.knownDeals.clear();
+      this.knownDeals.add(attempt.dealId);
+    }
     const second = Math.floor(Date.now() / 1_000);
     let seconds = this.pending.get(attempt.dealId);
     if (!seconds) {
