@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { addressBlock, StreamSlots } from "./stream-slots";
+import { addressBlock } from "../net/address-block";
+import { StreamSlots } from "./stream-slots";
 
 describe("stream places", () => {
   it("counts an IPv6 client per /64 and an IPv4-mapped address as IPv4", () => {

@@ -1,6 +1,6 @@
 import "server-only";
-import { isIPv6 } from "node:net";
 import { DomainError } from "../errors";
+import { addressBlock } from "../net/address-block";
 
 export interface StreamLimits {
   /** Streams one client address may hold open on this process. */
@@ -31,7 +31,7 @@ const RETRY_AFTER_MS = 10_000;
  * and accounts with a stream open now.
  *
  * Per account rather than per session token: signing in again mints a new session, so a cap
- * per token would be no cap. IPv6 addresses count per /64, the block one subscriber is given.
+ * per token would be no cap. IPv6 addresses count per /64 (addressBlock).
  */
 export class StreamSlots {
   private readonly open = new Map<string, number>();
@@ -77,27 +77,5 @@ function refusal(whose: string): DomainError {
     "RATE_LIMITED",
     `Too many live streams are open for ${whose}: close one (another tab?) and try again.`,
     { retryAfterMs: RETRY_AFTER_MS },
-  );
-}
-
-/**
- * The block an address counts in: an IPv4 address itself (also when written IPv4-mapped,
- * `::ffff:a.b.c.d`), an IPv6 address's first 64 bits.
- */
-export function addressBlock(address: string): string {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  if (mapped) return mapped[1] as string;
-  if (!isIPv6(address)) return address;
-  return `${expandIPv6(address).slice(0, 4).join(":")}::/64`;
-}
-
-/** The eight groups of an IPv6 address, `::` filled in (a zone id such as `%eth0` dropped). */
-function expandIPv6(address: string): string[] {
-  const [head = "", tail] = address.split("%")[0]?.toLowerCase().split("::") ?? [];
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const fill = Array.from({ length: 8 - left.length - right.length }, () => "0");
-  return [...left, ...(tail === undefined ? [] : fill), ...right].map(
-    (group) => group.replace(/^0+(?=.)/, "") || "0",
   );
 }
