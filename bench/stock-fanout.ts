@@ -102,7 +102,7 @@ export async function measureStockFanout(options: StockFanoutOptions): Promise<S
   // Loads the gate, the route's code and the subscription path before anything is measured.
   const warmupClaim = warmupShopper && (await claim(options, warmupShopper, 0));
   if (warmupClaim?.outcome !== "WON") problems.push(`warm-up claim: ${warmupClaim?.outcome}`);
-  const warmup = new StockSubscriber(url);
+  const warmup = new StockSubscriber(url, "10.88.255.255");
   try {
     await warmup.firstValue(10_000);
   } finally {
@@ -203,8 +203,12 @@ class StockSubscriber {
   private readonly request: http.ClientRequest;
   private onSettled: (() => void) | null = null;
 
-  constructor(url: URL) {
-    this.request = http.get(url, { agent: false, headers: { accept: "text/event-stream" } });
+  /** `address` is the shopper's, as the proxy in front reports it: a crowd, not one client. */
+  constructor(url: URL, address: string) {
+    this.request = http.get(url, {
+      agent: false,
+      headers: { accept: "text/event-stream", "x-forwarded-for": address },
+    });
     this.request.on("error", (error) => this.fail(error.message));
     this.request.on("response", (response) => {
       if (response.statusCode !== 200) this.fail(`HTTP ${response.statusCode}`);
@@ -272,7 +276,8 @@ async function connectAll(
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (into.length < count && performance.now() < deadline) {
-        const subscriber = new StockSubscriber(url);
+        const n = into.length;
+        const subscriber = new StockSubscriber(url, `10.88.${(n >> 8) & 255}.${n & 255}`);
         into.push(subscriber);
         await subscriber.firstValue(deadline - performance.now()).catch((error: Error) => {
           errors.set(error.message, (errors.get(error.message) ?? 0) + 1);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { boundingBox, distanceKm } from "./geo";
+import { boundingBox, destinationPoint, distanceKm } from "./geo";
 
 describe("geo", () => {
   it("measures known distances", () => {
@@ -23,19 +23,7 @@ describe("geo", () => {
         fc.double({ min: 0, max: 1, noNaN: true }),
         (lat, lng, radiusKm, bearing, fraction) => {
           // A point at distance < radius in some direction.
-          const d = (radiusKm * fraction * 0.999) / 6_371.0088;
-          const la = (lat * Math.PI) / 180;
-          const lo = (lng * Math.PI) / 180;
-          const lat2 = Math.asin(
-            Math.sin(la) * Math.cos(d) + Math.cos(la) * Math.sin(d) * Math.cos(bearing),
-          );
-          const lng2 =
-            lo +
-            Math.atan2(
-              Math.sin(bearing) * Math.sin(d) * Math.cos(la),
-              Math.cos(d) - Math.sin(la) * Math.sin(lat2),
-            );
-          const point = { lat: (lat2 * 180) / Math.PI, lng: (lng2 * 180) / Math.PI };
+          const point = destinationPoint({ lat, lng }, radiusKm * fraction * 0.999, bearing);
           const box = boundingBox({ lat, lng }, radiusKm);
           expect(distanceKm({ lat, lng }, point)).toBeLessThanOrEqual(radiusKm);
           expect(point.lat).toBeGreaterThanOrEqual(box.minLat - 1e-9);

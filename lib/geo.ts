@@ -2,6 +2,8 @@ import { z } from "zod";
 
 const EARTH_RADIUS_KM = 6_371.0088;
 const toRadians = (degrees: number) => (degrees * Math.PI) / 180;
+/** Along a meridian: the same everywhere on a sphere. */
+export const kmPerDegreeOfLatitude = (EARTH_RADIUS_KM * Math.PI) / 180;
 
 export interface Point {
   lat: number;
@@ -44,4 +46,31 @@ export function boundingBox(center: Point, radiusKm: number) {
     minLng: center.lng - dLng,
     maxLng: center.lng + dLng,
   };
+}
+
+/** The point `km` from `from` along the great circle that leaves it at `bearing` (radians). */
+export function destinationPoint(from: Point, km: number, bearing: number): Point {
+  const angle = km / EARTH_RADIUS_KM;
+  const lat1 = toRadians(from.lat);
+  const lat2 = Math.asin(
+    Math.sin(lat1) * Math.cos(angle) + Math.cos(lat1) * Math.sin(angle) * Math.cos(bearing),
+  );
+  const lng2 =
+    toRadians(from.lng) +
+    Math.atan2(
+      Math.sin(bearing) * Math.sin(angle) * Math.cos(lat1),
+      Math.cos(angle) - Math.sin(lat1) * Math.sin(lat2),
+    );
+  return { lat: (lat2 * 180) / Math.PI, lng: (lng2 * 180) / Math.PI };
+}
+
+/** The bearing (radians) a great circle from `from` to `to` sets off at. */
+export function initialBearing(from: Point, to: Point): number {
+  const lat1 = toRadians(from.lat);
+  const lat2 = toRadians(to.lat);
+  const dLng = toRadians(to.lng - from.lng);
+  return Math.atan2(
+    Math.sin(dLng) * Math.cos(lat2),
+    Math.cos(lat1) * Math.sin(lat2) - Math.sin(lat1) * Math.cos(lat2) * Math.cos(dLng),
+  );
 }

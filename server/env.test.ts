@@ -62,4 +62,15 @@ describe("configuration", () => {
     );
     expect(parseEnv({ NODE_ENV: "production" }).VOUCHER_KEY_SECRET).toBeUndefined();
   });
+
+  it("caps live streams per address and per account, 20 and 5 unless told", () => {
+    expect(parseEnv({})).toMatchObject({ STREAMS_PER_ADDRESS: 20, STREAMS_PER_ACCOUNT: 5 });
+    expect(parseEnv({ STREAMS_PER_ADDRESS: "200" }).STREAMS_PER_ADDRESS).toBe(200);
+    expect(() => parseEnv({ STREAMS_PER_ADDRESS: "many" })).toThrow(
+      /STREAMS_PER_ADDRESS: must be a number of streams/,
+    );
+    expect(() => parseEnv({ STREAMS_PER_ACCOUNT: "0" })).toThrow(
+      /STREAMS_PER_ACCOUNT: must be at least 1/,
+    );
+  });
 });

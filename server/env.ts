@@ -47,6 +47,14 @@ const durationMs = (fallback: number) =>
     .positive("must be greater than 0")
     .default(fallback);
 
+const streamCap = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a number of streams" })
+    .int("must be a whole number of streams")
+    .min(1, "must be at least 1")
+    .max(10_000, "must be at most 10000")
+    .default(fallback);
+
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -122,6 +130,10 @@ export const envSchema = z
       .min(4_096, "must be at least 4096")
       .max(64 * 1_048_576, "must be at most 67108864 (64 MB)")
       .default(262_144),
+    /** Live streams (stock, sale monitor) one address may hold open on one process. */
+    STREAMS_PER_ADDRESS: streamCap(20),
+    /** The same for one signed-in account, over all its sessions. */
+    STREAMS_PER_ACCOUNT: streamCap(5),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),

@@ -33,6 +33,7 @@ import { CheckoutService } from "./payments/checkout-service";
 import { TestPaymentProvider } from "./payments/test-payment-provider";
 import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
 import { connectConfiguredRedis, type RedisClient } from "./redis/client";
+import { StreamSlots } from "./streams/stream-slots";
 import { KeyEncryption } from "./vouchers/key-encryption";
 import { RedemptionService } from "./vouchers/redemption-service";
 import { RedemptionSync } from "./vouchers/redemption-sync";
@@ -53,6 +54,8 @@ export interface Services {
   stock: StockFeed;
   /** Live-stock streams open on this process, one broadcast per deal (server/http/stock-route). */
   stockBroadcasts: StockBroadcasts;
+  /** Places for long-lived streams on this process, per address and per account. */
+  streams: StreamSlots;
   gates: GateStatusService;
   sessions: SessionCodec;
   signingKeys: SigningKeyStore;
@@ -217,6 +220,10 @@ export async function createServices(
     gates,
     stock,
     stockBroadcasts,
+    streams: new StreamSlots({
+      perAddress: env.STREAMS_PER_ADDRESS,
+      perAccount: env.STREAMS_PER_ACCOUNT,
+    }),
     sessions: new SessionCodec(secret.value),
     signingKeys,
     vouchers: new VoucherService(db, issuer, clock),

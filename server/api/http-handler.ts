@@ -7,6 +7,7 @@ import { serveWithRequestId } from "../observability/request-log";
 import type { Services } from "../services";
 import { type Caller, createRequestContext } from "./context";
 import { appRouter } from "./root";
+import { refusedStreamResponse } from "./stream-procedures";
 
 /**
  * Serves one tRPC HTTP request (fetch API). The HTTP edge (server/http/trpc-route.ts) calls it
@@ -33,6 +34,7 @@ export function handleTrpcRequest(
           if (refusal) throw refusal;
           return createRequestContext(services, req, resHeaders, caller);
         },
+        responseMeta: ({ ctx }) => refusedStreamResponse(ctx?.resHeaders) ?? {},
         onError({ error, path }) {
           if (error.code === "INTERNAL_SERVER_ERROR") log.error({ err: error, path }, "tRPC error");
         },

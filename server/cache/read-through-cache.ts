@@ -1,4 +1,5 @@
 import "server-only";
+import { LRUCache } from "lru-cache";
 import superjson from "superjson";
 import type { RedisClient } from "../redis/client";
 
@@ -18,10 +19,30 @@ interface ReadThroughCacheOptions {
   rebuildLockMs: number;
   /** Told where each lookup was answered from; a caller joining a load in flight counts as local. */
   onLookup?: (lookup: CacheLookup, cache: string) => void;
+  /** Most entries an instance keeps in memory; the least recently used go first. */
+  maxEntries?: number;
+  /**
+   * Most bytes an instance keeps in memory, counted as the characters of the entries' JSON and
+   * keys (their heap size is a small multiple of that). An entry over a quarter of it is served
+   * but not kept.
+   */
+  maxBytes?: number;
+}
+
+/** What the in-process level holds now: never more than its bounds. */
+export interface LocalCacheSize {
+  entries: number;
+  bytes: number;
+}
+
+interface LocalEntry {
+  value: unknown;
 }
 
 const MISS = { miss: true } as const;
 const WAIT_STEP_MS = 20;
+const DEFAULT_MAX_ENTRIES = 10_000;
+const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 
 /**
  * A two-level read-through cache: a small in-process map in front of Redis. When an entry
@@ -29,16 +50,34 @@ const WAIT_STEP_MS = 20;
  * instances a short `SET NX` lock lets one load while the others wait for its result, so a
  * burst of misses costs the database one query. A lookup that found nothing is cached too.
  * `invalidateAll` moves every instance to a new generation of keys at once.
+ *
+ * Bounded at both levels, since anyone can ask for keys: the in-process level is an LRU with a
+ * cap on entries and on bytes, and every Redis key it writes expires (`ttlMs`, the rebuild lock
+ * `rebuildLockMs`), so Redis holds at most the keys asked for within one `ttlMs`. Callers keep
+ * the key space finite (see nearCell); `inFlight` holds only the loads running now.
  */
 export class ReadThroughCache {
-  private readonly local = new Map<string, { value: unknown; expiresAt: number }>();
+  private readonly local: LRUCache<string, LocalEntry>;
   private readonly inFlight = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly options: ReadThroughCacheOptions) {}
+  constructor(private readonly options: ReadThroughCacheOptions) {
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.local = new LRUCache<string, LocalEntry>({
+      max: options.maxEntries ?? DEFAULT_MAX_ENTRIES,
+      maxSize: maxBytes,
+      maxEntrySize: Math.floor(maxBytes / 4),
+      ttl: options.localTtlMs,
+    });
+  }
+
+  /** Entries and bytes held in this process. */
+  localSize(): LocalCacheSize {
+    return { entries: this.local.size, bytes: this.local.calculatedSize };
+  }
 
   async get<T>(key: string, load: () => Promise<T | null>): Promise<T | null> {
     const cached = this.local.get(key);
-    if (cached && cached.expiresAt > Date.now()) {
+    if (cached) {
       this.report("local_hit");
       return cached.value as T | null;
     }
@@ -59,12 +98,19 @@ export class ReadThroughCache {
   }
 
   private async fetch<T>(key: string, load: () => Promise<T | null>): Promise<T | null> {
-    const value = this.options.redis ? await this.fetchShared(key, load) : await this.load(load);
-    this.local.set(key, { value, expiresAt: Date.now() + this.options.localTtlMs });
+    const { value, stored } = this.options.redis
+      ? await this.fetchShared(key, load)
+      : await this.loadAlone(load);
+    this.local.set(key, { value }, { size: stored.length + key.length });
     return value;
   }
 
-  private async fetchShared<T>(key: string, load: () => Promise<T | null>): Promise<T | null> {
+  private async loadAlone<T>(load: () => Promise<T | null>): Promise<Fetched<T>> {
+    const value = await this.load(load);
+    return { value, stored: superjson.stringify(value ?? MISS) };
+  }
+
+  private async fetchShared<T>(key: string, load: () => Promise<T | null>): Promise<Fetched<T>> {
     const redis = this.options.redis as RedisClient;
     const generation = (await redis.get(this.generationKey())) ?? "0";
     const entryKey = `${this.options.keyPrefix}cache:${generation}:${key}`;
@@ -83,9 +129,9 @@ export class ReadThroughCache {
       }
     }
     try {
-      const value = await this.load(load);
-      await redis.set(entryKey, superjson.stringify(value ?? MISS), "PX", this.options.ttlMs);
-      return value;
+      const fetched = await this.loadAlone(load);
+      await redis.set(entryKey, fetched.stored, "PX", this.options.ttlMs);
+      return fetched;
     } finally {
       if (locked) await redis.del(lockKey);
     }
@@ -96,9 +142,9 @@ export class ReadThroughCache {
     return load();
   }
 
-  private sharedHit<T>(stored: string): T | null {
+  private sharedHit<T>(stored: string): Fetched<T> {
     this.report("shared_hit");
-    return decode<T>(stored);
+    return { value: decode<T>(stored), stored };
   }
 
   private report(lookup: CacheLookup) {
@@ -108,6 +154,12 @@ export class ReadThroughCache {
   private generationKey() {
     return `${this.options.keyPrefix}cache:generation`;
   }
+}
+
+/** A value and its stored form, whose length is what the in-process level counts. */
+interface Fetched<T> {
+  value: T | null;
+  stored: string;
 }
 
 function decode<T>(stored: string): T | null {

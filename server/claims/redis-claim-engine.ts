@@ -1,4 +1,5 @@
 import "server-only";
+import { LRUCache } from "lru-cache";
 import { type Db, pgErrorCode } from "@/db/client";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
@@ -44,7 +45,8 @@ export interface RedisClaimEngineOptions {
 export class RedisClaimEngine implements ClaimEngine {
   /** Winners' rows, group-committed (see WinnerWrites). */
   readonly winnerWrites: WinnerWrites;
-  private readonly keysByDeal = new Map<string, GateKeys>();
+  /** Bounded, least recently used first: a flood of made-up deal ids must not drop a live one's. */
+  private readonly keysByDeal = new LRUCache<string, GateKeys>({ max: 10_000 });
 
   constructor(private readonly options: RedisClaimEngineOptions) {
     this.winnerWrites = new WinnerWrites(options.db);
@@ -138,8 +140,6 @@ export class RedisClaimEngine implements ClaimEngine {
   private keysOf(dealId: string): GateKeys {
     let keys = this.keysByDeal.get(dealId);
     if (!keys) {
-      // Bounded: a flood of made-up deal ids must not grow it forever.
-      if (this.keysByDeal.size >= 10_000) this.keysByDeal.clear();
       keys = gateKeys(this.options.keyPrefix, dealId);
       this.keysByDeal.set(dealId, keys);
     }

@@ -1,13 +1,16 @@
 import { eq } from "drizzle-orm";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countQueries } from "@/db/query-count";
 import { deals } from "@/db/schema";
+import { destinationPoint, distanceKm, initialBearing } from "@/lib/geo";
 import { newId } from "@/lib/ids";
 import { ReadThroughCache } from "../cache/read-through-cache";
 import { createDeal, createMerchant } from "../testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { createTestRedis, type TestRedis } from "../testing/test-redis";
 import { DealDiscovery } from "./deal-discovery";
+import { nearCell, RADIUS_STEPS_KM } from "./near-cell";
 
 let database: TestDatabase;
 let testRedis: TestRedis;
@@ -91,5 +94,64 @@ describe("deals near a point", () => {
     expect((await discovery.byId(dealId)).title).toBe("after");
     // Another instance sees the new generation too.
     expect((await instance().discovery.byId(dealId)).title).toBe("after");
+  });
+});
+
+/** Spread evenly over the range (fc.double favours values near zero, which sit on the grid). */
+const uniform = (min: number, max: number) =>
+  fc.integer({ min: 0, max: 1_000_000_000 }).map((n) => min + ((max - min) * n) / 1_000_000_000);
+
+describe("the near cache's key space is finite and loses no deal", () => {
+  it("a cell's candidates reach every point within the asked radius of the asked point", () => {
+    fc.assert(
+      fc.property(
+        uniform(-89.9, 89.9),
+        uniform(-180, 180),
+        uniform(0.001, 50),
+        fc.oneof(fc.constant(1), uniform(0, 1)),
+        uniform(-0.2, 0.2),
+        (lat, lng, radiusKm, share, turn) => {
+          const asked = { lat, lng };
+          const cell = nearCell(asked, radiusKm);
+          // The hardest deal: at the circle's edge, on the side away from the cell's centre.
+          const away = initialBearing(cell.center, asked) + turn;
+          const deal = destinationPoint(asked, radiusKm * share, away);
+          expect(distanceKm(cell.center, deal)).toBeLessThanOrEqual(cell.loadRadiusKm);
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it("any radius at any point near a place costs one of a few entries, and finds exactly the deals in the circle", async () => {
+    // Mid-Atlantic, so no other test's deals are near.
+    const origin = { lat: 45, lng: -30 };
+    const placed = await Promise.all(
+      [0.3, 0.9, 1.9, 2.9, 4.9, 7.4, 9.9, 14.9, 19.9, 29.9, 39.9, 49.9].map(async (km, i) => {
+        const at = destinationPoint(origin, km, i);
+        return { title: `${km} km`, ...at, id: await dealAt(at.lat, at.lng, `${km} km`) };
+      }),
+    );
+    const { cache, discovery } = instance();
+    const asked = Array.from({ length: 2_000 }, (_, i) => ({
+      // Distinct positions within ~10 m of the origin, distinct radii over the whole range.
+      ...destinationPoint(origin, (i % 10) / 1_000, i),
+      radiusKm: 50 * ((i + 1) / 2_000) - 0.0001 * (i % 7),
+    }));
+    const { result, queries } = await countQueries(() =>
+      Promise.all(asked.map((input) => discovery.near(input))),
+    );
+    result.forEach((found, i) => {
+      const input = asked[i] as (typeof asked)[number];
+      const inCircle = placed
+        .map((deal) => ({ deal, km: distanceKm(input, deal) }))
+        .filter(({ km }) => km <= input.radiusKm)
+        .sort((a, b) => a.km - b.km)
+        .map(({ deal }) => deal.title);
+      expect(found.map((deal) => deal.title)).toEqual(inCircle);
+    });
+    // One entry per radius step and cell touched: a handful of cells within 10 m of a point.
+    expect(queries).toBeLessThanOrEqual(RADIUS_STEPS_KM.length * 4);
+    expect(cache.localSize().entries).toBe(queries);
   });
 });

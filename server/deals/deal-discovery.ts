@@ -8,20 +8,18 @@ import { idSchema } from "@/lib/ids";
 import type { ReadThroughCache } from "../cache/read-through-cache";
 import { DomainError } from "../errors";
 import { dealColumns, withRemaining } from "./deal-columns";
+import { nearCell, RADIUS_STEPS_KM } from "./near-cell";
+
+const MAX_RADIUS_KM = RADIUS_STEPS_KM.at(-1) as number;
 
 export const nearInputSchema = pointSchema.extend({
   radiusKm: z
     .number()
     .positive("radiusKm must be more than 0")
-    .max(50, "radiusKm must be at most 50"),
+    .max(MAX_RADIUS_KM, `radiusKm must be at most ${MAX_RADIUS_KM}`),
 });
 export type NearInput = z.infer<typeof nearInputSchema>;
 export const dealIdInput = z.object({ dealId: idSchema });
-
-/** Entries are shared by shoppers within about 100 m: the centre is rounded to 3 decimals. */
-const CELL_DECIMALS = 3;
-/** Candidates are gathered a little wider than asked, so the rounding never drops a deal. */
-const CELL_SLACK_KM = 0.2;
 
 /**
  * What shoppers browse: deals near a point and one deal's details, read through the cache.
@@ -36,13 +34,10 @@ export class DealDiscovery {
 
   /** Deals still on sale (or not yet started) within the radius, nearest first. */
   async near(input: NearInput) {
-    const cell = {
-      lat: Number(input.lat.toFixed(CELL_DECIMALS)),
-      lng: Number(input.lng.toFixed(CELL_DECIMALS)),
-    };
-    const key = `near:${cell.lat}:${cell.lng}:${input.radiusKm}`;
+    // Answered from a finite set of entries (see nearCell), then cut to the exact circle.
+    const cell = nearCell(input, input.radiusKm);
     const candidates =
-      (await this.cache.get(key, () => this.loadNear(cell, input.radiusKm + CELL_SLACK_KM))) ?? [];
+      (await this.cache.get(cell.key, () => this.loadNear(cell.center, cell.loadRadiusKm))) ?? [];
     const now = this.clock();
     return candidates
       .filter((deal) => deal.endsAt > now)

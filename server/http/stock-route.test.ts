@@ -11,6 +11,7 @@ import { LocalStockTransport, StockFeed } from "../deals/stock-feed";
 import { parseEnv } from "../env";
 import { log } from "../log";
 import { createServices, type Services } from "../services";
+import { StreamSlots } from "../streams/stream-slots";
 import { createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { TEST_REDIS_URL } from "../testing/test-redis";
@@ -89,8 +90,11 @@ class StreamReader {
   text = "";
   private readonly request: http.ClientRequest;
 
-  constructor(url: string) {
-    this.request = http.get(url, { agent: false, headers: { accept: "text/event-stream" } });
+  constructor(url: string, headers: Record<string, string> = {}) {
+    this.request = http.get(url, {
+      agent: false,
+      headers: { accept: "text/event-stream", ...headers },
+    });
     this.request.on("error", () => undefined);
     this.request.on("response", (response) => {
       this.status = response.statusCode ?? 0;
@@ -212,6 +216,67 @@ describe.each(["redis", "embedded"] as const)("live stock route, %s", (name) => 
   });
 });
 
+describe("streams per address and per account", () => {
+  const loopback = { address: "127.0.0.1" };
+
+  it("refuses the 21st stream from one address (429, typed, Retry-After); a closed stream frees its place", async () => {
+    const { services, baseUrl, merchantId } = modes.redis;
+    const deal = await createDeal(services.database.db, merchantId, {
+      quantity: 5,
+      now: new Date(),
+    });
+    const url = `${baseUrl}${liveStockUrl(deal.id)}`;
+    await until(() => services.streams.held(loopback).address === 0); // earlier tests' streams
+    const readers = Array.from({ length: 20 }, () => new StreamReader(url));
+    await until(() => readers.every((reader) => reader.counts.length === 1));
+    expect(services.streams.held(loopback).address).toBe(20);
+
+    const refused = await fetch(url);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("10");
+    expect(await refused.json()).toEqual({
+      error: {
+        code: "TOO_MANY_REQUESTS",
+        domainCode: "RATE_LIMITED",
+        message: expect.stringMatching(/^Too many live streams are open for this address/),
+        retryAfterMs: 10_000,
+      },
+    });
+
+    readers[0]?.close();
+    await until(() => services.streams.held(loopback).address === 19);
+    const again = new StreamReader(url);
+    await until(() => again.counts.length === 1);
+    expect(again.status).toBe(200);
+    for (const reader of [...readers, again]) reader.close();
+    await until(() => services.streams.held(loopback).address === 0);
+  });
+
+  it("refuses a signed-in account's 6th stream, from any address", async () => {
+    const { services, baseUrl, merchantId } = modes.embedded;
+    const deal = await createDeal(services.database.db, merchantId, {
+      quantity: 5,
+      now: new Date(),
+    });
+    const url = `${baseUrl}${liveStockUrl(deal.id)}`;
+    const { cookie } = await shopperHeaders(services, 1);
+    const readers = Array.from(
+      { length: 5 },
+      (_, i) => new StreamReader(url, { cookie, "x-forwarded-for": `198.51.100.${i}` }),
+    );
+    await until(() => readers.every((reader) => reader.counts.length === 1));
+    const refused = await fetch(url, { headers: { cookie, "x-forwarded-for": "198.51.100.9" } });
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({
+      error: { message: expect.stringMatching(/for this account/) },
+    });
+    const anonymous = new StreamReader(url);
+    await until(() => anonymous.counts.length === 1);
+    for (const reader of [...readers, anonymous]) reader.close();
+    await until(() => services.streams.held(loopback).address === 0);
+  });
+});
+
 describe("a reader that stops reading", () => {
   it("is skipped while its socket is full, and then gets only the newest count", async () => {
     const { services, merchantId } = modes.redis;
@@ -226,10 +291,7 @@ describe("a reader that stops reading", () => {
       transport,
     );
     const broadcasts = new StockBroadcasts(feed);
-    const route = createNodeStockRoute({
-      stockBroadcasts: broadcasts,
-      discovery: services.discovery,
-    });
+    const route = createNodeStockRoute({ ...services, stockBroadcasts: broadcasts });
     const { server, baseUrl } = await serve(services, route);
     const { port } = new URL(baseUrl);
 

@@ -2,9 +2,11 @@ import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { liveStockDealSegment, liveStockInputSchema } from "@/lib/deals/live-stock";
 import { fieldErrorsOf, firstInputMessage } from "../api/error-codes";
+import { readCookie, SESSION_COOKIE } from "../auth/session";
 import { DomainError } from "../errors";
 import { log } from "../log";
 import type { Services } from "../services";
+import type { StreamSlot } from "../streams/stream-slots";
 import {
   domainRefusal,
   type HttpAnswer,
@@ -14,7 +16,16 @@ import {
   sendAnswer,
 } from "./json-answer";
 
-type StockServices = Pick<Services, "stockBroadcasts" | "discovery">;
+type StockServices = Pick<Services, "stockBroadcasts" | "discovery" | "streams" | "sessions">;
+
+/** What a live-stock request is judged by. */
+interface StockRequest {
+  method: string | undefined;
+  rawDealId: string;
+  /** The client's address as the HTTP edge found it (clientAddress). */
+  address: string;
+  cookie: string | undefined;
+}
 
 const STREAM_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -24,33 +35,38 @@ const STREAM_HEADERS = {
 };
 
 /**
- * Checks a live-stock request: GET, a well-formed id, a deal that exists. Answers the deal id,
- * or the refusal to send. A deal with viewers on this process is known, so a crowd of
- * shoppers opening its page costs one lookup, not one each.
+ * Checks a live-stock request: GET, a well-formed id, a place among the streams its address
+ * and account may hold, a deal that exists. Answers the deal id and the place (released when
+ * the stream ends), or the refusal to send. A deal with viewers on this process is known, so a
+ * crowd of shoppers opening its page costs one lookup, not one each.
  */
 async function admit(
   services: StockServices,
-  method: string | undefined,
-  rawDealId: string,
-): Promise<{ dealId: string } | HttpAnswer> {
-  if (method !== "GET") {
+  req: StockRequest,
+): Promise<{ dealId: string; slot: StreamSlot } | HttpAnswer> {
+  if (req.method !== "GET") {
     return refusal({
       status: 405,
       error: { code: "METHOD_NOT_SUPPORTED", message: "Live stock is read with GET." },
     });
   }
-  const parsed = liveStockInputSchema.safeParse({ dealId: rawDealId });
+  const parsed = liveStockInputSchema.safeParse({ dealId: req.rawDealId });
   if (!parsed.success) {
     const fieldErrors = fieldErrorsOf(parsed.error);
     const message = firstInputMessage(fieldErrors) ?? "Invalid deal id.";
     return refusal({ status: 400, error: { code: "BAD_REQUEST", message, fieldErrors } });
   }
   const { dealId } = parsed.data;
-  if (services.stockBroadcasts.watched(dealId)) return { dealId };
+  let slot: StreamSlot | undefined;
   try {
-    await services.discovery.byId(dealId);
-    return { dealId };
+    slot = services.streams.take({
+      address: req.address,
+      accountId: services.sessions.read(readCookie(req.cookie ?? null, SESSION_COOKIE))?.userId,
+    });
+    if (!services.stockBroadcasts.watched(dealId)) await services.discovery.byId(dealId);
+    return { dealId, slot };
   } catch (error) {
+    slot?.release();
     if (DomainError.is(error)) return refusal(domainRefusal(error));
     log.error({ err: error, path: "live stock" }, "live stock route failed");
     return refusal(INTERNAL_REFUSAL);
@@ -72,18 +88,28 @@ const retryLine = () => Buffer.from(`retry: ${1_000 + Math.floor(Math.random() *
 export function createNodeStockRoute(services: StockServices) {
   const broadcasts = services.stockBroadcasts;
   return async (req: IncomingMessage, res: ServerResponse, address: string) => {
-    const admitted = await admit(services, req.method, decodeSegment(req.url));
+    const admitted = await admit(services, {
+      method: req.method,
+      rawDealId: decodeSegment(req.url),
+      address,
+      cookie: req.headers.cookie,
+    });
     if ("status" in admitted) {
       sendAnswer(req, res, admitted);
       return;
     }
-    if (!res.socket || res.socket.destroyed) return; // the reader left while the deal was looked up
+    // The reader left while the deal was looked up: 'close' has been and gone.
+    if (!res.socket || res.socket.destroyed) return admitted.slot.release();
     log.debug({ dealId: admitted.dealId, client: address }, "live stock stream opened");
     res.writeHead(200, STREAM_HEADERS);
     res.write(retryLine());
     const viewer = broadcasts.join(admitted.dealId, { write: (chunk) => res.write(chunk) });
     res.on("drain", viewer.drained);
-    res.once("close", viewer.leave);
+    // However the stream ends (the reader leaves, the socket fails, the server closes it).
+    res.once("close", () => {
+      viewer.leave();
+      admitted.slot.release();
+    });
   };
 }
 

@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { totalQueryCount } from "@/db/query-count";
 import { users } from "@/db/schema";
 import { DEMO_ACCOUNTS } from "@/db/seed";
 import { newId } from "@/lib/ids";
@@ -12,6 +13,9 @@ import { createShoppers, createShopWithStaff } from "../testing/sale-fixtures";
 import { testCaller } from "../testing/test-caller";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { TEST_REDIS_URL } from "../testing/test-redis";
+import { SaleMonitor } from "./sale-monitor";
+import { SaleStats } from "./sale-stats";
+import type { Ticker } from "./shared-feed";
 
 const MINUTE = 60_000;
 let database: TestDatabase;
@@ -112,28 +116,9 @@ describe("the live sale monitor", () => {
     const cookieOf = async (actor: Actor) => `dd_session=${await services.sessions.issue(actor)}`;
     const { staff: stranger } = await createShopWithStaff(database.db, "Stranger");
     const firstEvent = async (cookie: string) => {
-      const controller = new AbortController();
-      const input = encodeURIComponent(JSON.stringify(superjson.serialize({ dealId: deal.id })));
-      const response = await handleTrpcRequest(
-        services,
-        new Request(`http://127.0.0.1/api/trpc/sales.monitor?input=${input}`, {
-          headers: { cookie },
-          signal: controller.signal,
-        }),
-        testCaller(),
-      );
-      const reader = response.body?.getReader();
-      let text = "";
-      // The stream opens with a `connected` event; read on to the first snapshot or error.
-      const deadline = Date.now() + 5_000;
-      while (reader && !/"title"|serialized-error\ndata: \S/.test(text) && Date.now() < deadline) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += new TextDecoder().decode(value);
-      }
-      controller.abort();
-      await reader?.cancel().catch(() => undefined);
-      return { status: response.status, text };
+      const stream = await openMonitor(services, cookie, deal.id);
+      await stream.close();
+      return stream;
     };
     const forStaff = await firstEvent(await cookieOf(staff));
     expect(forStaff.text).toContain('"title":"Monitored deal"');
@@ -147,5 +132,147 @@ describe("the live sale monitor", () => {
     const forStranger = await firstEvent(await cookieOf(stranger));
     expect(forStranger.text).not.toContain("Monitored deal");
     expect(forStranger.text).toMatch(/FORBIDDEN|another merchant/);
+  });
+});
+
+/** A ticker the test turns by hand: one clock, no timing. */
+function handTicker() {
+  const listeners = new Set<() => void>();
+  const ticker: Ticker = (onTick) => {
+    listeners.add(onTick);
+    return () => {
+      listeners.delete(onTick);
+    };
+  };
+  return {
+    ticker,
+    tick: () => {
+      for (const onTick of listeners) onTick();
+    },
+    running: () => listeners.size,
+  };
+}
+
+/** What the SSE stream of `sales.monitor` sends until it shows a snapshot or an error. */
+async function openMonitor(services: Services, cookie: string, dealId: string) {
+  const controller = new AbortController();
+  const input = encodeURIComponent(JSON.stringify(superjson.serialize({ dealId })));
+  const response = await handleTrpcRequest(
+    services,
+    new Request(`http://127.0.0.1/api/trpc/sales.monitor?input=${input}`, {
+      headers: { cookie },
+      signal: controller.signal,
+    }),
+    testCaller(),
+  );
+  const reader = response.body?.getReader();
+  let text = "";
+  // The stream opens with a `connected` event; read on to the first snapshot or error.
+  const deadline = Date.now() + 5_000;
+  while (reader && !/"title"|serialized-error\ndata: \S/.test(text) && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  return {
+    status: response.status,
+    retryAfter: response.headers.get("retry-after"),
+    text,
+    close: async () => {
+      controller.abort();
+      await reader?.cancel().catch(() => undefined);
+    },
+  };
+}
+
+/** A monitor on the services' database, Redis and gate whose ticks the test gives by hand. */
+function handTurnedMonitor(services: Services) {
+  const hand = handTicker();
+  const stats = new SaleStats(services.redis, prefix);
+  const { db } = services.database;
+  return {
+    hand,
+    stats,
+    monitor: new SaleMonitor(db, stats, services.gates, undefined, hand.ticker),
+  };
+}
+
+describe("the monitor is computed once per deal for all its viewers", () => {
+  it("30 viewers of one deal cost one snapshot a tick, and the producer stops with the last", async () => {
+    const services = instances[0] as Services;
+    const { deal, staff } = await liveDeal(services, 3);
+    const { hand, stats, monitor } = handTurnedMonitor(services);
+    await monitor.snapshot(staff, deal.id); // the gate is loaded: every snapshot costs the same
+    let queries = totalQueryCount();
+    await monitor.snapshot(staff, deal.id);
+    const perSnapshot = totalQueryCount() - queries;
+    expect(perSnapshot).toBeGreaterThan(0);
+
+    const controllers = Array.from({ length: 30 }, () => new AbortController());
+    queries = totalQueryCount();
+    const viewers = controllers.map((controller) =>
+      monitor.watch(staff, deal.id, controller.signal)[Symbol.asyncIterator](),
+    );
+    const first = await Promise.all(viewers.map((viewer) => viewer.next()));
+    expect(first.every((step) => step.value?.deal.id === deal.id)).toBe(true);
+    for (let tick = 0; tick < 3; tick++) {
+      hand.tick();
+      await Promise.all(viewers.map((viewer) => viewer.next()));
+    }
+    // One snapshot at the first viewer and one per tick: 4, for 30 viewers (120 before).
+    expect(totalQueryCount() - queries).toBe(4 * perSnapshot);
+    expect(monitor.watchedDeals).toBe(1);
+
+    for (const controller of controllers.slice(1)) controller.abort();
+    expect(monitor.watchedDeals).toBe(1);
+    controllers[0]?.abort();
+    await Promise.all(viewers.map((viewer) => viewer.return(undefined)));
+    expect(monitor.watchedDeals).toBe(0);
+    expect(hand.running()).toBe(0);
+    stats.stop();
+  });
+
+  it("a viewer of another merchant is refused the shared snapshot", async () => {
+    const services = instances[0] as Services;
+    const { deal, staff } = await liveDeal(services, 3);
+    const { staff: stranger } = await createShopWithStaff(database.db, "Elsewhere");
+    const { stats, monitor } = handTurnedMonitor(services);
+    const own = monitor.watch(staff, deal.id, undefined)[Symbol.asyncIterator]();
+    expect((await own.next()).value?.deal.id).toBe(deal.id);
+    const foreign = monitor.watch(stranger, deal.id, undefined)[Symbol.asyncIterator]();
+    await expect(foreign.next()).rejects.toMatchObject({ code: "NOT_YOURS" });
+    await own.return(undefined);
+    expect(monitor.watchedDeals).toBe(0);
+    stats.stop();
+  });
+});
+
+describe("monitor streams per account", () => {
+  it("refuses a staff account's 6th monitor stream (429, typed, Retry-After); a closed stream frees its place", async () => {
+    const services = instances[1] as Services;
+    const { deal, staff } = await liveDeal(services, 3);
+    const cookie = `dd_session=${await services.sessions.issue(staff)}`;
+    const open = [];
+    for (let i = 0; i < 5; i++) {
+      const stream = await openMonitor(services, cookie, deal.id);
+      expect(stream.status).toBe(200);
+      expect(stream.text).toContain('"title":"Monitored deal"');
+      open.push(stream);
+    }
+    const refused = await openMonitor(services, cookie, deal.id);
+    expect(refused.status).toBe(429);
+    expect(refused.retryAfter).toBe("10");
+    expect(refused.text).toContain('"code":"TOO_MANY_REQUESTS"');
+    expect(refused.text).toContain('"domainCode":"RATE_LIMITED"');
+    expect(refused.text).toContain("Too many live streams are open for this account");
+    await refused.close();
+
+    await open[0]?.close();
+    // The abort reaches the procedure's signal at once: the place is free for the next.
+    const again = await openMonitor(services, cookie, deal.id);
+    expect(again.status).toBe(200);
+    expect(again.text).toContain('"title":"Monitored deal"');
+    for (const stream of [...open.slice(1), again]) await stream.close();
+    expect(services.streams.held({ address: "", accountId: staff.userId }).account).toBe(0);
   });
 });

@@ -29,6 +29,22 @@ export const LATENCY_BOUNDS_MS = [
 ];
 const KEEP_MS = 15 * 60_000;
 const FLUSH_EVERY_MS = 500;
+/** Deals remembered as real, so their shed or failed attempts are counted too. */
+const KNOWN_DEALS = 10_000;
+
+/**
+ * Outcomes an attempt can have before its deal is looked up (the embedded gate counts attempts
+ * before it looks). Anyone may send attempts on made-up deal ids, and those end in one of
+ * these: counting them per deal would hold a key in Redis for 15 minutes per made-up id. Every
+ * other outcome proves the deal exists.
+ */
+const BEFORE_THE_DEAL: ReadonlySet<AttemptOutcome> = new Set([
+  "NOT_FOUND",
+  "RATE_LIMITED",
+  "SHED",
+  "UNAVAILABLE",
+  "ERROR",
+]);
 
 interface SecondStats {
   outcomes: Partial<Record<AttemptOutcome, number>>;
@@ -55,6 +71,7 @@ const emptySecond = (): SecondStats => ({ outcomes: {}, latency: [] });
 export class SaleStats {
   private pending = new Map<string, Map<number, SecondStats>>();
   private readonly local = new Map<string, Map<number, SecondStats>>();
+  private readonly knownDeals = new Set<string>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -65,7 +82,15 @@ export class SaleStats {
     this.timer.unref();
   }
 
+  /** Counts an attempt on a deal seen to exist; attempts on others go to the metrics alone. */
   record(attempt: ClaimAttempt): void {
+    if (!this.knownDeals.has(attempt.dealId)) {
+      if (BEFORE_THE_DEAL.has(attempt.outcome)) return;
+      // Only real deals get here, so the set is as big as the deals with attempts; a full one
+      // starts again, and each deal is back with its next decided attempt.
+      if (this.knownDeals.size >= KNOWN_DEALS) this.knownDeals.clear();
+      this.knownDeals.add(attempt.dealId);
+    }
     const second = Math.floor(Date.now() / 1_000);
     let seconds = this.pending.get(attempt.dealId);
     if (!seconds) {

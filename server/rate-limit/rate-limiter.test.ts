@@ -39,3 +39,23 @@ describe("rate-limit keys are bounded, whatever a request puts in their name", (
     expect(keys.addressAttempts("203.0.113.9")).not.toContain("203.0.113.9");
   });
 });
+
+const MINUTE = 60_000;
+
+describe("the in-memory rate limiter is bounded", () => {
+  it("holds at most its keys however many distinct ones are hit inside a window", async () => {
+    const limiter = new MemoryRateLimiter({ maxKeys: 10_000 });
+    for (let i = 0; i < 60_000; i++) await limiter.hit(`signin:email:${i}@example.test`, 5, MINUTE);
+    expect(limiter.size).toBeLessThanOrEqual(10_000);
+  });
+
+  it("a key hit all the time stays limited through a flood of others", async () => {
+    const limiter = new MemoryRateLimiter({ maxKeys: 1_000 });
+    const decisions: boolean[] = [];
+    for (let round = 0; round < 8; round++) {
+      decisions.push((await limiter.hit("signin:email:victim@example.test", 5, MINUTE)).allowed);
+      for (let i = 0; i < 500; i++) await limiter.hit(`flood:${round}:${i}`, 5, MINUTE);
+    }
+    expect(decisions).toEqual([true, true, true, true, true, false, false, false]);
+  });
+});

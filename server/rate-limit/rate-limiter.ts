@@ -1,4 +1,5 @@
 import "server-only";
+import { LRUCache } from "lru-cache";
 import type { RedisClient } from "../redis/client";
 import { LuaScript } from "../redis/lua-script";
 import { boundedKey } from "./bounded-key";
@@ -36,9 +37,34 @@ export class RedisRateLimiter implements RateLimiter {
   }
 }
 
-/** For embedded mode, which is one process by construction (PGlite has one connection). */
+interface Window {
+  count: number;
+  resetAt: number;
+}
+
+/**
+ * For embedded mode, which is one process by construction (PGlite has one connection). The
+ * windows are an LRU bounded in count and in key bytes, each dropped when it resets: callers
+ * key it by what anyone may send. A full limiter forgets the window hit least recently; a key
+ * under attack is hit all the time, so pushing it out takes `maxKeys` other keys between two
+ * of its hits, each a request that is counted too.
+ */
 export class MemoryRateLimiter implements RateLimiter {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  private readonly windows: LRUCache<string, Window>;
+
+  constructor(bounds: { maxKeys?: number; maxKeyBytes?: number } = {}) {
+    this.windows = new LRUCache<string, Window>({
+      max: bounds.maxKeys ?? 100_000,
+      maxSize: bounds.maxKeyBytes ?? 16 * 1024 * 1024,
+      // A window's own fields and the map's node, beside the key.
+      sizeCalculation: (_window, key) => key.length + 64,
+    });
+  }
+
+  /** Windows held now. */
+  get size(): number {
+    return this.windows.size;
+  }
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateDecision> {
     const now = Date.now();
@@ -46,15 +72,10 @@ export class MemoryRateLimiter implements RateLimiter {
     let window = this.windows.get(stored);
     if (!window || window.resetAt <= now) {
       window = { count: 0, resetAt: now + windowMs };
-      this.windows.set(stored, window);
-      if (this.windows.size > 50_000) this.dropExpired(now);
+      this.windows.set(stored, window, { ttl: windowMs });
     }
     window.count++;
     const allowed = window.count <= limit;
     return { allowed, retryAfterMs: allowed ? 0 : window.resetAt - now };
-  }
-
-  private dropExpired(now: number) {
-    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
   }
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { createDealInputSchema, updateDealInputSchema } from "@/lib/deals/deal-rules";
 import { idSchema } from "@/lib/ids";
 import { storableText } from "@/lib/storable-input";
+import { managerStreamProcedure } from "../stream-procedures";
 import { managerProcedure, router } from "../trpc";
 
 const dealInput = z.object({ dealId: idSchema });
@@ -31,8 +32,8 @@ export const salesRouter = router({
     .mutation(({ ctx, input }) =>
       ctx.services.dealManagement.cancel(ctx.session, input.dealId, input.reason),
     ),
-  /** The live sale monitor (SSE): a snapshot every second. */
-  monitor: managerProcedure
+  /** The live sale monitor (SSE): a snapshot every second, shared by the deal's viewers. */
+  monitor: managerStreamProcedure
     .input(dealInput)
     .subscription(({ ctx, input, signal }) =>
       ctx.services.monitor.watch(ctx.session, input.dealId, signal),
