@@ -13,6 +13,7 @@ import { isLiveStockPath } from "@/lib/deals/live-stock";
 import { EnvError, parseEnv } from "../env";
 import { log } from "../log";
 import { answerMetrics } from "../observability/metrics-endpoint";
+import { createSecurityHeaderSetter, servedOverHttps } from "../security/security-headers";
 import { getServices, type Services } from "../services";
 import { createNodeClaimRoute, LISTEN_BACKLOG } from "./claim-route";
 import { clusterMetrics, joinClaimWorkers, runClaimWorkers } from "./claim-workers";
@@ -29,7 +30,9 @@ async function main() {
   if (cluster.isWorker) joinClaimWorkers(() => services.metrics.reportToClusterPrimary());
   const serveClaim = createNodeClaimRoute(services);
   const serveStock = createNodeStockRoute(services);
+  const setSecurityHeaders = createSecurityHeaderSetter({ https: servedOverHttps(env.PUBLIC_URL) });
   const server = createServer((req, res) => {
+    setSecurityHeaders(req.url, res);
     if (req.url === CLAIM_ROUTE) return void serveClaim(req, res);
     if (isLiveStockPath(req.url)) return void serveStock(req, res);
     if (req.url === "/api/metrics") return void serveMetricsOnNode(services, req, res);

@@ -8,6 +8,7 @@ import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
 import { isLiveStockPath } from "@/lib/deals/live-stock";
 import { EnvError, parseEnv } from "../env";
 import { log } from "../log";
+import { createSecurityHeaderSetter, servedOverHttps } from "../security/security-headers";
 import { getServices } from "../services";
 import { createNodeClaimRoute, LISTEN_BACKLOG } from "./claim-route";
 import { answerUnparsableRequests } from "./client-errors";
@@ -27,8 +28,10 @@ async function main() {
   const handleNext = app.getRequestHandler();
   const serveClaim = createNodeClaimRoute(services);
   const serveStock = createNodeStockRoute(services);
+  const setSecurityHeaders = createSecurityHeaderSetter({ https: servedOverHttps(env.PUBLIC_URL) });
 
   const server = createServer((req, res) => {
+    setSecurityHeaders(req.url, res);
     if (req.url === CLAIM_ROUTE) return void serveClaim(req, res);
     if (isLiveStockPath(req.url)) return void serveStock(req, res);
     void handleNext(req, res);

@@ -1,0 +1,95 @@
+import "server-only";
+import { randomBytes } from "node:crypto";
+import { COUNTER_AREA, isCounterArea } from "@/lib/security/counter-area";
+
+/**
+ * The security headers, in one place. Every answer the edge writes (JSON, streams, static
+ * files, pages) starts with `securityHeaders`; proxy.ts then gives each page a policy of its
+ * own with a fresh nonce (`pagePolicy`) in place of the answers' policy.
+ */
+
+/** 128 bits from the CSPRNG: a page's script nonce, new for every request. */
+export function newNonce(): string {
+  return randomBytes(16).toString("base64");
+}
+
+/**
+ * What a page may load and run. Scripts run only with this answer's nonce, which Next puts on
+ * its own script and style tags; 'strict-dynamic' lets those load the chunks they import, so
+ * no host list is needed ('self' is only for browsers that predate 'strict-dynamic').
+ */
+export function pagePolicy(nonce: string): string {
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'`,
+    `style-src 'self' 'nonce-${nonce}'`,
+    // React renders a bar's width and a chart's colours as style attributes; an attribute
+    // cannot run script or load anything, and every other style needs the nonce.
+    "style-src-attr 'unsafe-inline'",
+    // The counter's photo scanner draws the picture from a blob: URL.
+    "img-src 'self' blob:",
+    // tRPC, the claim route and live stock (EventSource): the same origin only.
+    "connect-src 'self'",
+    // The counter's service worker, /serwist/sw.js.
+    "worker-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
+/** For everything that is not a page (JSON, streams, files): nothing to run, never framed. */
+export const ANSWER_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
+/**
+ * Only the counter app uses the camera; the storefront asks for the shopper's position
+ * (deals near me); nothing asks for the rest.
+ */
+const CAMERA_HERE = "camera=(self), microphone=(), geolocation=(self), payment=(), usb=()";
+const NO_CAMERA = "camera=(), microphone=(), geolocation=(self), payment=(), usb=()";
+
+/**
+ * A year, and for the app's subdomains too: once a browser has seen the site over HTTPS it
+ * never again tries plain HTTP (no `preload`: the preload list is an opt-in by the deployer).
+ */
+const HSTS = "max-age=31536000; includeSubDomains";
+
+export type HeaderList = readonly (readonly [name: string, value: string])[];
+
+/** PUBLIC_URL is where the app is served; without it, it is plain HTTP on a local port. */
+export function servedOverHttps(publicUrl: string | undefined): boolean {
+  return publicUrl !== undefined && new URL(publicUrl).protocol === "https:";
+}
+
+/**
+ * The headers every answer for `pathname` carries. HSTS only when the app is served over
+ * HTTPS (its PUBLIC_URL says so): sent over plain HTTP it would be ignored at best.
+ */
+export function securityHeaders(pathname: string, { https }: { https: boolean }): HeaderList {
+  return [
+    ["content-security-policy", ANSWER_POLICY],
+    ["x-content-type-options", "nosniff"],
+    // The full address stays on the site: invitation tokens and voucher ids sit in paths.
+    // Same-origin requests still carry it, and the Origin header is unaffected.
+    ["referrer-policy", "same-origin"],
+    ["permissions-policy", isCounterArea(pathname) ? CAMERA_HERE : NO_CAMERA],
+    ...(https ? [["strict-transport-security", HSTS] as const] : []),
+  ];
+}
+
+/**
+ * For a node:http server: sets the headers on each answer before a route writes it (a
+ * route's own `writeHead` headers still win). Both lists are built once, not per request.
+ */
+export function createSecurityHeaderSetter({ https }: { https: boolean }) {
+  const counter = securityHeaders(COUNTER_AREA, { https });
+  const elsewhere = securityHeaders("/", { https });
+  return (url = "/", res: { setHeader(name: string, value: string): unknown }) => {
+    const query = url.indexOf("?");
+    const pathname = query === -1 ? url : url.slice(0, query);
+    for (const [name, value] of isCounterArea(pathname) ? counter : elsewhere) {
+      res.setHeader(name, value);
+    }
+  };
+}
