@@ -11,7 +11,7 @@ import {
   test,
 } from "@playwright/test";
 import { watchPolicyViolations } from "../fixtures/policy-violations";
-import { openDealPage } from "../fixtures/shopper";
+import { openDealPage, signInInBrowser } from "../fixtures/shopper";
 import { apiSession, trpc } from "../fixtures/trpc";
 import { claimCroissantVoucher, writeQrImage } from "../fixtures/vouchers";
 
@@ -50,13 +50,6 @@ async function openPage(page: Page, pathname: string, shown: (page: Page) => Loc
   const response = await page.goto(pathname);
   expectPageHeaders(response, pathname);
   await expect(shown(page)).toBeVisible();
-}
-
-async function signInAs(page: Page, email: string) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("dealdrop-demo");
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 async function croissantId(request: APIRequestContext) {
@@ -122,7 +115,7 @@ test("the counter app's pages break no policy, and only they may use the camera,
   const { context, page, violations } = await watchedPage(browser);
 
   // Signed in on a storefront page; the counter app then opens with a page load of its own.
-  await signInAs(page, "staff@bakkerij.test");
+  await signInInBrowser(page, "staff@bakkerij.test");
   await expect(page).toHaveURL(/\/merchant$/);
   expect(await cameraAllowed(page)).toBe(true);
   await page.getByLabel("Device name").fill("Till Policy");
@@ -156,7 +149,7 @@ test("the counter app's pages break no policy, and only they may use the camera,
 
 test("every admin page and a staff invitation break no policy", async ({ browser }) => {
   const { context, page, violations } = await watchedPage(browser);
-  await signInAs(page, "admin@dealdrop.test");
+  await signInInBrowser(page, "admin@dealdrop.test");
   await expect(page).toHaveURL(/\/admin$/);
   expect(await cameraAllowed(page)).toBe(false);
 
