@@ -1,6 +1,6 @@
 import "server-only";
 import { randomBytes } from "node:crypto";
-import { COUNTER_AREA, isCounterArea } from "@/lib/security/counter-area";
+import { isCounterArea } from "@/lib/security/counter-area";
 
 /**
  * The security headers, in one place. Every answer the edge writes (JSON, streams, static
@@ -63,32 +63,54 @@ export function servedOverHttps(publicUrl: string | undefined): boolean {
 }
 
 /**
- * The headers every answer for `pathname` carries. HSTS only when the app is served over
- * HTTPS (its PUBLIC_URL says so): sent over plain HTTP it would be ignored at best.
+ * API answers (JSON, streams) are read by scripts, never shown: a policy header and a
+ * referrer or permissions policy would change nothing for them, and the claim route pays
+ * for each header it sends. Everything else may be a document, or a file a document loads.
  */
-export function securityHeaders(pathname: string, { https }: { https: boolean }): HeaderList {
-  return [
-    ["content-security-policy", ANSWER_POLICY],
+type AnswerKind = "api" | "counter" | "site";
+
+function answerKind(pathname: string): AnswerKind {
+  if (pathname.startsWith("/api/")) return "api";
+  return isCounterArea(pathname) ? "counter" : "site";
+}
+
+function headersFor(kind: AnswerKind, https: boolean): HeaderList {
+  const every = [
     ["x-content-type-options", "nosniff"],
+    ["content-security-policy", ANSWER_POLICY],
+    ...(https ? [["strict-transport-security", HSTS] as const] : []),
+  ] as const;
+  if (kind === "api") return every;
+  return [
+    ...every,
     // The full address stays on the site: invitation tokens and voucher ids sit in paths.
     // Same-origin requests still carry it, and the Origin header is unaffected.
     ["referrer-policy", "same-origin"],
-    ["permissions-policy", isCounterArea(pathname) ? CAMERA_HERE : NO_CAMERA],
-    ...(https ? [["strict-transport-security", HSTS] as const] : []),
+    ["permissions-policy", kind === "counter" ? CAMERA_HERE : NO_CAMERA],
   ];
 }
 
 /**
+ * The headers an answer for `pathname` carries. HSTS only when the app is served over
+ * HTTPS (its PUBLIC_URL says so): sent over plain HTTP it would be ignored at best.
+ */
+export function securityHeaders(pathname: string, { https }: { https: boolean }): HeaderList {
+  return headersFor(answerKind(pathname), https);
+}
+
+/**
  * For a node:http server: sets the headers on each answer before a route writes it (a
- * route's own `writeHead` headers still win). Both lists are built once, not per request.
+ * route's own `writeHead` headers still win). The lists are built once, not per request.
  */
 export function createSecurityHeaderSetter({ https }: { https: boolean }) {
-  const counter = securityHeaders(COUNTER_AREA, { https });
-  const elsewhere = securityHeaders("/", { https });
+  const lists: Record<AnswerKind, HeaderList> = {
+    api: headersFor("api", https),
+    counter: headersFor("counter", https),
+    site: headersFor("site", https),
+  };
   return (url = "/", res: { setHeader(name: string, value: string): unknown }) => {
     const query = url.indexOf("?");
-    const pathname = query === -1 ? url : url.slice(0, query);
-    for (const [name, value] of isCounterArea(pathname) ? counter : elsewhere) {
+    for (const [name, value] of lists[answerKind(query === -1 ? url : url.slice(0, query))]) {
       res.setHeader(name, value);
     }
   };
