@@ -7,7 +7,7 @@ import { newNonce, pagePolicy } from "@/server/security/security-headers";
  * answer carries the same policy, in place of the one the edge set for non-pages.
  */
 export function proxy(request: NextRequest) {
-  const policy = pagePolicy(newNonce());
+  const policy = pagePolicy(newNonce(), { dev: process.env.NODE_ENV === "development" });
   const headers = new Headers(request.headers);
   headers.set("content-security-policy", policy);
   const response = NextResponse.next({ request: { headers } });

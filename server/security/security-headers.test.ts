@@ -36,6 +36,14 @@ describe("a page's Content-Security-Policy", () => {
     expect(inlineAllowed.map(([name]) => name)).toEqual(["style-src-attr"]);
   });
 
+  it("allows eval and nonce-less styles under `next dev` only", () => {
+    const dev = directives(pagePolicy("bm9uY2Utb25l", { dev: true }));
+    expect(dev.get("script-src")).toContain("'unsafe-eval'");
+    expect(dev.get("style-src")).toEqual(["'self'", "'unsafe-inline'"]);
+    const production = directives(pagePolicy("bm9uY2Utb25l"));
+    expect(production.get("script-src")).not.toContain("'unsafe-eval'");
+  });
+
   it("is never framed, loads plugins from nowhere, and lets no <base> move the page's links", () => {
     const policy = directives(pagePolicy(newNonce()));
     expect(policy.get("frame-ancestors")).toEqual(["'none'"]);

@@ -17,12 +17,13 @@ export function newNonce(): string {
  * What a page may load and run. Scripts run only with this answer's nonce, which Next puts on
  * its own script and style tags; 'strict-dynamic' lets those load the chunks they import, so
  * no host list is needed ('self' is only for browsers that predate 'strict-dynamic').
+ * `next dev` (only) needs eval for React's debugging and injects styles with no nonce.
  */
-export function pagePolicy(nonce: string): string {
+export function pagePolicy(nonce: string, { dev = false }: { dev?: boolean } = {}): string {
   return [
     "default-src 'self'",
-    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'`,
-    `style-src 'self' 'nonce-${nonce}'`,
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ""}`,
+    `style-src 'self' ${dev ? "'unsafe-inline'" : `'nonce-${nonce}'`}`,
     // React renders a bar's width and a chart's colours as style attributes; an attribute
     // cannot run script or load anything, and every other style needs the nonce.
     "style-src-attr 'unsafe-inline'",
