@@ -37,10 +37,10 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "embedded", testIgnore: ["merchant/**", "live/**", "admin/**"] },
+    { name: "embedded", testIgnore: ["merchant/**", "live/**", "admin/**", "security/**"] },
     {
       name: "server-mode",
-      testMatch: ["merchant/**", "live/**", "admin/**"],
+      testMatch: ["merchant/**", "live/**", "admin/**", "security/**"],
       use: { baseURL: `http://127.0.0.1:${SERVER_MODE_PORT}` },
     },
   ],

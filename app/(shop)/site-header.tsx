@@ -25,7 +25,9 @@ export function SiteHeader() {
           </>
         )}
         {me.data?.role === "admin" && <Link href="/admin">Dashboard</Link>}
-        {me.data?.role === "merchant" && <Link href="/merchant/deals">My deals</Link>}
+        {/* A plain link: the counter app's documents alone may use the camera, so it opens
+            with a page load of its own. */}
+        {me.data?.role === "merchant" && <a href="/merchant/deals">My deals</a>}
         {me.data ? (
           <>
             <span className="who" data-testid="signed-in-as">

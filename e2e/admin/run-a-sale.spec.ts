@@ -1,7 +1,8 @@
-import { expect, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import postgres from "postgres";
 import { E2E_DATABASE_URL } from "../../playwright.config";
 import { claimBurst, mintShoppers } from "../fixtures/claim-load";
+import { signInInBrowser } from "../fixtures/shopper";
 import { trpc } from "../fixtures/trpc";
 
 const sql = postgres(E2E_DATABASE_URL, { max: 1 });
@@ -13,13 +14,6 @@ function localInput(date: Date) {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
-async function signInAs(page: Page, email: string, password = "dealdrop-demo") {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-}
-
 test("an admin sets up a merchant and a sale, its new staff manage only their own deals, and the monitor follows a burst of claims", async ({
   browser,
   playwright,
@@ -28,7 +22,7 @@ test("an admin sets up a merchant and a sale, its new staff manage only their ow
   test.setTimeout(120_000);
   const stamp = Date.now().toString(36);
   const admin = await (await browser.newContext()).newPage();
-  await signInAs(admin, "admin@dealdrop.test");
+  await signInInBrowser(admin, "admin@dealdrop.test");
   await expect(admin).toHaveURL(/\/admin$/);
 
   // A merchant, with a member of staff invited by link.

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, expect, test } from "@playwright/test";
 import config from "../../playwright.config";
+import { watchPolicyViolations } from "../fixtures/policy-violations";
 import { apiSession } from "../fixtures/trpc";
 import { claimCroissantVoucher, writeQrVideo } from "../fixtures/vouchers";
 
@@ -30,6 +31,7 @@ test("the camera path: Chromium's fake camera shows a voucher QR, the scanner de
   try {
     const context = await browser.newContext({ baseURL, storageState: await staff.storageState() });
     await context.grantPermissions(["camera"]);
+    const violations = await watchPolicyViolations(context);
     const page = await context.newPage();
     await page.goto("/merchant");
     await page.getByLabel("Device name").fill("Till Camera");
@@ -45,6 +47,8 @@ test("the camera path: Chromium's fake camera shows a voucher QR, the scanner de
     await expect(verdict).toContainText("ACCEPTED");
     await page.screenshot({ path: path.join(OUTPUT, "counter-camera.png"), fullPage: true });
     await page.getByRole("button", { name: "Stop camera" }).click();
+    // The camera runs under the page's Content-Security-Policy and Permissions-Policy.
+    expect(violations).toEqual([]);
   } finally {
     await browser.close();
   }

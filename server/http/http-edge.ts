@@ -7,6 +7,7 @@ import { TRPC_ENDPOINT } from "@/lib/trpc/trpc-wire";
 import type { Caller } from "../api/context";
 import type { Env } from "../env";
 import { log } from "../log";
+import { createSecurityHeaderSetter, servedOverHttps } from "../security/security-headers";
 import type { Services } from "../services";
 import { declaredTooLarge } from "./body-reader";
 import { createNodeClaimRoute } from "./claim-route";
@@ -72,7 +73,12 @@ export function createHttpEdge(services: Services, options: EdgeOptions): NodeHa
 /** A node:http server around the edge, as both servers run it. */
 export function createEdgeServer(services: Services, options: EdgeOptions): Server {
   const edge = createHttpEdge(services, options);
+  const setSecurityHeaders = createSecurityHeaderSetter({
+    https: servedOverHttps(services.env.PUBLIC_URL),
+  });
   const server = createServer((req, res) => {
+    // Before any route writes: every answer carries them, and a route may add its own.
+    setSecurityHeaders(req.url, res);
     // A route's own failures are answered by the route; this is the last resort.
     Promise.resolve(edge(req, res)).catch((error: unknown) => {
       log.error({ err: error, path: req.url?.slice(0, 200) }, "request failed at the edge");

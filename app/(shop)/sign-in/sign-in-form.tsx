@@ -3,6 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { isCounterArea } from "@/lib/security/counter-area";
 import { useTRPC } from "@/lib/trpc/client";
 
 /** Where each role starts: staff at the counter app, admins at the dashboard. */
@@ -17,7 +18,11 @@ export function SignInForm() {
     onSuccess: async (session: { role: string }) => {
       await queryClient.invalidateQueries();
       // Staff sign in to run the counter app, admins the dashboard; shoppers go to the deals.
-      router.push(HOME_OF[session.role] ?? "/");
+      const home = HOME_OF[session.role] ?? "/";
+      // A page load, not a client-side navigation, into the counter app: only its own
+      // documents may use the camera.
+      if (isCounterArea(home)) window.location.assign(home);
+      else router.push(home);
     },
   };
   const signIn = useMutation(trpc.auth.signIn.mutationOptions(done));

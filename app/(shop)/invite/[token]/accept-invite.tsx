@@ -2,8 +2,8 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { COUNTER_AREA } from "@/lib/security/counter-area";
 import { useTRPC } from "@/lib/trpc/client";
 
 const MIN_PASSWORD = 10;
@@ -20,7 +20,6 @@ function messageOf(error: {
 /** A staff invitation: the person sees what they are joining and chooses a password. */
 export function AcceptInvite({ token }: { token: string }) {
   const trpc = useTRPC();
-  const router = useRouter();
   const queryClient = useQueryClient();
   const invite = useQuery(trpc.auth.invite.queryOptions({ token }, { retry: false }));
   const me = useQuery(trpc.auth.me.queryOptions());
@@ -29,7 +28,8 @@ export function AcceptInvite({ token }: { token: string }) {
     trpc.auth.acceptInvite.mutationOptions({
       onSuccess: async () => {
         await queryClient.invalidateQueries();
-        router.push("/merchant");
+        // A page load: only the counter app's own documents may use the camera.
+        window.location.assign(COUNTER_AREA);
       },
     }),
   );
