@@ -7,7 +7,7 @@ import { newId } from "@/lib/ids";
 import { storableText } from "@/lib/storable-input";
 import { DomainError } from "../errors";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
-import { hashPassword, verifyPassword } from "./password";
+import { DECOY_HASH, type PasswordHasher, passwords } from "./password";
 import type { Session } from "./session";
 
 export const emailSchema = z
@@ -35,14 +35,11 @@ const SIGN_IN_PER_EMAIL = { limit: 10, windowMs: 15 * 60_000 };
 const SIGN_IN_PER_IP = { limit: 30, windowMs: 60_000 };
 const SIGN_UP_PER_IP = { limit: 10, windowMs: 60 * 60_000 };
 
-// Compared against when the email is unknown, so that a wrong email and a wrong password
-// take the same time and the answer does not reveal which accounts exist.
-const decoyHash = hashPassword("decoy-password-for-timing");
-
 export class AuthService {
   constructor(
     private readonly db: Db,
     private readonly limiter: RateLimiter,
+    private readonly hasher: PasswordHasher = passwords,
   ) {}
 
   async signUp(input: z.infer<typeof signUpInput>, ip: string): Promise<Session> {
@@ -51,7 +48,7 @@ export class AuthService {
       id: newId(),
       email: input.email,
       displayName: input.displayName,
-      passwordHash: await hashPassword(input.password),
+      passwordHash: await this.hasher.hash(input.password),
       role: "shopper" as const,
     };
     try {
@@ -70,7 +67,7 @@ export class AuthService {
     await this.enforce(`signin:ip:${ip}`, SIGN_IN_PER_IP, message);
     await this.enforce(`signin:email:${input.email}`, SIGN_IN_PER_EMAIL, message);
     const [user] = await this.db.select().from(users).where(eq(users.email, input.email));
-    const valid = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash));
+    const valid = await this.hasher.verify(input.password, user?.passwordHash ?? DECOY_HASH);
     if (!user || !valid) {
       throw new DomainError("INVALID_CREDENTIALS", "Email or password is wrong.");
     }
