@@ -1,13 +1,14 @@
 import "server-only";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { type Db, pgErrorCode } from "@/db/client";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { storableText } from "@/lib/storable-input";
 import { DomainError } from "../errors";
+import { log } from "../log";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
-import { DECOY_HASH, type PasswordHasher, passwords } from "./password";
+import { DECOY_HASH, needsRehash, type PasswordHasher, passwords } from "./password";
 import type { Session } from "./session";
 
 export const emailSchema = z
@@ -71,12 +72,31 @@ export class AuthService {
     if (!user || !valid) {
       throw new DomainError("INVALID_CREDENTIALS", "Email or password is wrong.");
     }
+    if (needsRehash(user.passwordHash)) this.rehashInBackground(user, input.password);
     return {
       userId: user.id,
       role: user.role,
       merchantId: user.merchantId ?? undefined,
       displayName: user.displayName,
     };
+  }
+
+  /**
+   * A hash made with older, weaker parameters is made again with today's, once the password is
+   * known to be right. After the answer, so the sign-in does not wait for a second scrypt; a
+   * full queue or a failed write leaves the old hash, to be tried again at the next sign-in.
+   */
+  private rehashInBackground(user: { id: string; passwordHash: string }, password: string) {
+    this.hasher
+      .hash(password)
+      .then((passwordHash) =>
+        // Only over the hash it replaces: a password changed meanwhile stays changed.
+        this.db
+          .update(users)
+          .set({ passwordHash })
+          .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash))),
+      )
+      .catch((error) => log.warn({ err: error, userId: user.id }, "password rehash skipped"));
   }
 
   private async enforce(key: string, rule: { limit: number; windowMs: number }, message: string) {

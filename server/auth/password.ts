@@ -9,7 +9,7 @@ import { BoundedWork } from "./bounded-work";
  * native addon has to build on the server. Hashes made with other parameters still verify
  * (they carry their own) and are made again at the next sign-in (`needsRehash`).
  */
-export const PASSWORD_PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const;
+export const PASSWORD_PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
 /** Room for the cost above and nothing far beyond it: a stored hash cannot ask for more. */
 const MAX_MEMORY = 192 * 1024 * 1024;
 const KEY_LENGTH = 32;
