@@ -1,12 +1,10 @@
 import superjson from "superjson";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { handleTrpcRequest } from "../api/http-handler";
 import { AuthService } from "../auth/auth-service";
 import { type Derive, PasswordHasher } from "../auth/password";
-import { parseEnv } from "../env";
 import { MemoryRateLimiter } from "../rate-limit/rate-limiter";
-import { createServices, type Services } from "../services";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
+import { useTestServices } from "../testing/test-services";
 
 interface TrpcErrorBody {
   error: { json: { data: { code: string; retryAfterMs?: number } } };
@@ -59,23 +57,13 @@ describe("issue 14 item 3: passwords are hashed through a bounded queue", () => 
 });
 
 describe("a flood of sign-ins gets 429 with a retry delay, not a stalled server", () => {
-  let database: TestDatabase;
-  let services: Services;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    services = await createServices(parseEnv({ DATABASE_URL: database.url, DEMO_SEED: "off" }));
-  });
-  afterAll(async () => {
-    await services?.stop();
-    await database?.drop();
-  });
+  const world = useTestServices();
 
   it("answers TOO_MANY_REQUESTS with retryAfterMs while the hash queue is full", async () => {
     const { derive, releaseAll } = heldDerive();
     const hasher = new PasswordHasher({ inFlight: 1, waiting: 1 }, derive);
-    const auth = new AuthService(database.db, new MemoryRateLimiter(), hasher);
-    const flooded = { ...services, auth };
+    const auth = new AuthService(world.database.db, new MemoryRateLimiter(), hasher);
+    const flooded = { ...world.services, auth };
     const signIn = (i: number) =>
       handleTrpcRequest(
         flooded,

@@ -1,12 +1,10 @@
 import { randomBytes, scryptSync } from "node:crypto";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { hashPassword, verifyPassword } from "../auth/password";
-import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
+import { useTestServices } from "../testing/test-services";
 
 /** OWASP Password Storage Cheat Sheet: scrypt N=2^17, r=8, p=1 is the minimum. */
 const OWASP_MINIMUM = { N: 2 ** 17, r: 8, p: 1 };
@@ -28,17 +26,7 @@ function oldHash(password: string) {
   return ["scrypt", 2 ** 15, 8, 1, salt.toString("base64url"), key.toString("base64url")].join("$");
 }
 
-let database: TestDatabase;
-let services: Services;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  services = await createServices(parseEnv({ DATABASE_URL: database.url, DEMO_SEED: "off" }));
-});
-afterAll(async () => {
-  await services?.stop();
-  await database?.drop();
-});
+const world = useTestServices();
 
 describe("issue 14 item 10: scrypt at or above OWASP's minimum", () => {
   it("hashes new passwords with N=2^17, r=8, p=1 or more", async () => {
@@ -55,19 +43,22 @@ describe("issue 14 item 10: scrypt at or above OWASP's minimum", () => {
     expect(await verifyPassword("my old password", before)).toBe(true);
     expect(await verifyPassword("not my password", before)).toBe(false);
     const id = newId();
-    await database.db
+    await world.database.db
       .insert(users)
       .values({ id, email, displayName: "Old", passwordHash: before, role: "shopper" });
 
-    const session = await services.auth.signIn({ email, password: "my old password" }, "192.0.2.9");
+    const session = await world.services.auth.signIn(
+      { email, password: "my old password" },
+      "192.0.2.9",
+    );
     expect(session.userId).toBe(id);
     const stored = async () =>
-      (await database.db.select().from(users).where(eq(users.id, id)))[0]?.passwordHash ?? "";
+      (await world.database.db.select().from(users).where(eq(users.id, id)))[0]?.passwordHash ?? "";
     await vi.waitFor(async () => expect(await stored()).not.toBe(before), { timeout: 30_000 });
     expect(paramsOf(await stored()).N).toBeGreaterThanOrEqual(OWASP_MINIMUM.N);
     expect(await verifyPassword("my old password", await stored())).toBe(true);
     await expect(
-      services.auth.signIn({ email, password: "my old password" }, "192.0.2.9"),
+      world.services.auth.signIn({ email, password: "my old password" }, "192.0.2.9"),
     ).resolves.toMatchObject({ userId: id });
   });
 });
