@@ -4,7 +4,7 @@ import { handleTrpcRequest } from "../api/http-handler";
 import { AuthService } from "../auth/auth-service";
 import { type Derive, PasswordHasher } from "../auth/password";
 import { MemoryRateLimiter } from "../rate-limit/rate-limiter";
-import { useTestServices } from "../testing/test-services";
+import { withTestServices } from "../testing/test-services";
 
 interface TrpcErrorBody {
   error: { json: { data: { code: string; retryAfterMs?: number } } };
@@ -57,7 +57,7 @@ describe("issue 14 item 3: passwords are hashed through a bounded queue", () => 
 });
 
 describe("a flood of sign-ins gets 429 with a retry delay, not a stalled server", () => {
-  const world = useTestServices();
+  const world = withTestServices();
 
   it("answers TOO_MANY_REQUESTS with retryAfterMs while the hash queue is full", async () => {
     const { derive, releaseAll } = heldDerive();

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { hashPassword, verifyPassword } from "../auth/password";
-import { useTestServices } from "../testing/test-services";
+import { withTestServices } from "../testing/test-services";
 
 /** OWASP Password Storage Cheat Sheet: scrypt N=2^17, r=8, p=1 is the minimum. */
 const OWASP_MINIMUM = { N: 2 ** 17, r: 8, p: 1 };
@@ -26,7 +26,7 @@ function oldHash(password: string) {
   return ["scrypt", 2 ** 15, 8, 1, salt.toString("base64url"), key.toString("base64url")].join("$");
 }
 
-const world = useTestServices();
+const world = withTestServices();
 
 describe("issue 14 item 10: scrypt at or above OWASP's minimum", () => {
   it("hashes new passwords with N=2^17, r=8, p=1 or more", async () => {

@@ -16,7 +16,7 @@ export interface TestServices {
  * made before the file's tests and stopped after. Read the fields inside tests: they are
  * set once `beforeAll` has run.
  */
-export function useTestServices(
+export function withTestServices(
   options: { env?: Record<string, string>; redis?: boolean; clock?: () => Date } = {},
 ): TestServices {
   const world = {} as TestServices;
