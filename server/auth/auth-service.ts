@@ -10,6 +10,7 @@ import { log } from "../log";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
 import { DECOY_HASH, needsRehash, type PasswordHasher, passwords } from "./password";
 import type { Session } from "./session";
+import { SignInLimits } from "./sign-in-limits";
 
 export const emailSchema = z
   .string()
@@ -32,16 +33,18 @@ export const signInInput = z.object({
   password: z.string().min(1, "password is required").max(200),
 });
 
-const SIGN_IN_PER_EMAIL = { limit: 10, windowMs: 15 * 60_000 };
-const SIGN_IN_PER_IP = { limit: 30, windowMs: 60_000 };
 const SIGN_UP_PER_IP = { limit: 10, windowMs: 60 * 60_000 };
 
 export class AuthService {
+  private readonly signInLimits: SignInLimits;
+
   constructor(
     private readonly db: Db,
     private readonly limiter: RateLimiter,
     private readonly hasher: PasswordHasher = passwords,
-  ) {}
+  ) {
+    this.signInLimits = new SignInLimits(limiter);
+  }
 
   async signUp(input: z.infer<typeof signUpInput>, ip: string): Promise<Session> {
     await this.enforce(`signup:ip:${ip}`, SIGN_UP_PER_IP, "Too many sign-ups from this network.");
@@ -64,14 +67,14 @@ export class AuthService {
   }
 
   async signIn(input: z.infer<typeof signInInput>, ip: string): Promise<Session> {
-    const message = "Too many sign-in attempts; wait a moment and try again.";
-    await this.enforce(`signin:ip:${ip}`, SIGN_IN_PER_IP, message);
-    await this.enforce(`signin:email:${input.email}`, SIGN_IN_PER_EMAIL, message);
+    await this.signInLimits.check(input.email, ip);
     const [user] = await this.db.select().from(users).where(eq(users.email, input.email));
     const valid = await this.hasher.verify(input.password, user?.passwordHash ?? DECOY_HASH);
     if (!user || !valid) {
+      await this.signInLimits.failed(input.email, ip);
       throw new DomainError("INVALID_CREDENTIALS", "Email or password is wrong.");
     }
+    await this.signInLimits.succeeded(input.email, ip);
     if (needsRehash(user.passwordHash)) this.rehashInBackground(user, input.password);
     return {
       userId: user.id,

@@ -10,6 +10,10 @@ export interface RateDecision {
 export interface RateLimiter {
   /** Counts one hit on `key` in a fixed window of `windowMs`; refuses past `limit`. */
   hit(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /** The hits counted on `key` in its current window, without counting one. */
+  peek(key: string): Promise<{ count: number; retryAfterMs: number }>;
+  /** Forgets `key`'s window. */
+  reset(key: string): Promise<void>;
 }
 
 const hitScript = new LuaScript("server/rate-limit/hit.lua");
@@ -29,6 +33,16 @@ export class RedisRateLimiter implements RateLimiter {
     const [count, ttl] = reply;
     return { allowed: count <= limit, retryAfterMs: count <= limit ? 0 : Math.max(ttl, 1) };
   }
+
+  async peek(key: string) {
+    const name = `${this.prefix}rl:${key}`;
+    const [count, ttl] = await Promise.all([this.redis.get(name), this.redis.pttl(name)]);
+    return { count: Number(count ?? 0), retryAfterMs: Math.max(ttl, 1) };
+  }
+
+  async reset(key: string) {
+    await this.redis.del(`${this.prefix}rl:${key}`);
+  }
 }
 
 /** For embedded mode, which is one process by construction (PGlite has one connection). */
@@ -46,6 +60,17 @@ export class MemoryRateLimiter implements RateLimiter {
     window.count++;
     const allowed = window.count <= limit;
     return { allowed, retryAfterMs: allowed ? 0 : window.resetAt - now };
+  }
+
+  async peek(key: string) {
+    const now = Date.now();
+    const window = this.windows.get(key);
+    if (!window || window.resetAt <= now) return { count: 0, retryAfterMs: 1 };
+    return { count: window.count, retryAfterMs: window.resetAt - now };
+  }
+
+  async reset(key: string) {
+    this.windows.delete(key);
   }
 
   private dropExpired(now: number) {
