@@ -1,7 +1,7 @@
 import "server-only";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { type Db, pgErrorCode } from "@/db/client";
+import type { Db } from "@/db/client";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { storableText } from "@/lib/storable-input";
@@ -46,24 +46,29 @@ export class AuthService {
     this.signInLimits = new SignInLimits(limiter);
   }
 
-  async signUp(input: z.infer<typeof signUpInput>, ip: string): Promise<Session> {
+  /**
+   * Makes a shopper account, and answers the same whether or not the email already had one:
+   * `{ email }`, no session, after the same work (one scrypt, one insert). Telling "taken"
+   * told anyone which emails have accounts. The person then signs in with the password just
+   * chosen: a new account lets them in; an existing one lets them in only with its own
+   * password, and the sign-in page says that the email may already have an account. Without
+   * an email step that sign-in still tells someone who holds a password whether it is the
+   * account's, which the sign-in limits (not this answer) bound.
+   */
+  async signUp(input: z.infer<typeof signUpInput>, ip: string): Promise<{ email: string }> {
     await this.enforce(`signup:ip:${ip}`, SIGN_UP_PER_IP, "Too many sign-ups from this network.");
-    const user = {
-      id: newId(),
-      email: input.email,
-      displayName: input.displayName,
-      passwordHash: await this.hasher.hash(input.password),
-      role: "shopper" as const,
-    };
-    try {
-      await this.db.insert(users).values(user);
-    } catch (error) {
-      if (pgErrorCode(error) === "23505") {
-        throw new DomainError("EMAIL_TAKEN", "An account with this email already exists.");
-      }
-      throw error;
-    }
-    return { userId: user.id, role: user.role, displayName: user.displayName };
+    const passwordHash = await this.hasher.hash(input.password);
+    await this.db
+      .insert(users)
+      .values({
+        id: newId(),
+        email: input.email,
+        displayName: input.displayName,
+        passwordHash,
+        role: "shopper",
+      })
+      .onConflictDoNothing({ target: users.email });
+    return { email: input.email };
   }
 
   async signIn(input: z.infer<typeof signInInput>, ip: string): Promise<Session> {

@@ -54,8 +54,8 @@ async function call(
   return { response, data: body.result?.data.json as Record<string, unknown> | undefined };
 }
 
-async function signIn(email: string) {
-  const { response } = await call("auth.signIn", { email, password: DEMO_ACCOUNTS.password });
+async function signIn(email: string, password = DEMO_ACCOUNTS.password) {
+  const { response } = await call("auth.signIn", { email, password });
   return response.headers.get("set-cookie")?.split(";")[0] ?? "";
 }
 
@@ -105,12 +105,13 @@ describe("/api/metrics", () => {
     const croissant = await dealIdTitled("Free croissant, fresh from the oven");
     const soldOut = await dealIdTitled("Latte art masterclass seat");
     const winner = await signIn(DEMO_ACCOUNTS.shoppers[1] ?? "");
-    const { response: signUp } = await call("auth.signUp", {
-      email: `m-${newId().toLowerCase()}@example.test`,
+    const strangerEmail = `m-${newId().toLowerCase()}@example.test`;
+    await call("auth.signUp", {
+      email: strangerEmail,
       password: "long enough pw",
       displayName: "M",
     });
-    const stranger = signUp.headers.get("set-cookie")?.split(";")[0] ?? "";
+    const stranger = await signIn(strangerEmail, "long enough pw");
     const staff = await signIn(DEMO_ACCOUNTS.merchantStaff[1] ?? "");
 
     const before = (await scrape()).samples;
