@@ -28,6 +28,7 @@ import { StaffInvites } from "./merchants/staff-invites";
 import { SaleMonitor } from "./monitor/sale-monitor";
 import { SaleStats } from "./monitor/sale-stats";
 import { Metrics } from "./observability/metrics";
+import { describeMetricsAccess, metricsAccess } from "./observability/metrics-endpoint";
 import { CheckoutService } from "./payments/checkout-service";
 import { TestPaymentProvider } from "./payments/test-payment-provider";
 import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
@@ -295,9 +296,8 @@ function announceStart(services: Services) {
   if (services.sessionSecretSource !== "env") {
     log.warn("SESSION_SECRET is not set: using a secret generated and stored in the database.");
   }
-  if (!env.METRICS_TOKEN && env.DATABASE_URL) {
-    log.warn("METRICS_TOKEN is not set: /api/metrics answers anyone who asks.");
-  }
+  if (metricsAccess(env) === "refused") log.warn(describeMetricsAccess(env));
+  else log.info(describeMetricsAccess(env));
   if (services.voucherKeySecretSource !== "env") {
     log.warn(
       "VOUCHER_KEY_SECRET is not set: voucher signing keys are sealed with a secret stored in the " +
