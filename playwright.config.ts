@@ -75,6 +75,8 @@ export default defineConfig({
         REDIS_KEY_PREFIX: `e2e${Date.now().toString(36)}:`,
         PORT: String(SERVER_MODE_PORT),
         SESSION_SECRET: E2E_SESSION_SECRET,
+        // The counter and sale specs sign in as the demo city's staff and admin.
+        DEMO_SEED: "on",
         VOUCHER_KEY_SECRET: "e2e-voucher-key-secret-that-is-long-enough-012345",
       },
       reuseExistingServer: false,

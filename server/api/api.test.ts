@@ -19,7 +19,12 @@ const prefix = `test:${newId()}:`;
 beforeAll(async () => {
   database = await createTestDatabase();
   services = await createServices(
-    parseEnv({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix }),
+    parseEnv({
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      DEMO_SEED: "on",
+    }),
   );
 });
 afterAll(async () => {
@@ -115,7 +120,12 @@ describe("start-up", () => {
     expect(all.filter((d) => d.priceCents > 0)).toHaveLength(1);
     expect(all.filter((d) => d.sold === d.quantity)).toHaveLength(1);
     const again = await createServices(
-      parseEnv({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix }),
+      parseEnv({
+        DATABASE_URL: database.url,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_KEY_PREFIX: prefix,
+        DEMO_SEED: "on",
+      }),
     );
     expect(again.demoSeeded).toBe(false);
     await again.stop();

@@ -1,5 +1,4 @@
 import { eq } from "drizzle-orm";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deals } from "@/db/schema";
 import { DEMO_ACCOUNTS } from "@/db/seed";
@@ -8,6 +7,7 @@ import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
 import { log } from "../log";
 import { createServices, type Services } from "../services";
+import { captureLog } from "../testing/capture-log";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "../testing/test-redis";
 import { serveMetrics } from "./metrics-endpoint";
@@ -25,6 +25,7 @@ beforeAll(async () => {
       DATABASE_URL: database.url,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: testRedis.prefix,
+      DEMO_SEED: "on",
       METRICS_TOKEN,
     }),
   );
@@ -267,20 +268,3 @@ describe("request ids", () => {
     });
   });
 });
-
-/** Runs `work` with the app's logger at debug, writing into an array instead of stdout. */
-async function captureLog(work: () => Promise<void>): Promise<Record<string, unknown>[]> {
-  const lines: Record<string, unknown>[] = [];
-  const logger = log as unknown as Record<symbol, unknown>;
-  const stream = logger[pino.symbols.streamSym];
-  const level = log.level;
-  logger[pino.symbols.streamSym] = { write: (line: string) => lines.push(JSON.parse(line)) };
-  log.level = "debug";
-  try {
-    await work();
-  } finally {
-    logger[pino.symbols.streamSym] = stream;
-    log.level = level;
-  }
-  return lines;
-}

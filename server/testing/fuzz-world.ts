@@ -60,6 +60,7 @@ async function settle(database: TestDatabase): Promise<FuzzWorld> {
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
       SESSION_SECRET,
+      DEMO_SEED: "on",
     }),
   );
   const send = (spec: RequestSpec, headers: Record<string, string>) =>
