@@ -78,6 +78,8 @@ export default defineConfig({
         PORT: String(SERVER_MODE_PORT),
         TRUSTED_PROXIES: "127.0.0.1",
         SESSION_SECRET: E2E_SESSION_SECRET,
+        // The counter and sale specs sign in as the demo city's staff and admin.
+        DEMO_SEED: "on",
         VOUCHER_KEY_SECRET: "e2e-voucher-key-secret-that-is-long-enough-012345",
       },
       reuseExistingServer: false,

@@ -245,6 +245,9 @@ export const staffInvites = pgTable(
     createdAt: createdAt(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     acceptedAt: timestamp("accepted_at", { withTimezone: true }),
+    /** Withdrawn by an admin before it was used: the link is refused from then on. */
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    revokedBy: text("revoked_by").references(() => users.id),
   },
   (t) => [index("staff_invites_merchant_idx").on(t.merchantId)],
 );

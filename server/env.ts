@@ -87,8 +87,12 @@ export const envSchema = z
     TEST_PAYMENT_SLOW_MS: durationMs(8_000),
     PUBLIC_URL: z.url("must be an absolute URL such as http://localhost:3000").optional(),
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    /** See server/auth/demo-accounts.ts: `auto` never seeds a Postgres database. */
     DEMO_SEED: z
-      .enum(["auto", "off"], "must be 'auto' (seed an empty database) or 'off'")
+      .enum(
+        ["auto", "on", "off"],
+        "must be 'auto' (seed an empty embedded database, never Postgres), 'on' (seed an empty database, Postgres too: a demo, never production) or 'off'",
+      )
       .default("auto"),
     CLAIM_PENDING_GRACE_MS: durationMs(30_000),
     RECONCILE_INTERVAL_MS: durationMs(5_000),

@@ -13,6 +13,8 @@ export type DomainErrorCode =
   | "INVALID_STATE"
   | "DEVICE_UNKNOWN"
   | "DEVICE_REVOKED"
+  /** A staff invitation an admin withdrew before it was used. */
+  | "INVITE_REVOKED"
   | "OUT_OF_AREA"
   /** Input that passed its schema but breaks a rule of the thing it changes; details.fieldErrors. */
   | "INVALID_INPUT"

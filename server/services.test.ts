@@ -19,7 +19,7 @@ afterAll(async () => {
 
 describe("services starting together on an empty database", () => {
   it("migrate, make the secrets and the first signing key, and seed the demo once", async () => {
-    const env = parseEnv({ NODE_ENV: "test", DATABASE_URL: empty.url, DEMO_SEED: "auto" });
+    const env = parseEnv({ NODE_ENV: "test", DATABASE_URL: empty.url, DEMO_SEED: "on" });
     // A claim server's workers start at once. Each used to seed the demo city: merchants
     // twice, then a duplicate key on the users, and the server stopped.
     const results = await Promise.allSettled(Array.from({ length: 3 }, () => createServices(env)));

@@ -5,6 +5,7 @@ import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
 import { resolveSecret } from "./app-secrets";
 import { AuditLogReader } from "./audit/audit-log";
 import { AuthService } from "./auth/auth-service";
+import { demoAccountsIn, demoAccountsWarning, demoSeedWanted } from "./auth/demo-accounts";
 import { SessionCodec } from "./auth/session";
 import { ReadThroughCache } from "./cache/read-through-cache";
 import type { ClaimEngine } from "./claims/claim-engine";
@@ -29,6 +30,7 @@ import { StaffInvites } from "./merchants/staff-invites";
 import { SaleMonitor } from "./monitor/sale-monitor";
 import { SaleStats } from "./monitor/sale-stats";
 import { Metrics } from "./observability/metrics";
+import { describeMetricsAccess, metricsAccess } from "./observability/metrics-endpoint";
 import { CheckoutService } from "./payments/checkout-service";
 import { TestPaymentProvider } from "./payments/test-payment-provider";
 import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
@@ -124,7 +126,7 @@ export async function createServices(
       });
       await signingKeys.ensureActiveKey();
       const subjectSecret = await resolveSecret(db, "voucher-subject", undefined);
-      const demoSeeded = env.DEMO_SEED === "auto" ? await seedDemo(db, clock()) : false;
+      const demoSeeded = demoSeedWanted(env) ? await seedDemo(db, clock()) : false;
       return { secret, keySecret, signingKeys, subjectSecret, demoSeeded };
     },
   );
@@ -290,20 +292,28 @@ export function getServices(): Promise<Services> {
   store[GLOBAL_KEY] ??= (async () => {
     const env = parseEnv();
     const services = await createServices(env, { background: true });
-    announceStart(services);
+    await announceStart(services);
     return services;
   })();
   return store[GLOBAL_KEY];
 }
 
-function announceStart(services: Services) {
+/** The first log lines: the mode, the URLs, the demo accounts, and what is not set that should be. */
+export async function announceStart(services: Services) {
   const { env } = services;
   const url = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   log.info(
     `Dealdrop running in ${env.DATABASE_URL || services.redis ? "server" : "embedded"} mode: ${describeMode(env)}`,
   );
   log.info(`Storefront: ${url}/   Sign in: ${url}/sign-in`);
-  if (env.DEMO_SEED === "auto") {
+  const demoLeft = env.DATABASE_URL ? await demoAccountsIn(services.database.db) : [];
+  if (demoLeft.length > 0) log.warn(demoAccountsWarning(demoLeft));
+  else if (env.DATABASE_URL && env.DEMO_SEED === "auto") {
+    log.info(
+      "No demo seed with DATABASE_URL (DEMO_SEED=on asks for one). First admin: npm run admin:create.",
+    );
+  }
+  if (services.demoSeeded || (!env.DATABASE_URL && demoSeedWanted(env))) {
     const demo = DEMO_ACCOUNTS;
     log.info(
       `${services.demoSeeded ? "Demo data seeded" : "Demo accounts"} (password for each: ${demo.password}). ` +
@@ -314,9 +324,8 @@ function announceStart(services: Services) {
   if (services.sessionSecretSource !== "env") {
     log.warn("SESSION_SECRET is not set: using a secret generated and stored in the database.");
   }
-  if (!env.METRICS_TOKEN && env.DATABASE_URL) {
-    log.warn("METRICS_TOKEN is not set: /api/metrics answers anyone who asks.");
-  }
+  if (metricsAccess(env) === "refused") log.warn(describeMetricsAccess(env));
+  else log.info(describeMetricsAccess(env));
   if (services.voucherKeySecretSource !== "env") {
     log.warn(
       "VOUCHER_KEY_SECRET is not set: voucher signing keys are sealed with a secret stored in the " +

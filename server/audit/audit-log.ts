@@ -9,7 +9,7 @@ import type { Actor } from "../auth/actor";
 
 export interface AuditEntry {
   action: string;
-  targetType: "merchant" | "staff" | "deal" | "device" | "gate" | "signing-key";
+  targetType: "merchant" | "staff" | "deal" | "device" | "gate" | "signing-key" | "account";
   targetId: string;
   /** The merchant the change concerns, so its staff can read their own history. */
   merchantId: string | null;

@@ -1,14 +1,16 @@
 import "server-only";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { type Db, pgErrorCode } from "@/db/client";
+import type { Db } from "@/db/client";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { storableText } from "@/lib/storable-input";
 import { DomainError } from "../errors";
+import { log } from "../log";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
-import { hashPassword, verifyPassword } from "./password";
+import { DECOY_HASH, needsRehash, type PasswordHasher, passwords } from "./password";
 import type { Session } from "./session";
+import { SignInLimits } from "./sign-in-limits";
 
 export const emailSchema = z
   .string()
@@ -31,55 +33,78 @@ export const signInInput = z.object({
   password: z.string().min(1, "password is required").max(200),
 });
 
-const SIGN_IN_PER_EMAIL = { limit: 10, windowMs: 15 * 60_000 };
-const SIGN_IN_PER_IP = { limit: 30, windowMs: 60_000 };
 const SIGN_UP_PER_IP = { limit: 10, windowMs: 60 * 60_000 };
 
-// Compared against when the email is unknown, so that a wrong email and a wrong password
-// take the same time and the answer does not reveal which accounts exist.
-const decoyHash = hashPassword("decoy-password-for-timing");
-
 export class AuthService {
+  private readonly signInLimits: SignInLimits;
+
   constructor(
     private readonly db: Db,
     private readonly limiter: RateLimiter,
-  ) {}
+    private readonly hasher: PasswordHasher = passwords,
+  ) {
+    this.signInLimits = new SignInLimits(limiter);
+  }
 
-  async signUp(input: z.infer<typeof signUpInput>, ip: string): Promise<Session> {
+  /**
+   * Makes a shopper account, and answers the same whether or not the email already had one:
+   * `{ email }`, no session, after the same work (one scrypt, one insert). Telling "taken"
+   * told anyone which emails have accounts. The person then signs in with the password just
+   * chosen: a new account lets them in; an existing one lets them in only with its own
+   * password, and the sign-in page says that the email may already have an account. Without
+   * an email step that sign-in still tells someone who holds a password whether it is the
+   * account's, which the sign-in limits (not this answer) bound.
+   */
+  async signUp(input: z.infer<typeof signUpInput>, ip: string): Promise<{ email: string }> {
     await this.enforce(`signup:ip:${ip}`, SIGN_UP_PER_IP, "Too many sign-ups from this network.");
-    const user = {
-      id: newId(),
-      email: input.email,
-      displayName: input.displayName,
-      passwordHash: await hashPassword(input.password),
-      role: "shopper" as const,
-    };
-    try {
-      await this.db.insert(users).values(user);
-    } catch (error) {
-      if (pgErrorCode(error) === "23505") {
-        throw new DomainError("EMAIL_TAKEN", "An account with this email already exists.");
-      }
-      throw error;
-    }
-    return { userId: user.id, role: user.role, displayName: user.displayName };
+    const passwordHash = await this.hasher.hash(input.password);
+    await this.db
+      .insert(users)
+      .values({
+        id: newId(),
+        email: input.email,
+        displayName: input.displayName,
+        passwordHash,
+        role: "shopper",
+      })
+      .onConflictDoNothing({ target: users.email });
+    return { email: input.email };
   }
 
   async signIn(input: z.infer<typeof signInInput>, ip: string): Promise<Session> {
-    const message = "Too many sign-in attempts; wait a moment and try again.";
-    await this.enforce(`signin:ip:${ip}`, SIGN_IN_PER_IP, message);
-    await this.enforce(`signin:email:${input.email}`, SIGN_IN_PER_EMAIL, message);
+    await this.signInLimits.check(input.email, ip);
     const [user] = await this.db.select().from(users).where(eq(users.email, input.email));
-    const valid = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash));
+    const valid = await this.hasher.verify(input.password, user?.passwordHash ?? DECOY_HASH);
     if (!user || !valid) {
+      await this.signInLimits.failed(input.email, ip);
       throw new DomainError("INVALID_CREDENTIALS", "Email or password is wrong.");
     }
+    await this.signInLimits.succeeded(input.email, ip);
+    if (needsRehash(user.passwordHash)) this.rehashInBackground(user, input.password);
     return {
       userId: user.id,
       role: user.role,
       merchantId: user.merchantId ?? undefined,
       displayName: user.displayName,
     };
+  }
+
+  /**
+   * A hash made with older, weaker parameters is made again with today's, once the password is
+   * known to be right. After the answer, so the sign-in does not wait for a second scrypt; a
+   * full queue or a failed write leaves the old hash, to be tried again at the next sign-in.
+   */
+  private rehashInBackground(user: { id: string; passwordHash: string }, password: string) {
+    this.hasher
+      .hash(password)
+      .then((passwordHash) =>
+        // Only over the hash it replaces: a password changed meanwhile stays changed.
+        this.db
+          .update(users)
+          .set({ passwordHash })
+          .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash))),
+      )
+      .catch((error) => log.warn({ err: error, userId: user.id }, "password rehash skipped"));
   }
 
   private async enforce(key: string, rule: { limit: number; windowMs: number }, message: string) {

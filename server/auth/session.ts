@@ -58,8 +58,13 @@ export class SessionCodec {
     const parts = token?.split(".");
     if (parts?.length !== 3 || parts[0] !== ENCODED_HEADER) return null;
     const [header, payload = "", signature = ""] = parts;
-    const expected = createHmac("sha256", this.key).update(`${header}.${payload}`).digest();
-    const given = Buffer.from(signature, "base64url");
+    // Compared as text, not as decoded bytes: Node's base64url decoder skips characters
+    // outside the alphabet and ignores a last character's unused bits, so `<token>=`,
+    // `<token>%20` or a respelled last character decoded to the same bytes and was accepted.
+    const expected = Buffer.from(
+      createHmac("sha256", this.key).update(`${header}.${payload}`).digest("base64url"),
+    );
+    const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
     try {
       // Signed by our key, so it parses; checked anyway, as a JWT reader must.

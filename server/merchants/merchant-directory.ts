@@ -66,6 +66,7 @@ export class MerchantDirectory {
           createdAt: staffInvites.createdAt,
           expiresAt: staffInvites.expiresAt,
           acceptedAt: staffInvites.acceptedAt,
+          revokedAt: staffInvites.revokedAt,
         })
         .from(staffInvites)
         .where(eq(staffInvites.merchantId, merchantId))

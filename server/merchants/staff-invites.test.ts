@@ -16,7 +16,9 @@ let admin: Actor;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  services = await createServices(parseEnv({ DATABASE_URL: database.url }), { clock: () => now });
+  services = await createServices(parseEnv({ DATABASE_URL: database.url, DEMO_SEED: "on" }), {
+    clock: () => now,
+  });
   const [row] = await database.db.select().from(users).where(eq(users.email, DEMO_ACCOUNTS.admin));
   admin = { userId: row?.id ?? "", role: "admin", displayName: row?.displayName ?? "" };
 });

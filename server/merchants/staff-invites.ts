@@ -77,6 +77,47 @@ export class StaffInvites {
     };
   }
 
+  /**
+   * Withdraws an invitation that has not been used: its link is refused from now on, with
+   * INVITE_REVOKED. Withdrawing one twice is answered as the first time; a used one is
+   * refused (the account it made is deactivated instead).
+   */
+  async revoke(actor: Actor, inviteId: string) {
+    const now = this.clock();
+    return this.db.transaction(async (tx) => {
+      const [invite] = await tx
+        .select()
+        .from(staffInvites)
+        .where(eq(staffInvites.id, inviteId))
+        .for("update");
+      if (!invite) throw new DomainError("NOT_FOUND", "No invitation has this id.", { inviteId });
+      if (invite.revokedAt) return { inviteId, revokedAt: invite.revokedAt };
+      if (invite.acceptedAt) {
+        throw new DomainError(
+          "INVALID_STATE",
+          "This invitation was already used: deactivate the account it made instead.",
+        );
+      }
+      await tx
+        .update(staffInvites)
+        .set({ revokedAt: now, revokedBy: actor.userId })
+        .where(eq(staffInvites.id, inviteId));
+      await recordAudit(
+        tx,
+        actor,
+        {
+          action: "staff.revoke-invite",
+          targetType: "staff",
+          targetId: inviteId,
+          merchantId: invite.merchantId,
+          details: { email: invite.email, displayName: invite.displayName },
+        },
+        now,
+      );
+      return { inviteId, revokedAt: now };
+    });
+  }
+
   /** Creates the staff account and uses the invitation up; returns the new session. */
   async accept(token: string, password: string): Promise<Session> {
     const invite = await this.openInvite(token);
@@ -88,9 +129,22 @@ export class StaffInvites {
         const [used] = await tx
           .update(staffInvites)
           .set({ acceptedAt: now })
-          .where(and(eq(staffInvites.id, invite.id), isNull(staffInvites.acceptedAt)))
+          .where(
+            and(
+              eq(staffInvites.id, invite.id),
+              isNull(staffInvites.acceptedAt),
+              isNull(staffInvites.revokedAt),
+            ),
+          )
           .returning({ id: staffInvites.id });
-        if (!used) throw usedUp();
+        // Used, or withdrawn since it was opened: read again to say which.
+        if (!used) {
+          const [since] = await tx
+            .select({ revokedAt: staffInvites.revokedAt })
+            .from(staffInvites)
+            .where(eq(staffInvites.id, invite.id));
+          throw since?.revokedAt ? withdrawn(since.revokedAt) : usedUp();
+        }
         await tx.insert(users).values({
           id: userId,
           email: invite.email,
@@ -143,6 +197,7 @@ export class StaffInvites {
         merchantName: merchants.name,
         expiresAt: staffInvites.expiresAt,
         acceptedAt: staffInvites.acceptedAt,
+        revokedAt: staffInvites.revokedAt,
       })
       .from(staffInvites)
       .innerJoin(merchants, eq(merchants.id, staffInvites.merchantId))
@@ -159,6 +214,7 @@ export class StaffInvites {
       );
     }
     if (invite.acceptedAt) throw usedUp();
+    if (invite.revokedAt) throw withdrawn(invite.revokedAt);
     return invite;
   }
 }
@@ -167,5 +223,13 @@ function usedUp() {
   return new DomainError(
     "INVALID_STATE",
     "This invitation was already used: sign in with the password you chose.",
+  );
+}
+
+function withdrawn(revokedAt: Date) {
+  return new DomainError(
+    "INVITE_REVOKED",
+    `This invitation was withdrawn on ${revokedAt.toISOString()}. Ask your admin for a new one.`,
+    { revokedAt: revokedAt.toISOString() },
   );
 }

@@ -29,6 +29,7 @@ beforeAll(async () => {
     DATABASE_URL: database.url,
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
+    DEMO_SEED: "on",
   });
   // Two app instances on one Redis and Postgres: a monitor on one sees both's attempts.
   instances.push(await createServices(env), await createServices(env));

@@ -1,12 +1,32 @@
 import "server-only";
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { Env } from "../env";
 import type { Services } from "../services";
 import { serveWithRequestId } from "./request-log";
 
 /**
- * Answers a Prometheus scrape. With `METRICS_TOKEN` set, only `Authorization: Bearer <token>`
- * is answered; without it the endpoint is open, for a private network or a demo.
+ * Who may read `/api/metrics`. With `METRICS_TOKEN` set, whoever shows it. Without it the
+ * endpoint is open in embedded mode (a demo on one machine) and refused with `DATABASE_URL`
+ * set: a deployment's metrics name its traffic, outcomes and process, and a server should
+ * not hand them to anyone because a variable was forgotten. Refused rather than a start-up
+ * error, since a deployment that scrapes nothing should not need a token to start.
  */
+export function metricsAccess(env: Pick<Env, "METRICS_TOKEN" | "DATABASE_URL">) {
+  if (env.METRICS_TOKEN) return "token" as const;
+  return env.DATABASE_URL ? ("refused" as const) : ("open" as const);
+}
+
+/** The start-up line that says how `/api/metrics` is guarded. */
+export function describeMetricsAccess(env: Pick<Env, "METRICS_TOKEN" | "DATABASE_URL">) {
+  return {
+    token: "/api/metrics requires Authorization: Bearer <METRICS_TOKEN>.",
+    open: "/api/metrics is open to anyone (embedded mode): set METRICS_TOKEN to require a token.",
+    refused:
+      "METRICS_TOKEN is not set: /api/metrics answers 403 to everyone until it is (required with DATABASE_URL).",
+  }[metricsAccess(env)];
+}
+
+/** Answers a Prometheus scrape, as `metricsAccess` allows. */
 export function serveMetrics(services: Services, req: Request): Promise<Response> {
   return serveWithRequestId(
     req,
@@ -33,6 +53,13 @@ export async function answerMetrics(
   render = () => services.metrics.render(),
 ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   const token = services.env.METRICS_TOKEN;
+  if (metricsAccess(services.env) === "refused") {
+    return {
+      status: 403,
+      headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+      body: "Metrics are not served: set METRICS_TOKEN on the server to turn them on.\n",
+    };
+  }
   if (token && !bearerMatches(authorization, token)) {
     return {
       status: 401,

@@ -15,6 +15,10 @@ export interface RateLimiter {
    * stored as its boundedKey, whatever its length.
    */
   hit(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /** The hits counted on `key` in its current window, without counting one. */
+  peek(key: string): Promise<{ count: number; retryAfterMs: number }>;
+  /** Forgets `key`'s window. */
+  reset(key: string): Promise<void>;
 }
 
 const hitScript = new LuaScript("server/rate-limit/hit.lua");
@@ -34,6 +38,16 @@ export class RedisRateLimiter implements RateLimiter {
     )) as [number, number];
     const [count, ttl] = reply;
     return { allowed: count <= limit, retryAfterMs: count <= limit ? 0 : Math.max(ttl, 1) };
+  }
+
+  async peek(key: string) {
+    const name = `${this.prefix}rl:${boundedKey(key)}`;
+    const [count, ttl] = await Promise.all([this.redis.get(name), this.redis.pttl(name)]);
+    return { count: Number(count ?? 0), retryAfterMs: Math.max(ttl, 1) };
+  }
+
+  async reset(key: string) {
+    await this.redis.del(`${this.prefix}rl:${boundedKey(key)}`);
   }
 }
 
@@ -77,5 +91,16 @@ export class MemoryRateLimiter implements RateLimiter {
     window.count++;
     const allowed = window.count <= limit;
     return { allowed, retryAfterMs: allowed ? 0 : window.resetAt - now };
+  }
+
+  async peek(key: string) {
+    const now = Date.now();
+    const window = this.windows.get(boundedKey(key));
+    if (!window || window.resetAt <= now) return { count: 0, retryAfterMs: 1 };
+    return { count: window.count, retryAfterMs: window.resetAt - now };
+  }
+
+  async reset(key: string) {
+    this.windows.delete(boundedKey(key));
   }
 }

@@ -67,6 +67,7 @@ async function settle(database: TestDatabase): Promise<FuzzWorld> {
   const services = await createServerModeServices(database, prefix, {
     SESSION_SECRET,
     TRUSTED_PROXIES: FUZZ_PROXY,
+    DEMO_SEED: "on",
   });
   const edge = await serveEdge(services, FUZZ_PROXY, (req, res) => {
     const error = { code: "NOT_FOUND", message: "No page here: the fuzz world has no Next." };

@@ -26,14 +26,30 @@ export function SignInForm() {
     },
   };
   const signIn = useMutation(trpc.auth.signIn.mutationOptions(done));
-  const signUp = useMutation(trpc.auth.signUp.mutationOptions(done));
-  const active = mode === "sign-in" ? signIn : signUp;
+  // Sign-up answers the same for a new email and a taken one, and starts no session: the
+  // form signs in with what was typed, which works for a new account and for an existing
+  // one only with its own password.
+  const [signedUp, setSignedUp] = useState(false);
+  const signUp = useMutation(
+    trpc.auth.signUp.mutationOptions({
+      onSuccess: (_, { email, password }) => {
+        setSignedUp(true);
+        signIn.mutate({ email, password });
+      },
+    }),
+  );
+  const active = mode === "sign-in" || signUp.isSuccess ? signIn : signUp;
+  const errorMessage =
+    signedUp && signIn.error?.data?.code === "UNAUTHORIZED"
+      ? "This email may already have an account: sign in with that account's password."
+      : active.error?.message;
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const email = String(form.get("email") ?? "");
     const password = String(form.get("password") ?? "");
+    setSignedUp(false);
     if (mode === "sign-in") signIn.mutate({ email, password });
     else signUp.mutate({ email, password, displayName: String(form.get("displayName") ?? "") });
   }
@@ -61,13 +77,17 @@ export function SignInForm() {
           required
         />
       </label>
-      {active.isError && (
+      {errorMessage && (
         <p className="error" role="alert">
-          {active.error.message}
+          {errorMessage}
         </p>
       )}
-      <button type="submit" className="button" disabled={active.isPending}>
-        {active.isPending ? "Please wait…" : mode === "sign-in" ? "Sign in" : "Sign up"}
+      <button type="submit" className="button" disabled={active.isPending || signUp.isPending}>
+        {active.isPending || signUp.isPending
+          ? "Please wait…"
+          : mode === "sign-in"
+            ? "Sign in"
+            : "Sign up"}
       </button>
       <button
         type="button"

@@ -86,6 +86,8 @@ export function describeSubject(entry: AuditRow, names: KnownNames): string {
       return text(details.displayName) ?? text(details.email) ?? `staff ${entry.targetId}`;
     case "signing-key":
       return `key ${entry.targetId.slice(0, 12)}…`;
+    case "account":
+      return text(details.displayName) ?? text(details.email) ?? `account ${entry.targetId}`;
     default:
       return `${entry.targetType} ${entry.targetId}`;
   }

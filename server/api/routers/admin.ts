@@ -27,6 +27,10 @@ export const adminRouter = router({
     .mutation(({ ctx, input }) =>
       ctx.services.staffInvites.invite(ctx.session, input.merchantId, input.person),
     ),
+  /** Withdraws an unused invitation: its link is refused from then on. */
+  revokeInvite: adminProcedure
+    .input(z.object({ inviteId: idSchema }))
+    .mutation(({ ctx, input }) => ctx.services.staffInvites.revoke(ctx.session, input.inviteId)),
   gateStatus: adminProcedure
     .input(dealInput)
     .query(({ ctx, input }) => ctx.services.gates.status(input.dealId)),

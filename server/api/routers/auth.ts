@@ -15,11 +15,10 @@ const inviteToken = z.object({
 });
 
 export const authRouter = router({
+  /** The same answer whether or not the email had an account: then sign in (see AuthService). */
   signUp: publicProcedure
     .input(signUpInput)
-    .mutation(async ({ ctx, input }) =>
-      startSession(ctx, await ctx.services.auth.signUp(input, ctx.ip)),
-    ),
+    .mutation(({ ctx, input }) => ctx.services.auth.signUp(input, ctx.ip)),
   signIn: publicProcedure
     .input(signInInput)
     .mutation(async ({ ctx, input }) =>

@@ -1,4 +1,8 @@
-import { AdminTable, formatWhen } from "../../admin-parts";
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useTRPC } from "@/lib/trpc/client";
+import { AdminTable, ConfirmButton, ErrorNote, formatWhen } from "../../admin-parts";
 
 interface StaffMember {
   userId: string;
@@ -13,14 +17,20 @@ interface Invite {
   createdAt: Date;
   expiresAt: Date;
   acceptedAt: Date | null;
+  revokedAt: Date | null;
 }
+
+const isPending = (invite: Invite, now: Date) =>
+  !invite.acceptedAt && !invite.revokedAt && invite.expiresAt > now;
 
 function InviteStatus({ invite, now }: { invite: Invite; now: Date }) {
   const [badge, label, when] = invite.acceptedAt
     ? ["badge-live", "Joined", formatWhen(invite.acceptedAt)]
-    : invite.expiresAt <= now
-      ? ["badge-voucher-expired", "Expired", formatWhen(invite.expiresAt)]
-      : ["badge-soon", "Pending", `link expires ${formatWhen(invite.expiresAt)}`];
+    : invite.revokedAt
+      ? ["badge-out", "Withdrawn", formatWhen(invite.revokedAt)]
+      : invite.expiresAt <= now
+        ? ["badge-voucher-expired", "Expired", formatWhen(invite.expiresAt)]
+        : ["badge-soon", "Pending", `link expires ${formatWhen(invite.expiresAt)}`];
   return (
     <>
       <span className={`badge ${badge}`}>{label}</span>
@@ -31,6 +41,13 @@ function InviteStatus({ invite, now }: { invite: Invite; now: Date }) {
 
 export function StaffAndInvites({ staff, invites }: { staff: StaffMember[]; invites: Invite[] }) {
   const now = new Date();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const withdraw = useMutation(
+    trpc.admin.revokeInvite.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.admin.pathKey() }),
+    }),
+  );
   return (
     <>
       <section className="card admin-section" aria-labelledby="staff">
@@ -50,10 +67,18 @@ export function StaffAndInvites({ staff, invites }: { staff: StaffMember[]; invi
       </section>
       <section className="card admin-section" aria-labelledby="invitations">
         <h2 id="invitations">Invitations</h2>
+        <ErrorNote error={withdraw.error} />
         {invites.length === 0 ? (
           <p className="empty">No invitations sent.</p>
         ) : (
-          <AdminTable columns={["Person", "Sent", "Status"]}>
+          <AdminTable
+            columns={[
+              "Person",
+              "Sent",
+              "Status",
+              { label: "Actions", className: "actions", hidden: true },
+            ]}
+          >
             {[...invites].reverse().map((invite) => (
               <tr key={invite.inviteId} data-testid="invite-row">
                 <td>
@@ -63,6 +88,17 @@ export function StaffAndInvites({ staff, invites }: { staff: StaffMember[]; invi
                 <td className="when">{formatWhen(invite.createdAt)}</td>
                 <td>
                   <InviteStatus invite={invite} now={now} />
+                </td>
+                <td className="actions">
+                  {isPending(invite, now) && (
+                    <ConfirmButton
+                      question={`Withdraw the invitation for ${invite.displayName} (${invite.email})? Its link will stop working.`}
+                      disabled={withdraw.isPending}
+                      onConfirm={() => withdraw.mutate({ inviteId: invite.inviteId })}
+                    >
+                      Withdraw
+                    </ConfirmButton>
+                  )}
                 </td>
               </tr>
             ))}
