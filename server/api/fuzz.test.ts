@@ -13,7 +13,12 @@ import {
   type Role,
   SESSION_SECRET,
 } from "../testing/fuzz-world";
-import { callSpec, malformedRequests } from "../testing/hostile-http";
+import {
+  callSpec,
+  malformedRequests,
+  plainRequests,
+  rawRequestInit,
+} from "../testing/hostile-http";
 import {
   brokenMetaPayloads,
   brokenShaped,
@@ -38,13 +43,17 @@ import {
   judgeAnswer,
   NODE_HEADER_LIMIT,
   problemWithAnswer,
+  problemWithPlainAnswer,
 } from "../testing/typed-answer";
 import { appRouter } from "./root";
 
 /**
  * DESIGN invariant 8: bad input anywhere gets a typed 4xx (tRPC code and a plain message),
- * never a 5xx, and changes nothing. Every procedure of the router is fuzzed as every role.
- * `FUZZ_SCALE=20` runs twenty times as many cases.
+ * never a 5xx, and changes nothing. Every procedure of the router is fuzzed as every role,
+ * over HTTP through the edge (server/http/http-edge.ts): with hostile bodies, content types,
+ * batches (past the cap too), headers (foreign Origin, Sec-Fetch-Site, X-Forwarded-For) and
+ * cookies. So are the plain routes (the claim route, live stock, metrics) and the pages the
+ * edge would hand to Next. `FUZZ_SCALE=20` runs twenty times as many cases.
  */
 
 /**
@@ -61,7 +70,7 @@ const ACT_ON_ANY_INPUT: Record<string, Role[]> = {
 const SKIPPED: Record<string, string> = {};
 
 /** Runs per procedure, per role and per kind of bad input (the claim route gets CLAIM_FACTOR x). */
-const RUNS = { json: 8, shaped: 12, extreme: 5, meta: 6, http: 8, credentials: 25 };
+const RUNS = { json: 8, shaped: 12, extreme: 5, meta: 6, http: 8, credentials: 25, plain: 1_500 };
 const CLAIM_FACTOR = 4;
 
 let world: FuzzWorld;
@@ -220,6 +229,24 @@ describe("bad input everywhere: typed 4xx, never a 5xx, no state change", () => 
         expect(await problemWithAnswer(answer, spec, () => false)).toBeNull();
       }
     }
+  });
+
+  it("the plain routes and pages: any method, path, headers, cookies and body get a typed 4xx, never a 5xx", async () => {
+    const { headersOf, known } = world;
+    const cookies = fc.oneof(
+      fc.constantFrom(...ROLES.map((role) => headersOf[role].cookie).filter(Boolean)),
+      badCookieHeaders(forged),
+    ) as fc.Arbitrary<string>;
+    const dealIds = known.ids.slice(0, 20);
+    await assertProperty(
+      "plain routes",
+      plainRequests(known, dealIds, cookies),
+      async (request) => {
+        const url = `${world.baseUrl}${request.path}`;
+        return problemWithPlainAnswer(await fetch(url, rawRequestInit(request)), request);
+      },
+      RUNS.plain,
+    );
   });
 
   it("changed no row and no lasting Redis key, and polluted no prototype", async () => {

@@ -20,7 +20,7 @@ import {
 } from "../testing/claim-route-world";
 import { badCookieHeaders, forgedSessionTokens, headerText } from "../testing/forged-credentials";
 import { SESSION_SECRET } from "../testing/fuzz-world";
-import { brokenShaped, type KnownIds, validShaped } from "../testing/hostile-input";
+import { bodyText, brokenShaped, type KnownIds, validShaped } from "../testing/hostile-input";
 import { assertProperty, headerBytes, NODE_HEADER_LIMIT } from "../testing/typed-answer";
 import { answerClaim, type ClaimHttpRequest } from "./claim-route";
 
@@ -442,8 +442,7 @@ async function problemOnNode(request: RawClaimRequest, sender: Sender) {
 const NO_IDS: KnownIds = { ids: [], kids: [] };
 const HUGE = "x".repeat(100_000);
 /** JSON text of a generated value; a BigInt (JSON has none) as text, nothing as "". */
-const jsonText = (value: unknown) =>
-  JSON.stringify(value, (_, v) => (typeof v === "bigint" ? String(v) : v)) ?? "";
+const jsonText = bodyText;
 const POLLUTING = '"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}';
 
 /**

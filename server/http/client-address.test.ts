@@ -1,10 +1,11 @@
+import { BlockList, isIP } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseEnv } from "../env";
 import { headerText } from "../testing/forged-credentials";
 import { clientAddress } from "./client-address";
 import { normalizeIp } from "./ip-literal";
-import { parseProxyTrust, TRUST_NOBODY } from "./proxy-trust";
+import { parseProxyTrust, TRUST_NOBODY, trustsHop } from "./proxy-trust";
 
 const proxies = parseProxyTrust("10.0.0.0/8, 2001:db8:a::/48, 127.0.0.1");
 
@@ -69,6 +70,41 @@ describe("the client's address", () => {
         expect(address.length).toBeLessThanOrEqual(39);
       }),
     );
+  });
+});
+
+describe("a trusted range", () => {
+  it("holds exactly the addresses node:net's BlockList puts in it, both families, any prefix", () => {
+    // IPv4-mapped IPv6 addresses are IPv4 ones here (normalizeIp), and tested above.
+    const unmapped = fc.ipV6().filter((address) => isIP(normalizeIp(address) ?? "") === 6);
+    const v4 = fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 }));
+    const v6 = fc.tuple(unmapped, fc.integer({ min: 0, max: 128 }));
+    const near = (address: string) =>
+      fc.oneof(fc.constant(address), isIP(address) === 4 ? fc.ipV4() : unmapped);
+    const cases = fc
+      .oneof(v4, v6)
+      .chain(([net, prefix]) => fc.tuple(fc.constant(net), fc.constant(prefix), near(net)));
+    fc.assert(
+      fc.property(cases, ([net, prefix, candidate]) => {
+        const address = normalizeIp(candidate) as string;
+        const family = isIP(address) === 4 ? "ipv4" : "ipv6";
+        const oracle = new BlockList();
+        oracle.addSubnet(
+          normalizeIp(net) as string,
+          prefix,
+          isIP(normalizeIp(net) as string) === 4 ? "ipv4" : "ipv6",
+        );
+        const trust = parseProxyTrust(`${net}/${prefix}`);
+        expect(trustsHop(trust, address, 0)).toBe(oracle.check(address, family));
+      }),
+      { numRuns: 2_000 },
+    );
+    const rfc1918 = parseProxyTrust("172.16.0.0/12");
+    expect(
+      ["172.16.0.1", "172.31.255.255", "172.32.0.0", "172.15.255.255"].map((a) =>
+        trustsHop(rfc1918, a, 0),
+      ),
+    ).toEqual([true, true, false, false]);
   });
 });
 

@@ -14,11 +14,12 @@ const MAPPED_HEX = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
  */
 export function normalizeIp(text: string | undefined): string | null {
   if (!text) return null;
+  // First, the form a dual-stack socket reports every IPv4 peer in.
+  const mapped = MAPPED_DOTTED.exec(text)?.[1];
+  if (mapped) return isIP(mapped) === 4 ? mapped : null;
   const family = isIP(text);
   if (family === 4) return text;
   if (family !== 6) return null;
-  const mapped = MAPPED_DOTTED.exec(text)?.[1];
-  if (mapped && isIP(mapped) === 4) return mapped;
   const zone = text.indexOf("%");
   // The URL parser writes IPv6 hosts in the canonical form.
   const canonical = new URL(`http://[${zone < 0 ? text : text.slice(0, zone)}]`).hostname.slice(

@@ -1,5 +1,5 @@
 // No `import "server-only"`: server/env.ts parses TRUSTED_PROXIES with this (see ip-literal.ts).
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
 import { normalizeIp } from "./ip-literal";
 
 /**
@@ -12,8 +12,17 @@ import { normalizeIp } from "./ip-literal";
  */
 export type ProxyTrust =
   | { kind: "nobody" }
-  | { kind: "ranges"; ranges: BlockList; listed: string[] }
+  | { kind: "ranges"; ranges: AddressRange[]; listed: string[] }
   | { kind: "hops"; hops: number };
+
+/**
+ * A CIDR range, compared in JavaScript rather than with node:net's BlockList (which builds a
+ * native object per check): this runs on every claim that comes through a proxy. An IPv4
+ * range is a 32-bit network and mask; an IPv6 one, 16-bit groups and a prefix length.
+ */
+type AddressRange =
+  | { v6: false; network: number; mask: number }
+  | { v6: true; groups: number[]; prefix: number };
 
 export const TRUST_NOBODY: ProxyTrust = { kind: "nobody" };
 
@@ -33,7 +42,7 @@ export function parseProxyTrust(text: string | undefined): ProxyTrust {
     }
     return { kind: "hops", hops };
   }
-  const ranges = new BlockList();
+  const ranges: AddressRange[] = [];
   const listed: string[] = [];
   for (const entry of value.split(/[\s,]+/).filter(Boolean)) {
     const [address = "", prefix, extra] = entry.split("/");
@@ -44,7 +53,7 @@ export function parseProxyTrust(text: string | undefined): ProxyTrust {
     if (!normal || extra !== undefined || length < 0 || length > bits) {
       throw new Error(`"${entry}" is not an IP address or CIDR range (${EXAMPLE})`);
     }
-    ranges.addSubnet(normal, length, family);
+    ranges.push(rangeOf(normal, length));
     listed.push(`${normal}/${length}`);
   }
   return { kind: "ranges", ranges, listed };
@@ -54,7 +63,53 @@ export function parseProxyTrust(text: string | undefined): ProxyTrust {
 export function trustsHop(trust: ProxyTrust, address: string, depth: number): boolean {
   if (trust.kind === "nobody") return false;
   if (trust.kind === "hops") return depth < trust.hops;
-  return trust.ranges.check(address, isIP(address) === 4 ? "ipv4" : "ipv6");
+  if (!address.includes(":")) {
+    const value = ipv4Value(address);
+    for (const range of trust.ranges) {
+      if (!range.v6 && (value & range.mask) >>> 0 === range.network) return true;
+    }
+    return false;
+  }
+  const groups = ipv6Groups(address);
+  return trust.ranges.some((range) => range.v6 && inPrefix(groups, range.groups, range.prefix));
+}
+
+function rangeOf(address: string, prefix: number): AddressRange {
+  if (address.includes(":")) return { v6: true, groups: ipv6Groups(address), prefix };
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return { v6: false, network: (ipv4Value(address) & mask) >>> 0, mask };
+}
+
+/** A normalized IPv4 address (dotted, valid) as an unsigned 32-bit number. */
+function ipv4Value(address: string): number {
+  let value = 0;
+  let part = 0;
+  for (let i = 0; i < address.length; i++) {
+    const code = address.charCodeAt(i);
+    if (code === 46) {
+      value = value * 256 + part;
+      part = 0;
+    } else part = part * 10 + code - 48;
+  }
+  return value * 256 + part;
+}
+
+/** The eight 16-bit groups of a normalized IPv6 address. */
+function ipv6Groups(address: string): number[] {
+  const [head = "", tail] = address.split("::");
+  const parse = (part: string) =>
+    part ? part.split(":").map((hex) => Number.parseInt(hex, 16)) : [];
+  const [left, right] = [parse(head), parse(tail ?? "")];
+  const zeros = tail === undefined ? [] : Array(8 - left.length - right.length).fill(0);
+  return [...left, ...zeros, ...right];
+}
+
+function inPrefix(groups: number[], network: number[], prefix: number): boolean {
+  for (let i = 0, bits = prefix; bits > 0; i++, bits -= 16) {
+    const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
+    if (((groups[i] ?? 0) & mask) !== ((network[i] ?? 0) & mask)) return false;
+  }
+  return true;
 }
 
 /** How the trust reads in a log line. */

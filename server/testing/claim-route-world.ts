@@ -4,7 +4,7 @@ import { CLAIM_ROUTE, ClaimRequestError, postClaim } from "@/lib/claims/claim-cl
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
 import { CLAIM_LIMITS } from "../claims/claim-limits";
 import { type FuzzWorld, openFuzzWorld } from "./fuzz-world";
-import { callSpec } from "./hostile-http";
+import { callSpec, type RawRequest, rawRequestInit } from "./hostile-http";
 import { envelopeOf } from "./hostile-input";
 import { createDeal, createShoppers } from "./sale-fixtures";
 import { fingerprintState } from "./state-fingerprint";
@@ -40,32 +40,7 @@ export interface ClaimRouteWorld extends FuzzWorld {
 }
 
 /** A request to the claim route as it goes on the wire, whatever is wrong with it. */
-export interface RawClaimRequest {
-  method: string;
-  headers: Record<string, string>;
-  /** Bytes, so that fetch adds no content type of its own; never sent with GET or HEAD. */
-  body?: Uint8Array;
-  /** Streamed without a content-length (Transfer-Encoding: chunked), in 1 KB pieces. */
-  chunked?: boolean;
-}
-
-function requestInit({ method, headers, body, chunked }: RawClaimRequest): RequestInit {
-  const sent = method === "GET" || method === "HEAD" ? undefined : body;
-  const stream = (bytes: Uint8Array) =>
-    new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (let at = 0; at < bytes.length; at += 1_024)
-          controller.enqueue(bytes.slice(at, at + 1_024));
-        controller.close();
-      },
-    });
-  return {
-    method,
-    headers,
-    body: sent && chunked ? stream(sent) : sent,
-    ...(sent && chunked ? { duplex: "half" } : {}),
-  } as RequestInit;
-}
+export type RawClaimRequest = RawRequest;
 
 /**
  * The fuzz world (seeded demo sale, every role signed in, real Postgres and Redis, the HTTP
@@ -130,7 +105,7 @@ async function withRoute(world: FuzzWorld): Promise<ClaimRouteWorld> {
       answerOfTrpc(
         await world.send(callSpec("claims.claim", "mutation", envelopeOf(input)), headers),
       ),
-    sendToNode: (request) => fetch(`${baseUrl}${CLAIM_ROUTE}`, requestInit(request)),
+    sendToNode: (request) => fetch(`${baseUrl}${CLAIM_ROUTE}`, rawRequestInit(request)),
     lastingState: () => lastingState(world),
   };
 }

@@ -5,6 +5,7 @@ import { DEMO_ACCOUNTS } from "@/db/seed";
 import { newId } from "@/lib/ids";
 import { appRouter } from "../api/root";
 import { jsonAnswer, sendAnswer } from "../http/json-answer";
+import { createNodeMetricsRoute } from "../http/metrics-route";
 import { log } from "../log";
 import type { Services } from "../services";
 import { createServerModeServices, serveEdge } from "./edge-server";
@@ -45,7 +46,7 @@ export const FUZZ_PROXY = "127.0.0.1";
 
 /**
  * A seeded database and services behind the real HTTP edge on a loopback port (tRPC, the
- * claim route, live stock; anything else a typed 404), signed in once as each demo role
+ * claim route, live stock, the claim server's metrics; anything else a typed 404), signed in once as each demo role
  * (sign-in is rate limited), with one enrolled device, and settled: every query that takes
  * no input has been read once as each role, since a first read may do lazy work
  * (`vouchers.mine` issues the vouchers of confirmed claims). Each role has an address of its
@@ -69,7 +70,10 @@ async function settle(database: TestDatabase): Promise<FuzzWorld> {
     TRUSTED_PROXIES: FUZZ_PROXY,
     DEMO_SEED: "on",
   });
+  // Behind the edge, as on the claim server: its metrics, and a typed 404 for the rest.
+  const serveMetrics = createNodeMetricsRoute(services);
   const edge = await serveEdge(services, FUZZ_PROXY, (req, res) => {
+    if (req.url === "/api/metrics") return serveMetrics(req, res);
     const error = { code: "NOT_FOUND", message: "No page here: the fuzz world has no Next." };
     sendAnswer(req, res, jsonAnswer(404, { error }, "GET"));
   });

@@ -159,6 +159,10 @@ function withPollutingKeys(value: unknown): Payload {
   return `{"json":{${polluting}${own ? `,${own}` : ""}}}`;
 }
 
+/** JSON text of a generated value, a BigInt (JSON has none) as its digits, nothing as "". */
+export const bodyText = (value: unknown): string =>
+  JSON.stringify(value, (_, v) => (typeof v === "bigint" ? String(v) : v)) ?? "";
+
 function jsonText(value: unknown): string | undefined {
   try {
     return JSON.stringify(value);

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import superjson, { type SuperJSONResult } from "superjson";
-import type { RequestSpec } from "./hostile-http";
+import { isLiveStockPath } from "@/lib/deals/live-stock";
+import type { PlainRequest, RequestSpec } from "./hostile-http";
 
 /**
  * Headers past node:http's 16 KB limit never reach a route: the HTTP edge's server answers
@@ -138,6 +139,42 @@ export async function judgeAnswer(
     }
   }
   return verdict(null, codes);
+}
+
+/**
+ * What is wrong with a plain route's answer (claim, live stock, metrics, a page), if anything:
+ * a 5xx, a stream or a success where none may be, or a refusal that is not the edge's typed
+ * JSON `{ error: { code, message } }` (a 405 names what is allowed).
+ */
+export async function problemWithPlainAnswer(
+  response: Response,
+  request: PlainRequest,
+): Promise<string | null> {
+  const { status } = response;
+  const said = `${status} to ${request.method} ${request.path.slice(0, 80)}`;
+  if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
+    await response.body?.cancel();
+    const stream = status === 200 && request.method === "GET" && isLiveStockPath(request.path);
+    return stream ? null : `a stream: ${said}`;
+  }
+  const text = await response.text();
+  if (status >= 500) return `${said}: ${text.slice(0, 300)}`;
+  if (status < 300) {
+    const scrape = request.path === "/api/metrics" && ["GET", "HEAD"].includes(request.method);
+    return scrape ? null : `a success: ${said}: ${text.slice(0, 200)}`;
+  }
+  const edgeOwn = status === 411 || status === HEADERS_TOO_LARGE;
+  if (!REFUSAL_STATUSES.has(status) && !edgeOwn) return `unexpected status ${said}`;
+  if (status === 405 && !response.headers.get("allow")) return `a 405 without Allow: ${said}`;
+  if (response.headers.get("content-type") !== "application/json") return `not JSON: ${said}`;
+  if (request.method === "HEAD") return null; // node:http sends a HEAD answer no body
+  try {
+    const { error } = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof error?.code === "string" && typeof error.message === "string" && error.message) {
+      return null;
+    }
+  } catch {}
+  return `an untyped refusal: ${said}: ${text.slice(0, 200)}`;
 }
 
 export async function problemWithAnswer(

@@ -1,11 +1,15 @@
+import { once } from "node:events";
+import { connect } from "node:net";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EdgeWorld, openEdgeWorld } from "../testing/edge-world";
 import { sendFrom } from "../testing/loopback-client";
 
 /**
- * Issue 14, item 10: a URL with a malformed percent-escape is a typed 400 on every route, the
- * pages Next serves included (Next answered 500), and reaches no route that would decode it.
+ * The request line as the edge takes it. Issue 14, item 10: a URL with a malformed
+ * percent-escape is a typed 400 on every route, the pages Next serves included (Next answered
+ * 500), and reaches no route that would decode it. A method no fetch Request can carry
+ * (TRACE) is a typed 405 on tRPC, not the 500 of a Request that could not be built.
  */
 
 let world: EdgeWorld;
@@ -59,5 +63,23 @@ describe("a malformed percent-escape", () => {
       400,
       { dealId: [expect.any(String)] },
     ]);
+  });
+});
+
+describe("a method a fetch Request cannot carry", () => {
+  it("TRACE on tRPC: a typed 405", async () => {
+    const socket = connect(Number(new URL(world.baseUrl).port), "127.0.0.1");
+    await once(socket, "connect");
+    let answer = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      answer += chunk;
+    });
+    socket.write("TRACE /api/trpc/deals.list HTTP/1.0\r\nHost: x\r\n\r\n");
+    await once(socket, "end");
+    const [head = "", body = ""] = answer.split("\r\n\r\n");
+    expect(head.split("\r\n")[0]).toBe("HTTP/1.1 405 Method Not Allowed");
+    const shape = superjson.deserialize<{ data: { code: string } }>(JSON.parse(body).error);
+    expect(shape.data.code).toBe("METHOD_NOT_SUPPORTED");
   });
 });
