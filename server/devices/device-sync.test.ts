@@ -98,7 +98,7 @@ describe("device enrolment", () => {
 
     const refused = await deviceCall(
       "device.trustBundle",
-      { revocationsSince: null },
+      { revocations: null },
       device.credential,
       true,
     );
@@ -112,7 +112,7 @@ describe("device enrolment", () => {
     const device = await enroll("Till 2");
     const bundle = await deviceCall(
       "device.trustBundle",
-      { revocationsSince: null },
+      { revocations: null, redemptions: null },
       device.credential,
       true,
     );
@@ -120,7 +120,8 @@ describe("device enrolment", () => {
     expect(bundle.data).toMatchObject({
       device: { deviceName: "Till 2", merchantId: merchant.id },
       deals: [{ id: deal.id, title: "Test deal" }],
-      revocations: { revocations: [], complete: true },
+      revocations: { entries: [], complete: true },
+      redemptions: { entries: [], complete: true },
       clockSkewSeconds: 120,
       maxTrustAgeMs: 24 * 3_600_000,
     });
