@@ -47,7 +47,7 @@ export function CounterApp() {
       setProblem({ kind: "offline", message: "No connection: working offline." });
       return;
     }
-    setProblem(await syncNow());
+    setProblem(await syncNow(reload));
     await reload();
   }, [reload]);
 

@@ -97,12 +97,20 @@ export async function pushOutbox(): Promise<SyncProblem | null> {
   }
 }
 
+const pushOnce = oneAtATime(pushOutbox);
+const refreshOnce = oneAtATime(refreshTrust);
+
 /**
- * Both directions: what the device did goes up, what it must know comes down. One sync at a
- * time: the minute timer, a reconnect and a scan that arrive while one runs join it.
+ * Both directions: what the device did goes up, what it must know comes down. Each runs one
+ * at a time: the minute timer, a reconnect and a scan that arrive while one runs join it.
+ * `afterPush` runs between the two, so the page shows what synced without waiting for a
+ * refresh that may take pages.
  */
-export const syncNow = oneAtATime(async (): Promise<SyncProblem | null> => {
-  const pushed = await pushOutbox();
+export async function syncNow(
+  afterPush: () => Promise<void> = async () => undefined,
+): Promise<SyncProblem | null> {
+  const pushed = await pushOnce();
+  await afterPush();
   if (pushed?.kind === "revoked" || pushed?.kind === "not-enrolled") return pushed;
-  return (await refreshTrust()) ?? pushed;
-});
+  return (await refreshOnce()) ?? pushed;
+}
