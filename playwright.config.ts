@@ -7,6 +7,8 @@ export const E2E_DATABASE = "dealdrop_e2e";
 export const E2E_DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${E2E_DATABASE}`;
 /** Known to the server-mode tests, so a load test can mint its shoppers' sessions. */
 export const E2E_SESSION_SECRET = "e2e-session-secret-that-is-long-enough-0123456789";
+/** Known to the counter tests, so they can sign a voucher the API cannot issue (an old one). */
+export const E2E_VOUCHER_KEY_SECRET = "e2e-voucher-key-secret-that-is-long-enough-012345";
 
 /**
  * End-to-end tests drive Debian's Chromium (never a downloaded browser) against the
@@ -80,7 +82,7 @@ export default defineConfig({
         SESSION_SECRET: E2E_SESSION_SECRET,
         // The counter and sale specs sign in as the demo city's staff and admin.
         DEMO_SEED: "on",
-        VOUCHER_KEY_SECRET: "e2e-voucher-key-secret-that-is-long-enough-012345",
+        VOUCHER_KEY_SECRET: E2E_VOUCHER_KEY_SECRET,
       },
       reuseExistingServer: false,
       timeout: 120_000,

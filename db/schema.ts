@@ -31,6 +31,14 @@ export const paymentStatus = pgEnum("payment_status", [
   "refunded",
   "failed",
 ]);
+/**
+ * A synced redemption whose device-given time cannot be true: before its voucher was issued,
+ * or after the server received it (each beyond the clock-skew allowance). Kept and shown.
+ */
+export const redemptionClockFlag = pgEnum("redemption_clock_flag", [
+  "before_issue",
+  "after_receipt",
+]);
 
 /** Claim statuses that hold a unit of stock. */
 export const ACTIVE_CLAIM_STATUSES = ["reserved", "confirmed"] as const;
@@ -154,27 +162,34 @@ export const vouchers = pgTable(
     revokeReason: text("revoke_reason"),
   },
   (t) => [
-    index("vouchers_revoked_idx").on(t.merchantId, t.revokedAt),
+    /** The devices' revocation feed: a keyset on (revoked_at, id) per merchant. */
+    index("vouchers_revoked_idx").on(t.merchantId, t.revokedAt, t.id),
     /** Tells when the last voucher a key signed expires, so the key can leave the key set. */
     index("vouchers_kid_expiry_idx").on(t.kid, t.expiresAt),
   ],
 );
 
-export const redemptions = pgTable("redemptions", {
-  id: id(),
-  voucherId: text("voucher_id")
-    .notNull()
-    .unique()
-    .references(() => vouchers.id),
-  merchantId: text("merchant_id")
-    .notNull()
-    .references(() => merchants.id),
-  deviceId: text("device_id").references(() => merchantDevices.id),
-  /** The staff account that redeemed it online (a device's offline redemptions name the device). */
-  redeemedBy: text("redeemed_by").references(() => users.id),
-  redeemedAt: timestamp("redeemed_at", { withTimezone: true }).notNull(),
-  receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
-});
+export const redemptions = pgTable(
+  "redemptions",
+  {
+    id: id(),
+    voucherId: text("voucher_id")
+      .notNull()
+      .unique()
+      .references(() => vouchers.id),
+    merchantId: text("merchant_id")
+      .notNull()
+      .references(() => merchants.id),
+    deviceId: text("device_id").references(() => merchantDevices.id),
+    /** The staff account that redeemed it online (a device's offline redemptions name the device). */
+    redeemedBy: text("redeemed_by").references(() => users.id),
+    redeemedAt: timestamp("redeemed_at", { withTimezone: true }).notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+    clockFlag: redemptionClockFlag("clock_flag"),
+  },
+  /** The devices' feed of other tills' redemptions: a keyset on (received_at, id) per merchant. */
+  (t) => [index("redemptions_feed_idx").on(t.merchantId, t.receivedAt, t.id)],
+);
 
 /** A redemption that arrived after the voucher's first one, from another device: kept, never merged. */
 export const redemptionConflicts = pgTable(
@@ -190,6 +205,7 @@ export const redemptionConflicts = pgTable(
     deviceId: text("device_id").references(() => merchantDevices.id),
     redeemedAt: timestamp("redeemed_at", { withTimezone: true }).notNull(),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+    clockFlag: redemptionClockFlag("clock_flag"),
   },
   // A device redeems a voucher once at most, so a re-sent batch cannot record it twice.
   (t) => [uniqueIndex("redemption_conflicts_once_per_device").on(t.voucherId, t.deviceId)],

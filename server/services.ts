@@ -40,6 +40,7 @@ import { KeyEncryption } from "./vouchers/key-encryption";
 import { RedemptionService } from "./vouchers/redemption-service";
 import { RedemptionSync } from "./vouchers/redemption-sync";
 import { SigningKeyStore } from "./vouchers/signing-keys";
+import { TrustFeeds } from "./vouchers/trust-feeds";
 import { VoucherIssuer } from "./vouchers/voucher-issuer";
 import { VoucherService } from "./vouchers/voucher-service";
 
@@ -62,6 +63,7 @@ export interface Services {
   sessions: SessionCodec;
   signingKeys: SigningKeyStore;
   vouchers: VoucherService;
+  trustFeeds: TrustFeeds;
   redemptions: RedemptionService;
   redemptionSync: RedemptionSync;
   devices: DeviceService;
@@ -229,6 +231,7 @@ export async function createServices(
     sessions: new SessionCodec(secret.value),
     signingKeys,
     vouchers: new VoucherService(db, issuer, clock),
+    trustFeeds: new TrustFeeds(db, env.VOUCHER_CLOCK_SKEW_SECONDS, clock),
     redemptions: new RedemptionService(
       db,
       signingKeys,

@@ -14,8 +14,9 @@ import { type SyncProblem, syncNow } from "./device-sync";
 import { EnrolDevice } from "./enrol-device";
 import { RedemptionHistory } from "./redemption-history";
 import { ScanInputs } from "./scan-inputs";
+import { TrustStatus } from "./trust-status";
 import { VerdictPanel } from "./verdict-panel";
-import { type CounterVerdict, describeAge, trustAge, verifyAtCounter } from "./verify-at-counter";
+import { type CounterVerdict, verifyAtCounter } from "./verify-at-counter";
 
 const SYNC_EVERY_MS = 60_000;
 const BACKGROUND_SYNC_TAG = "dealdrop-redemptions";
@@ -46,7 +47,7 @@ export function CounterApp() {
       setProblem({ kind: "offline", message: "No connection: working offline." });
       return;
     }
-    setProblem(await syncNow());
+    setProblem(await syncNow(reload));
     await reload();
   }, [reload]);
 
@@ -103,7 +104,6 @@ export function CounterApp() {
     );
   }
 
-  const age = trustAge(trust);
   const revoked = problem?.kind === "revoked" || problem?.kind === "not-enrolled";
   return (
     <>
@@ -115,11 +115,7 @@ export function CounterApp() {
           </span>{" "}
           {online && <Link href="/merchant/devices">Devices and conflicts</Link>}
         </p>
-        <p className={age.usable ? "muted" : "error"} data-testid="trust-age">
-          {age.usable
-            ? `Keys and cancellations updated ${describeAge(age.ageMs)}.`
-            : `Offline checks paused: keys and cancellations updated ${describeAge(age.ageMs)}. Connect to update them.`}
-        </p>
+        <TrustStatus trust={trust} />
         {revoked && (
           <p className="error" role="alert" data-testid="device-problem">
             {problem?.message}

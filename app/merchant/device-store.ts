@@ -1,5 +1,6 @@
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
-import type { VoucherPublicKey } from "@/lib/vouchers/voucher-format";
+import type { CounterTrust } from "@/lib/vouchers/counter-judgement";
+import type { FeedPositions, TrustPage } from "@/lib/vouchers/trust-refresh";
 
 /**
  * What a counter device keeps in IndexedDB, so it verifies and remembers with no network.
@@ -13,14 +14,13 @@ export interface EnrolledDevice {
   credential: string;
 }
 
-export interface TrustBundle {
-  keys: VoucherPublicKey[];
-  deals: Record<string, string>;
-  clockSkewSeconds: number;
-  maxTrustAgeMs: number;
-  /** Device time of the last successful refresh: the age the UI shows and limits. */
-  refreshedAt: number;
-  revocationsCursor: string | null;
+/**
+ * The trust of the last completed refresh (every page of every feed read): `refreshedAt`
+ * and the clock offset are written only then, so a refresh cut short leaves the trust aging.
+ */
+export interface TrustBundle extends CounterTrust {
+  /** Where the next refresh starts in each feed. */
+  feeds: FeedPositions;
 }
 
 export type SyncState = "pending" | "synced" | "conflict" | "rejected";
@@ -36,6 +36,8 @@ export interface LocalRedemption {
   /** For a conflict: the redemption the server had first. */
   firstElsewhere?: { where: string; redeemedAt: number };
   rejectReason?: string;
+  /** The server found this redemption's time impossible (the device clock was wrong). */
+  clockFlag?: string;
 }
 
 export interface Revocation {
@@ -44,10 +46,18 @@ export interface Revocation {
   reason: string | null;
 }
 
+/** A redemption another till (or staff online) made and the server recorded. */
+export interface RedeemedElsewhere {
+  voucherId: string;
+  redeemedAt: number;
+  where: string;
+}
+
 interface CounterDb extends DBSchema {
   device: { key: "self"; value: EnrolledDevice };
   trust: { key: "bundle"; value: TrustBundle };
   revocations: { key: string; value: Revocation };
+  redeemedElsewhere: { key: string; value: RedeemedElsewhere };
   redemptions: {
     key: string;
     value: LocalRedemption;
@@ -58,14 +68,17 @@ interface CounterDb extends DBSchema {
 let opened: Promise<IDBPDatabase<CounterDb>> | null = null;
 
 export function counterDb(): Promise<IDBPDatabase<CounterDb>> {
-  opened ??= openDB<CounterDb>("dealdrop-counter", 1, {
-    upgrade(db) {
-      db.createObjectStore("device");
-      db.createObjectStore("trust");
-      db.createObjectStore("revocations", { keyPath: "voucherId" });
-      const redemptions = db.createObjectStore("redemptions", { keyPath: "voucherId" });
-      redemptions.createIndex("bySyncState", "syncState");
-      redemptions.createIndex("byRedeemedAt", "redeemedAt");
+  opened ??= openDB<CounterDb>("dealdrop-counter", 2, {
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) {
+        db.createObjectStore("device");
+        db.createObjectStore("trust");
+        db.createObjectStore("revocations", { keyPath: "voucherId" });
+        const redemptions = db.createObjectStore("redemptions", { keyPath: "voucherId" });
+        redemptions.createIndex("bySyncState", "syncState");
+        redemptions.createIndex("byRedeemedAt", "redeemedAt");
+      }
+      if (oldVersion < 2) db.createObjectStore("redeemedElsewhere", { keyPath: "voucherId" });
     },
   });
   return opened;
@@ -79,8 +92,16 @@ export async function saveDevice(device: EnrolledDevice) {
   await (await counterDb()).put("device", device, "self");
 }
 
-export async function readTrust() {
-  return (await counterDb()).get("trust", "bundle");
+export async function readTrust(): Promise<TrustBundle | undefined> {
+  const stored: Partial<TrustBundle> | undefined = await (await counterDb()).get("trust", "bundle");
+  if (!stored) return undefined;
+  // A bundle kept before feeds and the clock offset existed: its own clock until the next
+  // refresh, which reads both feeds from the start.
+  return {
+    ...(stored as TrustBundle),
+    clockOffsetMs: stored.clockOffsetMs ?? 0,
+    feeds: stored.feeds ?? { revocations: null, redemptions: null },
+  };
 }
 
 export async function findRevocation(voucherId: string) {
@@ -89,6 +110,10 @@ export async function findRevocation(voucherId: string) {
 
 export async function findRedemption(voucherId: string) {
   return (await counterDb()).get("redemptions", voucherId);
+}
+
+export async function findRedeemedElsewhere(voucherId: string) {
+  return (await counterDb()).get("redeemedElsewhere", voucherId);
 }
 
 /**
@@ -128,10 +153,27 @@ export async function updateRedemptions(
   await tx.done;
 }
 
-/** Stores a refreshed bundle and the revocations that came with it, in one transaction. */
-export async function saveTrust(trust: TrustBundle, revocations: Revocation[]) {
-  const tx = (await counterDb()).transaction(["trust", "revocations"], "readwrite");
-  await tx.objectStore("trust").put(trust, "bundle");
-  for (const revocation of revocations) await tx.objectStore("revocations").put(revocation);
+/** Keeps one page's revocations and other tills' redemptions, merged by voucher id. */
+export async function saveFeedEntries(page: TrustPage) {
+  const tx = (await counterDb()).transaction(["revocations", "redeemedElsewhere"], "readwrite");
+  for (const r of page.revocations?.entries ?? []) {
+    await tx.objectStore("revocations").put({
+      voucherId: r.voucherId,
+      revokedAt: r.revokedAt.getTime(),
+      reason: r.reason,
+    });
+  }
+  for (const r of page.redemptions?.entries ?? []) {
+    await tx.objectStore("redeemedElsewhere").put({
+      voucherId: r.voucherId,
+      redeemedAt: r.redeemedAt.getTime(),
+      where: r.where,
+    });
+  }
   await tx.done;
+}
+
+/** Stores the trust of a completed refresh: from now on the device's freshness and clock. */
+export async function saveTrust(trust: TrustBundle) {
+  await (await counterDb()).put("trust", trust, "bundle");
 }

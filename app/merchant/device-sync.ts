@@ -1,8 +1,11 @@
+import { oneAtATime } from "@/lib/one-at-a-time";
+import { refreshTrustInFull } from "@/lib/vouchers/trust-refresh";
 import { deviceApi, domainCodeOf } from "./device-api";
 import {
   type LocalRedemption,
   pendingRedemptions,
   readTrust,
+  saveFeedEntries,
   saveTrust,
   updateRedemptions,
 } from "./device-store";
@@ -22,31 +25,31 @@ function problemOf(error: unknown): SyncProblem {
   return { kind: "offline", message: "No connection to Dealdrop: working offline." };
 }
 
-/** Fetches keys, deal titles and new revocations; the device's trust is fresh from now. */
+/**
+ * Fetches keys, deal titles and both feeds to their end; only then is the device's trust
+ * fresh, and its clock offset to the server's renewed.
+ */
 export async function refreshTrust(): Promise<SyncProblem | null> {
   try {
     const previous = await readTrust();
-    let cursor = previous?.revocationsCursor ? new Date(previous.revocationsCursor) : null;
-    for (;;) {
-      const bundle = await deviceApi.device.trustBundle.query({ revocationsSince: cursor });
-      cursor = bundle.revocations.cursor;
-      await saveTrust(
-        {
-          keys: bundle.keys,
-          deals: Object.fromEntries(bundle.deals.map((deal) => [deal.id, deal.title])),
-          clockSkewSeconds: bundle.clockSkewSeconds,
-          maxTrustAgeMs: bundle.maxTrustAgeMs,
-          refreshedAt: Date.now(),
-          revocationsCursor: cursor.toISOString(),
-        },
-        bundle.revocations.revocations.map((r) => ({
-          voucherId: r.voucherId,
-          revokedAt: r.revokedAt.getTime(),
-          reason: r.reason,
-        })),
-      );
-      if (bundle.revocations.complete) return null;
-    }
+    const done = await refreshTrustInFull(
+      previous?.feeds ?? { revocations: null, redemptions: null },
+      {
+        fetchPage: (request) => deviceApi.device.trustBundle.query(request),
+        saveEntries: saveFeedEntries,
+        deviceNow: () => Date.now(),
+      },
+    );
+    const { page } = done;
+    await saveTrust({
+      keys: page.keys,
+      deals: Object.fromEntries(page.deals.map((deal) => [deal.id, deal.title])),
+      clockSkewSeconds: page.clockSkewSeconds,
+      maxTrustAgeMs: page.maxTrustAgeMs,
+      ...done.clock,
+      feeds: done.positions,
+    });
+    return null;
   } catch (error) {
     return problemOf(error);
   }
@@ -71,11 +74,14 @@ export async function pushOutbox(): Promise<SyncProblem | null> {
       const byLocalId = new Map(pending.map((entry) => [entry.localId, entry.voucherId]));
       const changes = outcomes.map((outcome): Partial<LocalRedemption> & { voucherId: string } => {
         const voucherId = byLocalId.get(outcome.localId) ?? "";
-        if (outcome.status === "recorded") return { voucherId, syncState: "synced" };
+        if (outcome.status === "recorded") {
+          return { voucherId, syncState: "synced", clockFlag: outcome.clockFlag };
+        }
         if (outcome.status === "conflict") {
           return {
             voucherId,
             syncState: "conflict",
+            clockFlag: outcome.clockFlag,
             firstElsewhere: {
               where: outcome.first.where,
               redeemedAt: outcome.first.redeemedAt.getTime(),
@@ -91,9 +97,20 @@ export async function pushOutbox(): Promise<SyncProblem | null> {
   }
 }
 
-/** Both directions: what the device did goes up, what it must know comes down. */
-export async function syncNow(): Promise<SyncProblem | null> {
-  const pushed = await pushOutbox();
+const pushOnce = oneAtATime(pushOutbox);
+const refreshOnce = oneAtATime(refreshTrust);
+
+/**
+ * Both directions: what the device did goes up, what it must know comes down. Each runs one
+ * at a time: the minute timer, a reconnect and a scan that arrive while one runs join it.
+ * `afterPush` runs between the two, so the page shows what synced without waiting for a
+ * refresh that may take pages.
+ */
+export async function syncNow(
+  afterPush: () => Promise<void> = async () => undefined,
+): Promise<SyncProblem | null> {
+  const pushed = await pushOnce();
+  await afterPush();
   if (pushed?.kind === "revoked" || pushed?.kind === "not-enrolled") return pushed;
-  return (await refreshTrust()) ?? pushed;
+  return (await refreshOnce()) ?? pushed;
 }

@@ -35,6 +35,11 @@ export function RedemptionHistory({ entries }: { entries: LocalRedemption[] }) {
                   {new Date(entry.firstElsewhere.redeemedAt).toLocaleTimeString()}
                 </span>
               )}
+              {entry.clockFlag && (
+                <span className="history-note" data-testid="clock-flag-note">
+                  Server: this device's clock was wrong when it was redeemed
+                </span>
+              )}
               {entry.rejectReason && (
                 <span className="history-note">Server: {entry.rejectReason}</span>
               )}

@@ -11,6 +11,7 @@ const REASONS: Record<string, string> = {
   REVOKED: "Cancelled voucher",
   ALREADY_REDEEMED: "Already redeemed",
   TRUST_STALE: "Keys out of date",
+  CLOCK_SET_BACK: "Device clock changed",
   NOT_SET_UP: "Device not ready",
 };
 
@@ -34,9 +35,10 @@ export function VerdictPanel({ verdict, onNext }: { verdict: CounterVerdict; onN
           <p className="verdict-reason" data-testid="verdict-reason">
             {REASONS[verdict.reason] ?? verdict.reason}
           </p>
-          <p>
-            {verdict.message}
-            {verdict.firstRedeemedAt ? ` First redeemed at ${time(verdict.firstRedeemedAt)}.` : ""}
+          <p data-testid="verdict-message">
+            {verdict.firstRedeemedAt
+              ? `Already redeemed ${verdict.firstRedeemedWhere ?? ""} at ${time(verdict.firstRedeemedAt)}.`
+              : verdict.message}
           </p>
         </>
       )}

@@ -100,7 +100,7 @@ describe("device enrolment", () => {
 
     const refused = await deviceCall(
       "device.trustBundle",
-      { revocationsSince: null },
+      { revocations: null },
       device.credential,
       true,
     );
@@ -114,7 +114,7 @@ describe("device enrolment", () => {
     const device = await enroll("Till 2");
     const bundle = await deviceCall(
       "device.trustBundle",
-      { revocationsSince: null },
+      { revocations: null, redemptions: null },
       device.credential,
       true,
     );
@@ -122,7 +122,8 @@ describe("device enrolment", () => {
     expect(bundle.data).toMatchObject({
       device: { deviceName: "Till 2", merchantId: merchant.id },
       deals: [{ id: deal.id, title: "Test deal" }],
-      revocations: { revocations: [], complete: true },
+      revocations: { entries: [], complete: true },
+      redemptions: { entries: [], complete: true },
       clockSkewSeconds: 120,
       maxTrustAgeMs: 24 * 3_600_000,
     });
@@ -230,6 +231,84 @@ describe("syncing offline redemptions", () => {
     } finally {
       now = later;
     }
+  });
+
+  it("records a redemption whose time cannot be true with a visible flag: after it was received, before the voucher was issued", async () => {
+    const { enroll, shoppers, voucherToken } = await shop();
+    const till = await services.devices.authenticate((await enroll("Till Clock")).credential);
+    const other = await services.devices.authenticate((await enroll("Till Other")).credential);
+    const [ahead, behind, withinSkew] = await Promise.all(
+      shoppers.map((shopper) => voucherToken(shopper)),
+    );
+    const SKEW_MS = 120_000;
+    const batch = {
+      redemptions: [
+        // A device clock a day ahead, one two hours behind (before the voucher existed), and
+        // one a little behind, inside the skew allowance.
+        {
+          localId: "c-1",
+          token: ahead as string,
+          redeemedAt: new Date(now.getTime() + 86_400_000),
+        },
+        {
+          localId: "c-2",
+          token: behind as string,
+          redeemedAt: new Date(now.getTime() - 7_200_000),
+        },
+        {
+          localId: "c-3",
+          token: withinSkew as string,
+          redeemedAt: new Date(now.getTime() - SKEW_MS),
+        },
+      ],
+    };
+    const outcomes = await services.redemptionSync.sync(till, batch);
+    expect(outcomes).toEqual([
+      {
+        localId: "c-1",
+        status: "recorded",
+        voucherId: expect.any(String),
+        clockFlag: "after_receipt",
+      },
+      {
+        localId: "c-2",
+        status: "recorded",
+        voucherId: expect.any(String),
+        clockFlag: "before_issue",
+      },
+      { localId: "c-3", status: "recorded", voucherId: expect.any(String) },
+    ]);
+    // Sent again later, when "a day ahead" is no longer in the future: answered the same.
+    const later = now;
+    now = new Date(now.getTime() + 3_600_000);
+    try {
+      expect(await services.redemptionSync.sync(till, batch)).toEqual(outcomes);
+    } finally {
+      now = later;
+    }
+    // The same voucher from another till with its clock ahead: a conflict, flagged too.
+    const conflict = await services.redemptionSync.sync(other, {
+      redemptions: [
+        {
+          localId: "o-1",
+          token: ahead as string,
+          redeemedAt: batch.redemptions[0]?.redeemedAt as Date,
+        },
+      ],
+    });
+    expect(conflict).toMatchObject([{ status: "conflict", clockFlag: "after_receipt" }]);
+
+    const history = await services.redemptionSync.history(till.merchantId);
+    const flags = Object.fromEntries(history.flagged.map((r) => [r.voucherId, r.clockFlag]));
+    const ids = outcomes.map((o) => (o.status === "recorded" ? o.voucherId : ""));
+    expect(flags).toEqual({
+      [ids[0] as string]: "after_receipt",
+      [ids[1] as string]: "before_issue",
+    });
+    expect(history.conflicts).toMatchObject([
+      { deviceName: "Till Other", clockFlag: "after_receipt" },
+    ]);
+    expect(history.redemptions.find((r) => r.voucherId === ids[2])?.clockFlag).toBeNull();
   });
 
   it("takes a batch over HTTP with the device credential and refuses one without", async () => {

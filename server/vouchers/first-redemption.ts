@@ -15,14 +15,19 @@ export async function findFirstRedemption(db: Db, voucherId: string) {
       redeemedAt: redemptions.redeemedAt,
       deviceName: merchantDevices.name,
       staffName: users.displayName,
+      clockFlag: redemptions.clockFlag,
     })
     .from(redemptions)
     .leftJoin(merchantDevices, eq(merchantDevices.id, redemptions.deviceId))
     .leftJoin(users, eq(users.id, redemptions.redeemedBy))
     .where(eq(redemptions.voucherId, voucherId));
   if (!row) return null;
-  const where = row.deviceName
-    ? `on device "${row.deviceName}"`
-    : `online by ${row.staffName ?? "staff"}`;
-  return { id: row.id, deviceId: row.deviceId, redeemedAt: row.redeemedAt, where };
+  const where = describeWhere(row.deviceName, row.staffName);
+  const { id, deviceId, redeemedAt, clockFlag } = row;
+  return { id, deviceId, redeemedAt, where, clockFlag };
+}
+
+/** Where a redemption happened, in words a counter can show. */
+export function describeWhere(deviceName: string | null, staffName: string | null): string {
+  return deviceName ? `on device "${deviceName}"` : `online by ${staffName ?? "staff"}`;
 }

@@ -1,11 +1,12 @@
 import "server-only";
-import { desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, isNotNull, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import { type Db, rowsOf } from "@/db/client";
 import {
   deals,
   merchantDevices,
+  type redemptionClockFlag,
   redemptionConflicts,
   redemptions,
   users,
@@ -13,7 +14,12 @@ import {
 } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { timestampSchema } from "@/lib/storable-input";
-import { type VoucherRejection, verifyVoucher } from "@/lib/vouchers/verify-voucher";
+import {
+  type VerifyVoucherOptions,
+  type VerifyVoucherResult,
+  type VoucherRejection,
+  verifyVoucher,
+} from "@/lib/vouchers/verify-voucher";
 import type { AuthenticatedDevice } from "../devices/device-service";
 import { findFirstRedemption } from "./first-redemption";
 import type { SigningKeyStore } from "./signing-keys";
@@ -32,21 +38,29 @@ export const syncRedemptionsInput = z.object({
 });
 export type SyncRedemptionsInput = z.infer<typeof syncRedemptionsInput>;
 
+/** Why a synced redemption's time cannot be true (see `redemptionClockFlag` in the schema). */
+export type ClockFlag = (typeof redemptionClockFlag.enumValues)[number];
+
 export type SyncOutcome =
-  | { localId: string; status: "recorded"; voucherId: string }
+  | { localId: string; status: "recorded"; voucherId: string; clockFlag?: ClockFlag }
   | {
       localId: string;
       status: "conflict";
       voucherId: string;
       first: { redeemedAt: Date; where: string };
+      clockFlag?: ClockFlag;
     }
   | { localId: string; status: "rejected"; reason: VoucherRejection | "NOT_ON_RECORD" };
+
+type Entry = SyncRedemptionsInput["redemptions"][number];
 
 /**
  * Takes a device's offline redemptions. The first redemption of a voucher to reach the server
  * is the one recorded; a later one from another device is kept as a conflict and answered
  * with the first (which device, when), so staff see it: nothing is overwritten. A batch sent
- * twice records nothing twice, which makes retries after a lost answer safe.
+ * twice records nothing twice, which makes retries after a lost answer safe. A redemption
+ * whose time cannot be true is recorded all the same (the device handed the deal over), with
+ * a flag that the devices and conflicts pages show.
  */
 export class RedemptionSync {
   constructor(
@@ -60,17 +74,17 @@ export class RedemptionSync {
 
   async sync(device: AuthenticatedDevice, input: SyncRedemptionsInput): Promise<SyncOutcome[]> {
     const keys = await this.keys.publishedKeys();
+    const receivedAt = this.clock();
     const outcomes: SyncOutcome[] = [];
     for (const entry of input.redemptions) {
-      // Judged as at the moment of redemption: a voucher that has expired since was valid then.
-      const verdict = await verifyVoucher(entry.token, {
+      const { verdict, clockFlag } = await this.judge(entry, {
         keys,
-        now: entry.redeemedAt,
         clockSkewSeconds: this.clockSkewSeconds,
         merchantId: device.merchantId,
+        receivedAt,
       });
       const outcome: SyncOutcome = verdict.ok
-        ? await this.record(device, entry, verdict.voucher.id)
+        ? await this.record(device, entry, verdict.voucher.id, clockFlag, receivedAt)
         : { localId: entry.localId, status: "rejected", reason: verdict.reason };
       this.onSynced(outcome);
       outcomes.push(outcome);
@@ -78,26 +92,65 @@ export class RedemptionSync {
     return outcomes;
   }
 
+  /**
+   * Judged as at the moment of redemption: a voucher that has expired since was valid then.
+   * The moment is the device's word, so it is believed only where it can be true: not after
+   * the server received it, not before the voucher was issued (each beyond the skew). Outside
+   * that, the voucher is judged at the nearest moment that can be true, and flagged.
+   */
+  private async judge(
+    entry: Entry,
+    options: Omit<VerifyVoucherOptions, "now"> & { receivedAt: Date },
+  ): Promise<{ verdict: VerifyVoucherResult; clockFlag: ClockFlag | null }> {
+    const skewMs = this.clockSkewSeconds * 1_000;
+    const claimed = entry.redeemedAt.getTime();
+    if (claimed > options.receivedAt.getTime() + skewMs) {
+      const verdict = await verifyVoucher(entry.token, { ...options, now: options.receivedAt });
+      return { verdict, clockFlag: "after_receipt" };
+    }
+    const verdict = await verifyVoucher(entry.token, { ...options, now: entry.redeemedAt });
+    const voucher = verdict.voucher;
+    if (voucher && claimed < voucher.issuedAt.getTime() - skewMs) {
+      const earliest = Math.max(voucher.issuedAt.getTime(), voucher.notBefore.getTime());
+      return {
+        verdict: await verifyVoucher(entry.token, { ...options, now: new Date(earliest) }),
+        clockFlag: "before_issue",
+      };
+    }
+    return { verdict, clockFlag: null };
+  }
+
   private async record(
     device: AuthenticatedDevice,
-    entry: SyncRedemptionsInput["redemptions"][number],
+    entry: Entry,
     voucherId: string,
+    clockFlag: ClockFlag | null,
+    receivedAt: Date,
   ): Promise<SyncOutcome> {
-    const now = this.clock().toISOString();
+    const now = receivedAt.toISOString();
+    const flagged = clockFlag ? { clockFlag } : {};
     const inserted = await this.db.execute(sql`
-      INSERT INTO redemptions (id, voucher_id, merchant_id, device_id, redeemed_at, received_at)
+      INSERT INTO redemptions (id, voucher_id, merchant_id, device_id, redeemed_at, received_at, clock_flag)
       SELECT ${newId()}, v.id, v.merchant_id, ${device.deviceId},
-             ${entry.redeemedAt.toISOString()}::timestamptz, ${now}::timestamptz
+             ${entry.redeemedAt.toISOString()}::timestamptz, ${now}::timestamptz,
+             ${clockFlag}::redemption_clock_flag
       FROM vouchers v WHERE v.id = ${voucherId}
       ON CONFLICT (voucher_id) DO NOTHING
       RETURNING id`);
     if (rowsOf(inserted).length === 1) {
-      return { localId: entry.localId, status: "recorded", voucherId };
+      return { localId: entry.localId, status: "recorded", voucherId, ...flagged };
     }
     const first = await findFirstRedemption(this.db, voucherId);
     if (!first) return { localId: entry.localId, status: "rejected", reason: "NOT_ON_RECORD" };
     if (first.deviceId === device.deviceId) {
-      return { localId: entry.localId, status: "recorded", voucherId };
+      // A batch sent again: answered as the first time, flag included.
+      const { clockFlag: recorded } = first;
+      return {
+        localId: entry.localId,
+        status: "recorded",
+        voucherId,
+        ...(recorded ? { clockFlag: recorded } : {}),
+      };
     }
     await this.db
       .insert(redemptionConflicts)
@@ -107,7 +160,8 @@ export class RedemptionSync {
         firstRedemptionId: first.id,
         deviceId: device.deviceId,
         redeemedAt: entry.redeemedAt,
-        receivedAt: new Date(now),
+        receivedAt,
+        clockFlag,
       })
       .onConflictDoNothing();
     return {
@@ -115,29 +169,22 @@ export class RedemptionSync {
       status: "conflict",
       voucherId,
       first: { redeemedAt: first.redeemedAt, where: first.where },
+      ...flagged,
     };
   }
 
-  /** Recent redemptions and conflicts of a merchant (or of all, for admins), newest first. */
+  /**
+   * Recent redemptions and conflicts of a merchant (or of all, for admins), newest first, and
+   * the redemptions whose device-given time cannot be true.
+   */
   async history(merchantId: string | null, limit = 200) {
+    const ofMerchant = merchantId ? eq(redemptions.merchantId, merchantId) : undefined;
     const firstDevice = alias(merchantDevices, "first_device");
-    const recent = await this.db
-      .select({
-        voucherId: redemptions.voucherId,
-        redeemedAt: redemptions.redeemedAt,
-        receivedAt: redemptions.receivedAt,
-        deviceName: merchantDevices.name,
-        staffName: users.displayName,
-        dealTitle: deals.title,
-      })
-      .from(redemptions)
-      .innerJoin(vouchers, eq(vouchers.id, redemptions.voucherId))
-      .innerJoin(deals, eq(deals.id, vouchers.dealId))
-      .leftJoin(merchantDevices, eq(merchantDevices.id, redemptions.deviceId))
-      .leftJoin(users, eq(users.id, redemptions.redeemedBy))
-      .where(merchantId ? eq(redemptions.merchantId, merchantId) : undefined)
-      .orderBy(desc(redemptions.receivedAt))
-      .limit(limit);
+    const recent = await this.redemptionsWhere(ofMerchant, limit);
+    const flagged = await this.redemptionsWhere(
+      and(ofMerchant, isNotNull(redemptions.clockFlag)),
+      limit,
+    );
     const conflicts = await this.db
       .select({
         voucherId: redemptionConflicts.voucherId,
@@ -145,6 +192,7 @@ export class RedemptionSync {
         deviceName: merchantDevices.name,
         redeemedAt: redemptionConflicts.redeemedAt,
         receivedAt: redemptionConflicts.receivedAt,
+        clockFlag: redemptionConflicts.clockFlag,
         firstDeviceName: firstDevice.name,
         firstRedeemedAt: redemptions.redeemedAt,
       })
@@ -154,9 +202,30 @@ export class RedemptionSync {
       .innerJoin(deals, eq(deals.id, vouchers.dealId))
       .leftJoin(merchantDevices, eq(merchantDevices.id, redemptionConflicts.deviceId))
       .leftJoin(firstDevice, eq(firstDevice.id, redemptions.deviceId))
-      .where(merchantId ? eq(redemptions.merchantId, merchantId) : undefined)
+      .where(ofMerchant)
       .orderBy(desc(redemptionConflicts.receivedAt))
       .limit(limit);
-    return { redemptions: recent, conflicts };
+    return { redemptions: recent, conflicts, flagged };
+  }
+
+  private redemptionsWhere(condition: SQL | undefined, limit: number) {
+    return this.db
+      .select({
+        voucherId: redemptions.voucherId,
+        redeemedAt: redemptions.redeemedAt,
+        receivedAt: redemptions.receivedAt,
+        clockFlag: redemptions.clockFlag,
+        deviceName: merchantDevices.name,
+        staffName: users.displayName,
+        dealTitle: deals.title,
+      })
+      .from(redemptions)
+      .innerJoin(vouchers, eq(vouchers.id, redemptions.voucherId))
+      .innerJoin(deals, eq(deals.id, vouchers.dealId))
+      .leftJoin(merchantDevices, eq(merchantDevices.id, redemptions.deviceId))
+      .leftJoin(users, eq(users.id, redemptions.redeemedBy))
+      .where(condition)
+      .orderBy(desc(redemptions.receivedAt))
+      .limit(limit);
   }
 }

@@ -1,23 +1,19 @@
 import "server-only";
-import { and, desc, eq, gt, gte, inArray, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { claims, deals, merchants, redemptions, vouchers } from "@/db/schema";
 import type { VoucherState } from "@/lib/vouchers/voucher-format";
 import { DomainError } from "../errors";
 import type { VoucherIssuer } from "./voucher-issuer";
 
-/**
- * Revocations are read with an overlap: a revocation is stamped before its transaction
- * commits, so one committed late can carry a time just before the previous read. Devices
- * merge by voucher id, so reading a few twice costs nothing.
- */
-const REVOCATION_OVERLAP_MS = 60_000;
-const REVOCATION_PAGE = 1_000;
-
 /** Anything that runs statements: the database or a transaction. */
 type Executor = Pick<Db, "update">;
 
-/** Revokes the vouchers of claims being cancelled or refunded, in the caller's transaction. */
+/**
+ * Revokes the vouchers of claims being cancelled or refunded, in the caller's transaction.
+ * Devices read revocations by `revoked_at` (server/vouchers/trust-feeds.ts): the transaction
+ * must commit within FEED_OVERLAP_MS of `now`.
+ */
 export async function revokeVouchersOfClaims(
   executor: Executor,
   claimIds: string[],
@@ -31,7 +27,7 @@ export async function revokeVouchersOfClaims(
     .where(and(inArray(vouchers.claimId, claimIds), isNull(vouchers.revokedAt)));
 }
 
-/** What shoppers see of their vouchers, and what merchants sync about them. */
+/** What shoppers see of their vouchers. */
 export class VoucherService {
   constructor(
     private readonly db: Db,
@@ -52,41 +48,6 @@ export class VoucherService {
     if (!row)
       throw new DomainError("NOT_FOUND", "You have no voucher with this id.", { voucherId });
     return this.withState(row);
-  }
-
-  /**
-   * A merchant's revocations since a cursor, for devices to check offline. Only vouchers
-   * that have not expired matter: an expired one is refused anyway.
-   */
-  async revocations(merchantId: string, since: Date | null) {
-    const now = this.clock();
-    const from = since ? new Date(since.getTime() - REVOCATION_OVERLAP_MS) : new Date(0);
-    const rows = await this.db
-      .select({
-        voucherId: vouchers.id,
-        revokedAt: vouchers.revokedAt,
-        reason: vouchers.revokeReason,
-        expiresAt: vouchers.expiresAt,
-      })
-      .from(vouchers)
-      .where(
-        and(
-          eq(vouchers.merchantId, merchantId),
-          gte(vouchers.revokedAt, from),
-          gt(vouchers.expiresAt, now),
-        ),
-      )
-      .orderBy(vouchers.revokedAt, vouchers.id)
-      .limit(REVOCATION_PAGE + 1);
-    const complete = rows.length <= REVOCATION_PAGE;
-    const page = rows.slice(0, REVOCATION_PAGE);
-    const last = page.at(-1)?.revokedAt;
-    return {
-      revocations: page.map((row) => ({ ...row, revokedAt: row.revokedAt as Date })),
-      /** Pass back as `since`; when not complete, call again at once for the rest. */
-      cursor: complete ? now : (last as Date),
-      complete,
-    };
   }
 
   private shopperVouchers(userId: string, voucherId?: string) {

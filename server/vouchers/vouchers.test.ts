@@ -256,7 +256,7 @@ describe("cancelling and revocation", () => {
   it("cancelling a claim revokes its voucher, gives the unit back, and lists it for the merchant's devices", async () => {
     const sale = await freeSale(1);
     const shopper = sale.shoppers[0] as string;
-    const since = new Date(now.getTime() - 1_000);
+    const since = { at: new Date(now.getTime() - 1_000), id: "" };
     const won = await win(shopper, sale.deal.id);
     expect((await claimTruth(database.db, sale.deal.id)).soldCounter).toBe(1);
     expect(await services.claims.cancel(shopper, won.claimId)).toEqual({
@@ -273,11 +273,11 @@ describe("cancelling and revocation", () => {
       soldCounter: 0,
     });
 
-    const list = await services.vouchers.revocations(sale.merchant.id, since);
-    expect(list.revocations.map((r) => r.voucherId)).toEqual([won.voucher.id]);
+    const list = await services.trustFeeds.revocations(sale.merchant.id, since);
+    expect(list.entries.map((r) => r.voucherId)).toEqual([won.voucher.id]);
     expect(list.complete).toBe(true);
     const other = await createMerchant(database.db);
-    expect((await services.vouchers.revocations(other.id, null)).revocations).toEqual([]);
+    expect((await services.trustFeeds.revocations(other.id, null)).entries).toEqual([]);
 
     expect((await services.vouchers.mine(shopper))[0]?.state).toBe("cancelled");
     const redeemed = await services.redemptions.redeem({

@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/lib/trpc/client";
+import { CLOCK_FLAG_TEXT } from "@/lib/vouchers/server-clock";
 import { AdminTable, formatWhen, QueryView } from "../admin-parts";
 
 const where = (deviceName: string | null) => (deviceName ? `“${deviceName}”` : "online");
@@ -12,7 +13,7 @@ export function RedemptionHistory() {
   const history = useQuery(trpc.admin.redemptions.queryOptions());
   return (
     <QueryView query={history} what="redemptions">
-      {({ redemptions, conflicts }) => {
+      {({ redemptions, conflicts, flagged }) => {
         const conflicted = new Set(conflicts.map((conflict) => conflict.voucherId));
         return (
           <>
@@ -56,6 +57,36 @@ export function RedemptionHistory() {
                 </AdminTable>
               )}
             </section>
+            {flagged.length > 0 && (
+              <section
+                className="card admin-section admin-section-flagged"
+                aria-labelledby="flagged"
+              >
+                <div className="admin-section-head">
+                  <h2 id="flagged">Impossible times</h2>
+                  <span className="badge badge-out">{flagged.length} to look at</span>
+                </div>
+                <p className="muted">
+                  Redemptions recorded with the time their device sent, which cannot be right.
+                </p>
+                <AdminTable
+                  columns={["Deal", "Redeemed (device's time)", "Reached Dealdrop", "Why"]}
+                >
+                  {flagged.map((redemption) => (
+                    <tr key={redemption.voucherId} className="is-flagged" data-testid="flagged-row">
+                      <td>
+                        <strong>{redemption.dealTitle}</strong>
+                      </td>
+                      <td>
+                        {formatWhen(redemption.redeemedAt)} on {where(redemption.deviceName)}
+                      </td>
+                      <td className="when">{formatWhen(redemption.receivedAt)}</td>
+                      <td>{redemption.clockFlag && CLOCK_FLAG_TEXT[redemption.clockFlag]}</td>
+                    </tr>
+                  ))}
+                </AdminTable>
+              </section>
+            )}
             <section className="card admin-section" aria-labelledby="redemptions">
               <div className="admin-section-head">
                 <h2 id="redemptions">Recent redemptions</h2>

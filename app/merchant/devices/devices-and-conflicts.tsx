@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/lib/trpc/client";
+import { CLOCK_FLAG_TEXT } from "@/lib/vouchers/server-clock";
 
 const time = (date: Date | null) => (date ? date.toLocaleString() : "never");
 
@@ -81,12 +82,36 @@ export function DevicesAndConflicts() {
                 <span className="history-note">
                   Redeemed on "{conflict.deviceName}" at {time(conflict.redeemedAt)}, but first on "
                   {conflict.firstDeviceName ?? "online"}" at {time(conflict.firstRedeemedAt)}
+                  {conflict.clockFlag && ` (${CLOCK_FLAG_TEXT[conflict.clockFlag]})`}
                 </span>
               </li>
             ))}
           </ul>
         ) : (
           <p className="muted">No conflicts.</p>
+        )}
+      </section>
+      <section className="counter-panel" aria-labelledby="flagged-title">
+        <h2 id="flagged-title">Redemptions with an impossible time</h2>
+        <p className="muted">
+          Recorded as the device sent them, but the device's clock was wrong: check that device's
+          date and time.
+        </p>
+        {history.data?.flagged.length ? (
+          <ul className="history">
+            {history.data.flagged.map((flagged) => (
+              <li key={flagged.voucherId} data-testid="flagged-row">
+                <span className="history-deal">{flagged.dealTitle}</span>
+                <span className="history-note">
+                  Redeemed on "{flagged.deviceName ?? "online"}" at {time(flagged.redeemedAt)},
+                  reached Dealdrop at {time(flagged.receivedAt)}:{" "}
+                  {flagged.clockFlag && CLOCK_FLAG_TEXT[flagged.clockFlag]}
+                </span>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="muted">None.</p>
         )}
       </section>
     </>

@@ -1,7 +1,8 @@
 import "server-only";
 import { z } from "zod";
 import { idSchema } from "@/lib/ids";
-import { storableText, timestampSchema } from "@/lib/storable-input";
+import { storableText } from "@/lib/storable-input";
+import { feedPositionSchema } from "@/lib/vouchers/trust-feed";
 import { auditCursor } from "../../audit/audit-log";
 import { merchantProcedure, router } from "../trpc";
 
@@ -18,8 +19,8 @@ export const merchantRouter = router({
   }),
   myDeals: merchantProcedure.query(({ ctx }) => ctx.services.deals.listForMerchant(ctx.merchantId)),
   revocations: merchantProcedure
-    .input(z.object({ since: timestampSchema("since").nullable() }))
-    .query(({ ctx, input }) => ctx.services.vouchers.revocations(ctx.merchantId, input.since)),
+    .input(z.object({ after: feedPositionSchema("after").nullable() }))
+    .query(({ ctx, input }) => ctx.services.trustFeeds.revocations(ctx.merchantId, input.after)),
   enrollDevice: merchantProcedure
     .input(z.object({ name: deviceNameSchema }))
     .mutation(({ ctx, input }) =>
