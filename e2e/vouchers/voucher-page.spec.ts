@@ -101,8 +101,8 @@ test("a cancelled voucher is revoked: listed for the merchant's devices and refu
   await page.screenshot({ path: "e2e/.output/voucher-cancelled.png", fullPage: true });
 
   const bakkerij = await staffSession(playwright, baseURL as string, "staff@bakkerij.test");
-  const list = await trpc(bakkerij, "merchant.revocations", { since: null }, true);
-  expect(list.data.revocations.map((r: { reason: string }) => r.reason)).toContain(
+  const list = await trpc(bakkerij, "merchant.revocations", { after: null }, true);
+  expect(list.data.entries.map((r: { reason: string }) => r.reason)).toContain(
     "cancelled by the shopper",
   );
   expect((await trpc(bakkerij, "merchant.redeem", { token })).data).toMatchObject({

@@ -386,7 +386,7 @@ describe("procedures by role", () => {
       ["vouchers.mine", undefined, ["shopper"]],
       ["merchant.myDeals", undefined, STAFF],
       ["merchant.shop", undefined, STAFF],
-      ["merchant.revocations", { since: null }, STAFF],
+      ["merchant.revocations", { after: null }, STAFF],
       ["merchant.redeem", { token: "not-a-voucher" }, STAFF],
       ["merchant.devices", undefined, STAFF],
       ["merchant.enrollDevice", { name: "Matrix till" }, STAFF],
