@@ -11,7 +11,6 @@ import { LocalStockTransport, StockFeed } from "../deals/stock-feed";
 import { parseEnv } from "../env";
 import { log } from "../log";
 import { createServices, type Services } from "../services";
-import { StreamSlots } from "../streams/stream-slots";
 import { createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { TEST_REDIS_URL } from "../testing/test-redis";
