@@ -3,6 +3,7 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { ACTIVE_CLAIM_STATUSES, claims, deals, merchants, vouchers } from "@/db/schema";
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
+import type { BotCheck } from "../bots/bot-check";
 import { DomainError, isOutage } from "../errors";
 import { log } from "../log";
 import type { VoucherIssuer } from "../vouchers/voucher-issuer";
@@ -20,6 +21,7 @@ export class ClaimService {
   private readonly onStockChange: (dealId: string) => void;
   private readonly observe: ClaimObserver;
   private readonly shedder: LoadShedder;
+  private readonly bots: BotCheck | undefined;
 
   constructor(
     private readonly engine: ClaimEngine,
@@ -33,8 +35,11 @@ export class ClaimService {
       observe?: ClaimObserver;
       /** Refuses attempts at once while the gate is overloaded (defaults: LoadShedder's). */
       shedder?: LoadShedder;
+      /** Asks a proof of work of a client claiming faster than a person does. */
+      bots?: BotCheck;
     } = {},
   ) {
+    this.bots = options.bots;
     this.shedder = options.shedder ?? new LoadShedder();
     this.clock = options.clock ?? (() => new Date());
     this.onStockChange = options.onStockChange ?? (() => undefined);
@@ -77,6 +82,9 @@ export class ClaimService {
     ip: string | undefined,
     timing: { gateMs?: number },
   ): Promise<ClaimResult> {
+    // No await for the attempts below the bot threshold: nearly all of them.
+    const challenged = this.bots?.admit(ip, userId, input.proof);
+    if (challenged) await challenged;
     const ticket = this.shedder.admit();
     if (!ticket) {
       throw new DomainError(
