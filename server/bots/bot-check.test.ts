@@ -1,9 +1,13 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import superjson from "superjson";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Challenge, encodeSolution, solveChallenge } from "@/lib/bots/proof-of-work";
-import { ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
+import {
+  ClaimRequestError,
+  postClaim,
+  postClaimAnsweringChallenge,
+} from "@/lib/claims/claim-client";
 import { newId } from "@/lib/ids";
 import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
@@ -126,13 +130,16 @@ describe("the bot check", () => {
 
 describe("the claim path asks the proof before a claim is heard", () => {
   let database: TestDatabase;
+  /** Each test's own app, so its counts start at zero: every test claims from 127.0.0.1. */
   let services: Services;
-  let server: Server;
   let baseUrl: string;
   const prefix = `test:${newId()}:`;
+  const opened: { services: Services; server: Server }[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase();
+  });
+  beforeEach(async () => {
     services = await createServices(
       parseEnv({
         DATABASE_URL: database.url,
@@ -144,17 +151,57 @@ describe("the claim path asks the proof before a claim is heard", () => {
       }),
     );
     const route = createNodeClaimRoute(services);
-    server = createServer((req, res) => void route(req, res));
+    const server = createServer((req, res) => void route(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    opened.push({ services, server });
   });
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-    const keys = await services?.redis?.keys(`${prefix}*`);
-    if (keys?.length) await services.redis?.del(...keys);
-    await services?.stop();
+    for (const { services, server } of opened) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      const keys = await services.redis?.keys(`${prefix}*`);
+      if (keys?.length) await services.redis?.del(...keys);
+      await services.stop();
+    }
     await database?.drop();
+  });
+
+  /** A puzzle from `claims.challenge`, as the shopper's app asks for one. */
+  async function challengeFor(cookie: string): Promise<Challenge> {
+    const response = await handleTrpcRequest(
+      services,
+      new Request("http://127.0.0.1/api/trpc/claims.challenge", { headers: { cookie } }),
+    );
+    return superjson.deserialize<Challenge>(
+      ((await response.json()) as { result: { data: never } }).result.data,
+    );
+  }
+
+  it("the shopper's app answers the puzzle by itself: past the threshold its claim is heard", async () => {
+    const { id: merchantId } = await createMerchant(database.db);
+    const deal = await createDeal(database.db, merchantId, { quantity: 1, now: new Date() });
+    const [shopper = ""] = await createShoppers(database.db, 1);
+    const token = await services.sessions.issue({
+      userId: shopper,
+      role: "shopper",
+      displayName: "S",
+    });
+    const cookie = `dd_session=${token}`;
+    const answers = [];
+    for (let i = 0; i < 7; i++) {
+      answers.push(
+        await postClaimAnsweringChallenge(
+          { dealId: deal.id, idempotencyKey: newId() },
+          () => challengeFor(cookie),
+          { baseUrl, headers: { cookie } },
+        ),
+      );
+    }
+    expect(answers.map((answer) => answer.outcome)).toEqual([
+      "WON",
+      ...Array.from({ length: 6 }, () => "ALREADY_CLAIMED"),
+    ]);
   });
 
   it("a client past 5 attempts a minute is refused (429, typed) with nothing written, then heard with an answer", async () => {
@@ -182,14 +229,7 @@ describe("the claim path asks the proof before a claim is heard", () => {
     expect(await fingerprintState(database.db, services.redis, prefix)).toEqual(before);
 
     // The puzzle comes from tRPC (claims.challenge), signed for this account.
-    const response = await handleTrpcRequest(
-      services,
-      new Request("http://127.0.0.1/api/trpc/claims.challenge", { headers: { cookie: botCookie } }),
-    );
-    const puzzle = superjson.deserialize<Challenge>(
-      ((await response.json()) as { result: { data: never } }).result.data,
-    );
-    const proof = await solveChallenge(puzzle);
+    const proof = await solveChallenge(await challengeFor(botCookie));
     expect(await claim(proof ?? undefined)).toMatchObject({ outcome: "SOLD_OUT" });
     // The answer bought 5 more; past them, it is spent.
     for (let i = 0; i < 5; i++) expect(await claim()).toMatchObject({ outcome: "SOLD_OUT" });
