@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EnvError, parseEnv } from "./env";
+import { botChallengeThreshold, EnvError, parseEnv } from "./env";
 
 describe("configuration", () => {
   it("starts in embedded mode with nothing set", () => {
@@ -71,6 +71,22 @@ describe("configuration", () => {
     );
     expect(() => parseEnv({ STREAMS_PER_ACCOUNT: "0" })).toThrow(
       /STREAMS_PER_ACCOUNT: must be at least 1/,
+    );
+  });
+
+  it("asks a proof of work past 100 claim attempts a minute in production, and not elsewhere unless told", () => {
+    const production = { NODE_ENV: "production", VOUCHER_KEY_SECRET: "x".repeat(32) };
+    expect(botChallengeThreshold(parseEnv(production))).toBe(100);
+    expect(botChallengeThreshold(parseEnv({}))).toBeNull();
+    expect(botChallengeThreshold(parseEnv({ BOT_CHALLENGE_PER_MINUTE: "30" }))).toBe(30);
+    expect(
+      botChallengeThreshold(parseEnv({ ...production, BOT_CHALLENGE_PER_MINUTE: "off" })),
+    ).toBeNull();
+    expect(() => parseEnv({ BOT_CHALLENGE_PER_MINUTE: "lots" })).toThrow(
+      /BOT_CHALLENGE_PER_MINUTE: must be "off" or a whole number/,
+    );
+    expect(() => parseEnv({ BOT_CHALLENGE_COST: "100" })).toThrow(
+      /BOT_CHALLENGE_COST: must be at least 1000/,
     );
   });
 });

@@ -138,6 +138,32 @@ export const envSchema = z
     STREAMS_PER_ADDRESS: streamCap(20),
     /** The same for one signed-in account, over all its sessions. */
     STREAMS_PER_ACCOUNT: streamCap(5),
+    /**
+     * Claim attempts per minute from one address or account past which a proof of work is
+     * asked (server/bots): "off", or a number. Unset: 100 in production, off otherwise.
+     */
+    BOT_CHALLENGE_PER_MINUTE: z
+      .string()
+      .trim()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined || value === "") return undefined;
+        if (value === "off") return "off" as const;
+        const attempts = Number(value);
+        if (Number.isInteger(attempts) && attempts >= 1) return attempts;
+        ctx.addIssue({
+          code: "custom",
+          message: `must be "off" or a whole number of attempts a minute (at least 1), not "${value}"`,
+        });
+        return z.NEVER;
+      }),
+    /** The puzzle's size: a client hashes about half this many times to solve it. */
+    BOT_CHALLENGE_COST: z.coerce
+      .number({ error: "must be a number of hashes" })
+      .int("must be a whole number of hashes")
+      .min(1_000, "must be at least 1000")
+      .max(10_000_000, "must be at most 10000000 (a phone would take minutes)")
+      .default(100_000),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -164,6 +190,12 @@ export const envSchema = z
   );
 
 export type Env = z.infer<typeof envSchema>;
+
+/** Attempts a minute past which a proof of work is asked, or null when the check is off. */
+export function botChallengeThreshold(env: Env): number | null {
+  const configured = env.BOT_CHALLENGE_PER_MINUTE ?? (env.NODE_ENV === "production" ? 100 : "off");
+  return configured === "off" ? null : configured;
+}
 
 function embeddedGate(env: { REDIS_URL?: string; REDIS_CLUSTER_NODES?: unknown }): boolean {
   return !env.REDIS_URL && !env.REDIS_CLUSTER_NODES;

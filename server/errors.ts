@@ -8,6 +8,8 @@ export type DomainErrorCode =
   | "INVALID_CREDENTIALS"
   | "EMAIL_TAKEN"
   | "RATE_LIMITED"
+  /** Too many requests from one client: heard again with a proof of work (server/bots). */
+  | "CHALLENGE_REQUIRED"
   | "UNAVAILABLE"
   /** The request is valid but the thing it acts on is not in a state that allows it. */
   | "INVALID_STATE"

@@ -1,4 +1,5 @@
 import "server-only";
+import { createHmac } from "node:crypto";
 import path from "node:path";
 import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
@@ -7,6 +8,8 @@ import { AuditLogReader } from "./audit/audit-log";
 import { AuthService } from "./auth/auth-service";
 import { demoAccountsIn, demoAccountsWarning, demoSeedWanted } from "./auth/demo-accounts";
 import { SessionCodec } from "./auth/session";
+import { BotCheck } from "./bots/bot-check";
+import { Challenges, MemoryUsedAnswers, RedisUsedAnswers } from "./bots/challenges";
 import { ReadThroughCache } from "./cache/read-through-cache";
 import type { ClaimEngine } from "./claims/claim-engine";
 import { ClaimService } from "./claims/claim-service";
@@ -23,7 +26,7 @@ import { DealService } from "./deals/deal-service";
 import { StockBroadcasts } from "./deals/stock-broadcast";
 import { LocalStockTransport, RedisStockTransport, StockFeed } from "./deals/stock-feed";
 import { DeviceService } from "./devices/device-service";
-import { describeMode, type Env, parseEnv } from "./env";
+import { botChallengeThreshold, describeMode, type Env, parseEnv } from "./env";
 import { log } from "./log";
 import { MerchantDirectory } from "./merchants/merchant-directory";
 import { StaffInvites } from "./merchants/staff-invites";
@@ -59,6 +62,8 @@ export interface Services {
   stockBroadcasts: StockBroadcasts;
   /** Places for long-lived streams on this process, per address and per account. */
   streams: StreamSlots;
+  /** The proof of work asked of clients claiming faster than people do. */
+  bots: BotCheck;
   gates: GateStatusService;
   sessions: SessionCodec;
   signingKeys: SigningKeyStore;
@@ -155,9 +160,19 @@ export async function createServices(
   const onStockChange = (dealId: string) => stock.changed(dealId);
   const discovery = new DealDiscovery(db, dealCache, clock);
   const saleStats = new SaleStats(redis, env.REDIS_KEY_PREFIX);
+  const bots = new BotCheck(
+    botChallengeThreshold(env),
+    new Challenges(
+      // Derived from the session secret, which every instance shares.
+      createHmac("sha256", secret.value).update("proof-of-work challenges").digest(),
+      env.BOT_CHALLENGE_COST,
+      redis ? new RedisUsedAnswers(redis, env.REDIS_KEY_PREFIX) : new MemoryUsedAnswers(),
+    ),
+  );
   const claimService: ClaimService = new ClaimService(engine, db, issuer, {
     clock,
     onStockChange,
+    bots,
     // `checkout` is made below, from this service; a cancellation happens after both exist.
     onCancelled: (claimIds): Promise<number> => checkout.refundCancelledClaims(claimIds),
     observe: (attempt) => {
@@ -224,6 +239,7 @@ export async function createServices(
     gates,
     stock,
     stockBroadcasts,
+    bots,
     streams: new StreamSlots({
       perAddress: env.STREAMS_PER_ADDRESS,
       perAccount: env.STREAMS_PER_ACCOUNT,

@@ -3,8 +3,9 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
-import { postClaim } from "@/lib/claims/claim-client";
+import { postClaimAnsweringChallenge } from "@/lib/claims/claim-client";
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
+import { useTRPCClient } from "@/lib/trpc/client";
 import { ReservationPanel } from "./reservation-panel";
 
 const MESSAGES: Record<ClaimResult["outcome"], string> = {
@@ -42,10 +43,12 @@ export function ClaimButton(props: {
   position?: { lat: number; lng: number };
 }) {
   const queryClient = useQueryClient();
+  const trpcClient = useTRPCClient();
   const [result, setResult] = useState<ClaimResult | null>(null);
   // The lean claim route, not tRPC: the one request a sale sends thousands of times a second.
   const claim = useMutation({
-    mutationFn: (input: ClaimInput) => postClaim(input),
+    mutationFn: (input: ClaimInput) =>
+      postClaimAnsweringChallenge(input, () => trpcClient.claims.challenge.query()),
     onSuccess: (answer) => {
       setResult(answer);
       sessionStorage.removeItem(`claim-intent:${props.dealId}`);

@@ -12,6 +12,11 @@ export const claimInputSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/, "idempotencyKey may hold letters, digits, '_' and '-'"),
   /** Where the shopper says they are; required by deals with a geo-fence. */
   position: pointSchema.optional(),
+  /**
+   * The answer to a proof-of-work puzzle (lib/bots/proof-of-work.ts), asked only of a client
+   * sending claims faster than a person does (CHALLENGE_REQUIRED).
+   */
+  proof: z.string().max(512, "proof must be at most 512 characters").optional(),
 });
 export type ClaimInput = z.infer<typeof claimInputSchema>;
 

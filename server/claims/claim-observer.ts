@@ -48,6 +48,8 @@ export function outcomeOfError(error: unknown): AttemptOutcome {
     case "OUT_OF_AREA":
     case "NOT_FOUND":
       return error.code;
+    case "CHALLENGE_REQUIRED":
+      return "RATE_LIMITED";
     case "UNAVAILABLE":
       return error.details.shed === true ? "SHED" : error.code;
     default:

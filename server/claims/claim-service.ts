@@ -3,6 +3,7 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { type Db, rowsOf } from "@/db/client";
 import { ACTIVE_CLAIM_STATUSES, claims, deals, merchants, payments, vouchers } from "@/db/schema";
 import type { ClaimInput, ClaimResult, ClaimStatus } from "@/lib/claims/claim-contract";
+import type { BotCheck } from "../bots/bot-check";
 import { DomainError, isOutage } from "../errors";
 import { log } from "../log";
 import type { VoucherIssuer } from "../vouchers/voucher-issuer";
@@ -21,6 +22,7 @@ export class ClaimService {
   private readonly onCancelled: (claimIds: string[]) => Promise<unknown>;
   private readonly observe: ClaimObserver;
   private readonly shedder: LoadShedder;
+  private readonly bots: BotCheck | undefined;
 
   constructor(
     private readonly engine: ClaimEngine,
@@ -39,8 +41,11 @@ export class ClaimService {
       observe?: ClaimObserver;
       /** Refuses attempts at once while the gate is overloaded (defaults: LoadShedder's). */
       shedder?: LoadShedder;
+      /** Asks a proof of work of a client claiming faster than a person does. */
+      bots?: BotCheck;
     } = {},
   ) {
+    this.bots = options.bots;
     this.shedder = options.shedder ?? new LoadShedder();
     this.clock = options.clock ?? (() => new Date());
     this.onStockChange = options.onStockChange ?? (() => undefined);
@@ -84,6 +89,9 @@ export class ClaimService {
     ip: string | undefined,
     timing: { gateMs?: number },
   ): Promise<ClaimResult> {
+    // No await for the attempts below the bot threshold: nearly all of them.
+    const challenged = this.bots?.admit(ip, userId, input.proof);
+    if (challenged) await challenged;
     const ticket = this.shedder.admit();
     if (!ticket) {
       throw new DomainError(

@@ -6,6 +6,8 @@ import { isIPv6 } from "node:net";
  * `::ffff:a.b.c.d`), an IPv6 address's first 64 bits.
  */
 export function addressBlock(address: string): string {
+  // Most clients, and the check on every claim: no colon, no IPv6 to look at.
+  if (!address.includes(":")) return address;
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
   if (mapped) return mapped[1] as string;
   if (!isIPv6(address)) return address;

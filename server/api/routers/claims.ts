@@ -8,6 +8,10 @@ export const claimsRouter = router({
   claim: shopperProcedure
     .input(claimInputSchema)
     .mutation(({ ctx, input }) => ctx.services.claims.claim(ctx.session.userId, input, ctx.ip)),
+  /** A proof-of-work puzzle for this account, asked for after CHALLENGE_REQUIRED. */
+  challenge: shopperProcedure.query(({ ctx }) =>
+    ctx.services.bots.challenges.issue(ctx.session.userId),
+  ),
   cancel: shopperProcedure
     .input(cancelClaimInputSchema)
     .mutation(({ ctx, input }) => ctx.services.claims.cancel(ctx.session.userId, input.claimId)),
