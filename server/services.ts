@@ -30,7 +30,8 @@ import { SaleMonitor } from "./monitor/sale-monitor";
 import { SaleStats } from "./monitor/sale-stats";
 import { Metrics } from "./observability/metrics";
 import { CheckoutService } from "./payments/checkout-service";
-import { TestPaymentProvider } from "./payments/test-payment-provider";
+import type { PaymentProvider } from "./payments/payment-provider";
+import { TestPaymentProvider } from "./payments/providers/test";
 import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
 import { connectConfiguredRedis, type RedisClient } from "./redis/client";
 import { KeyEncryption } from "./vouchers/key-encryption";
@@ -66,7 +67,7 @@ export interface Services {
   audit: AuditLogReader;
   monitor: SaleMonitor;
   checkout: CheckoutService;
-  paymentProvider: TestPaymentProvider;
+  paymentProvider: PaymentProvider;
   metrics: Metrics;
   /** One pass of the durable background work (also run on a timer when `background`). */
   sweep(): Promise<{
