@@ -74,6 +74,9 @@ export default defineConfig({
         // A prefix per run: rate-limit windows and gates from an earlier run do not carry over.
         REDIS_KEY_PREFIX: `e2e${Date.now().toString(36)}:`,
         PORT: String(SERVER_MODE_PORT),
+        // A demo city in server mode, said out loud: a production start without it refuses
+        // the test payment provider (server/env.ts).
+        DEMO_SEED: "auto",
         SESSION_SECRET: E2E_SESSION_SECRET,
         VOUCHER_KEY_SECRET: "e2e-voucher-key-secret-that-is-long-enough-012345",
       },

@@ -25,6 +25,7 @@ import {
   startProcess,
   waitForHttp,
 } from "@/server/testing/processes";
+import { UNUSED_STRIPE_ENV } from "@/server/testing/production-payments";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
 import { attemptCounts, BENCH_METRICS_TOKEN, BENCH_SESSION_SECRET } from "./processes";
 import { percentile, positiveInt } from "./report";
@@ -103,6 +104,7 @@ async function main() {
         VOUCHER_KEY_SECRET: BENCH_SESSION_SECRET,
         METRICS_TOKEN: BENCH_METRICS_TOKEN,
         DEMO_SEED: "off",
+        ...UNUSED_STRIPE_ENV,
         LOG_LEVEL: "warn",
       });
       stops.push(() => running.stop());

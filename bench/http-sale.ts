@@ -25,6 +25,7 @@ import {
   startProcess,
   waitForHttp,
 } from "@/server/testing/processes";
+import { UNUSED_STRIPE_ENV } from "@/server/testing/production-payments";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
 import { type PhaseSummary, sendArrivals, summarise } from "./arrivals";
 import {
@@ -174,6 +175,7 @@ async function main(): Promise<number> {
       VOUCHER_KEY_SECRET: BENCH_SESSION_SECRET,
       METRICS_TOKEN: BENCH_METRICS_TOKEN,
       DEMO_SEED: "off",
+      ...UNUSED_STRIPE_ENV,
       LOG_LEVEL: "warn",
     };
     const start = async (name: string, args: string[], env: Record<string, string>) => {

@@ -15,6 +15,7 @@ import { createScratchDatabase } from "@/db/scratch-database";
 import { newId } from "@/lib/ids";
 import { startPrivateRedis } from "@/server/testing/private-redis";
 import { freePort, type Running, startProcess, waitForHttp } from "@/server/testing/processes";
+import { UNUSED_STRIPE_ENV } from "@/server/testing/production-payments";
 import { createDeal, createMerchant } from "@/server/testing/sale-fixtures";
 import { BENCH_METRICS_TOKEN } from "./processes";
 import { positiveInt, writeResults } from "./report";
@@ -75,6 +76,7 @@ try {
     VOUCHER_KEY_SECRET: randomBytes(48).toString("base64"),
     METRICS_TOKEN: BENCH_METRICS_TOKEN,
     DEMO_SEED: "off",
+    ...UNUSED_STRIPE_ENV,
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
   });

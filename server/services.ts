@@ -31,7 +31,7 @@ import { SaleStats } from "./monitor/sale-stats";
 import { Metrics } from "./observability/metrics";
 import { CheckoutService } from "./payments/checkout-service";
 import type { PaymentProvider } from "./payments/payment-provider";
-import { TestPaymentProvider } from "./payments/providers/test";
+import { createPaymentProvider } from "./payments/providers/registry";
 import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
 import { connectConfiguredRedis, type RedisClient } from "./redis/client";
 import { KeyEncryption } from "./vouchers/key-encryption";
@@ -67,6 +67,7 @@ export interface Services {
   audit: AuditLogReader;
   monitor: SaleMonitor;
   checkout: CheckoutService;
+  /** The provider PAYMENT_PROVIDER names (server/payments/providers/registry.ts). */
   paymentProvider: PaymentProvider;
   metrics: Metrics;
   /** One pass of the durable background work (also run on a timer when `background`). */
@@ -159,7 +160,7 @@ export async function createServices(
       saleStats.record(attempt);
     },
   });
-  const paymentProvider = new TestPaymentProvider(env.TEST_PAYMENT_SLOW_MS);
+  const paymentProvider = createPaymentProvider(env);
   const checkout: CheckoutService = new CheckoutService(db, paymentProvider, claimService, issuer, {
     timeoutMs: env.PAYMENT_TIMEOUT_MS,
     clock,

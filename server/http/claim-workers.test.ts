@@ -11,6 +11,7 @@ import {
   startProcess,
   waitForHttp,
 } from "../testing/processes";
+import { UNUSED_STRIPE_ENV } from "../testing/production-payments";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { createTestRedis, TEST_REDIS_URL } from "../testing/test-redis";
@@ -48,6 +49,7 @@ beforeAll(async () => {
       VOUCHER_KEY_SECRET: SECRET,
       METRICS_TOKEN,
       DEMO_SEED: "off",
+      ...UNUSED_STRIPE_ENV,
       LOG_LEVEL: "warn",
     },
   );
@@ -199,6 +201,7 @@ describe("CLAIM_WORKERS", () => {
         SESSION_SECRET: SECRET,
         VOUCHER_KEY_SECRET: SECRET,
         DEMO_SEED: "off",
+        ...UNUSED_STRIPE_ENV,
       },
     );
     try {

@@ -5,6 +5,7 @@ import { newId } from "@/lib/ids";
 import { SessionCodec } from "../auth/session";
 import { gateKeys } from "../claims/gate-keys";
 import { freePort, type Running, startProcess, waitForHttp } from "../testing/processes";
+import { UNUSED_STRIPE_ENV } from "../testing/production-payments";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { createTestRedis, TEST_REDIS_URL } from "../testing/test-redis";
@@ -40,6 +41,7 @@ beforeAll(async () => {
         SESSION_SECRET: SECRET,
         VOUCHER_KEY_SECRET: SECRET,
         DEMO_SEED: "off",
+        ...UNUSED_STRIPE_ENV,
         LOG_LEVEL: "warn",
       },
     );
