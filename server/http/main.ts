@@ -11,6 +11,7 @@ import { log } from "../log";
 import { getServices } from "../services";
 import { createNodeClaimRoute, LISTEN_BACKLOG } from "./claim-route";
 import { answerUnparsableRequests } from "./client-errors";
+import { createNodePaymentWebhookRoute, isPaymentWebhookPath } from "./payment-webhook-route";
 import { createNodeStockRoute } from "./stock-route";
 
 async function main() {
@@ -27,10 +28,12 @@ async function main() {
   const handleNext = app.getRequestHandler();
   const serveClaim = createNodeClaimRoute(services);
   const serveStock = createNodeStockRoute(services);
+  const servePaymentWebhook = createNodePaymentWebhookRoute(services);
 
   const server = createServer((req, res) => {
     if (req.url === CLAIM_ROUTE) return void serveClaim(req, res);
     if (isLiveStockPath(req.url)) return void serveStock(req, res);
+    if (isPaymentWebhookPath(req.url)) return void servePaymentWebhook(req, res);
     void handleNext(req, res);
   });
   // Many shoppers keep a connection open between page loads and claims.
