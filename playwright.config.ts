@@ -80,7 +80,8 @@ export default defineConfig({
         PORT: String(SERVER_MODE_PORT),
         TRUSTED_PROXIES: "127.0.0.1",
         SESSION_SECRET: E2E_SESSION_SECRET,
-        // The counter and sale specs sign in as the demo city's staff and admin.
+        // The counter and sale specs sign in as the demo city's staff and admin; a demo asked
+        // for out loud is also what lets a production start use the test payment provider.
         DEMO_SEED: "on",
         VOUCHER_KEY_SECRET: E2E_VOUCHER_KEY_SECRET,
       },

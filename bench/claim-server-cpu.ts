@@ -25,6 +25,7 @@ import {
   startProcess,
   waitForHttp,
 } from "@/server/testing/processes";
+import { UNUSED_STRIPE_ENV } from "@/server/testing/production-payments";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
 import {
   attemptCounts,
@@ -109,6 +110,7 @@ async function main() {
         METRICS_TOKEN: BENCH_METRICS_TOKEN,
         TRUSTED_PROXIES: BENCH_TRUSTED_PROXIES,
         DEMO_SEED: "off",
+        ...UNUSED_STRIPE_ENV,
         LOG_LEVEL: "warn",
       });
       stops.push(() => running.stop());

@@ -25,6 +25,7 @@ import {
   startProcess,
   waitForHttp,
 } from "@/server/testing/processes";
+import { UNUSED_STRIPE_ENV } from "@/server/testing/production-payments";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
 import { type PhaseSummary, sendArrivals, summarise } from "./arrivals";
 import {
@@ -176,6 +177,7 @@ async function main(): Promise<number> {
       METRICS_TOKEN: BENCH_METRICS_TOKEN,
       TRUSTED_PROXIES: BENCH_TRUSTED_PROXIES,
       DEMO_SEED: "off",
+      ...UNUSED_STRIPE_ENV,
       LOG_LEVEL: "warn",
     };
     const start = async (name: string, args: string[], env: Record<string, string>) => {

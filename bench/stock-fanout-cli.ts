@@ -15,6 +15,7 @@ import { createScratchDatabase } from "@/db/scratch-database";
 import { newId } from "@/lib/ids";
 import { startPrivateRedis } from "@/server/testing/private-redis";
 import { freePort, type Running, startProcess, waitForHttp } from "@/server/testing/processes";
+import { UNUSED_STRIPE_ENV } from "@/server/testing/production-payments";
 import { createDeal, createMerchant } from "@/server/testing/sale-fixtures";
 import { BENCH_METRICS_TOKEN, BENCH_TRUSTED_PROXIES } from "./processes";
 import { positiveInt, writeResults } from "./report";
@@ -76,6 +77,7 @@ try {
     METRICS_TOKEN: BENCH_METRICS_TOKEN,
     TRUSTED_PROXIES: BENCH_TRUSTED_PROXIES,
     DEMO_SEED: "off",
+    ...UNUSED_STRIPE_ENV,
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
   });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { botChallengeThreshold, EnvError, parseEnv } from "./env";
 
+/** A production deployment's payment settings: the test provider is refused there. */
+const stripeKeys = {
+  PAYMENT_PROVIDER: "stripe",
+  STRIPE_SECRET_KEY: "sk_live_51Habc",
+  STRIPE_PUBLISHABLE_KEY: "pk_live_51Habc",
+  STRIPE_WEBHOOK_SECRET: "whsec_abc123",
+};
+
 describe("configuration", () => {
   it("starts in embedded mode with nothing set", () => {
     const env = parseEnv({});
@@ -55,7 +63,11 @@ describe("configuration", () => {
   });
 
   it("requires a voucher key secret for a production Postgres deployment only", () => {
-    const production = { NODE_ENV: "production", DATABASE_URL: "postgres://127.0.0.1/dd" };
+    const production = {
+      NODE_ENV: "production",
+      DATABASE_URL: "postgres://127.0.0.1/dd",
+      ...stripeKeys,
+    };
     expect(() => parseEnv(production)).toThrow(/VOUCHER_KEY_SECRET: is required with DATABASE_URL/);
     expect(parseEnv({ ...production, VOUCHER_KEY_SECRET: "x".repeat(32) }).NODE_ENV).toBe(
       "production",
@@ -88,5 +100,67 @@ describe("configuration", () => {
     expect(() => parseEnv({ BOT_CHALLENGE_COST: "100" })).toThrow(
       /BOT_CHALLENGE_COST: must be at least 1000/,
     );
+  });
+
+  describe("payment provider", () => {
+    const production = {
+      NODE_ENV: "production",
+      DATABASE_URL: "postgres://127.0.0.1/dd",
+      VOUCHER_KEY_SECRET: "x".repeat(32),
+    };
+    const problemsOf = (source: Record<string, string>) => {
+      try {
+        parseEnv(source);
+      } catch (error) {
+        if (error instanceof EnvError) return error.problems;
+        throw error;
+      }
+      return [];
+    };
+
+    it("refuses a production start with the test provider, in one line, unless a demo is asked for", () => {
+      const refused = problemsOf(production);
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toMatch(
+        /^PAYMENT_PROVIDER: the test provider .* approves any card the browser names, so a production start .* refuses it: set PAYMENT_PROVIDER=stripe/,
+      );
+      expect(problemsOf({ ...production, PAYMENT_PROVIDER: "test" })).toEqual(refused);
+      // Only DEMO_SEED=on asks for a demo: `auto` never seeds Postgres, and `off` is no demo.
+      expect(problemsOf({ ...production, DEMO_SEED: "off" })).toEqual(refused);
+      expect(problemsOf({ ...production, DEMO_SEED: "auto" })).toEqual(refused);
+      expect(parseEnv({ ...production, DEMO_SEED: "on" }).PAYMENT_PROVIDER).toBe("test");
+      // Embedded mode, and Postgres outside production, keep the test cards.
+      expect(parseEnv({ NODE_ENV: "production" }).PAYMENT_PROVIDER).toBe("test");
+      expect(parseEnv({ DATABASE_URL: production.DATABASE_URL }).PAYMENT_PROVIDER).toBe("test");
+      expect(parseEnv({ ...production, ...stripeKeys })).toMatchObject({
+        PAYMENT_PROVIDER: "stripe",
+        STRIPE_SECRET_KEY: stripeKeys.STRIPE_SECRET_KEY,
+      });
+    });
+
+    it("names the provider's missing or malformed settings", () => {
+      expect(problemsOf({ PAYMENT_PROVIDER: "paypal" })).toEqual([
+        "PAYMENT_PROVIDER: must be 'test' (the built-in test cards; embedded and demo mode only) or 'stripe'",
+      ]);
+      expect(problemsOf({ PAYMENT_PROVIDER: "stripe" })).toEqual(
+        ["STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"].map(
+          (name) =>
+            `${name}: is required with PAYMENT_PROVIDER=stripe (see the README's Payments section)`,
+        ),
+      );
+      const swapped = problemsOf({
+        PAYMENT_PROVIDER: "stripe",
+        STRIPE_SECRET_KEY: stripeKeys.STRIPE_PUBLISHABLE_KEY,
+        STRIPE_PUBLISHABLE_KEY: stripeKeys.STRIPE_SECRET_KEY,
+        STRIPE_WEBHOOK_SECRET: "secret",
+        STRIPE_API_URL: "ftp://127.0.0.1",
+      });
+      expect(swapped).toEqual([
+        "STRIPE_SECRET_KEY: must be a secret or restricted key from the Stripe dashboard (sk_live_…)",
+        "STRIPE_PUBLISHABLE_KEY: must be a publishable key from the Stripe dashboard (pk_live_…)",
+        "STRIPE_WEBHOOK_SECRET: must be the webhook endpoint's signing secret from the Stripe dashboard (whsec_…)",
+        "STRIPE_API_URL: must be an http:// or https:// URL, or unset for Stripe itself",
+      ]);
+    });
   });
 });

@@ -40,6 +40,20 @@ const clusterNodes = z
     return nodes;
   });
 
+/** The payment providers Dealdrop can run with; each has a factory in server/payments/providers/registry.ts. */
+export const PAYMENT_PROVIDER_NAMES = ["test", "stripe"] as const;
+
+/** A Stripe credential of one kind: its documented prefix, then letters, digits and '_'. */
+const stripeKey = (prefixes: string[], what: string, example: string) =>
+  z
+    .string()
+    .trim()
+    .regex(
+      new RegExp(`^(${prefixes.join("|")})[A-Za-z0-9_]+$`),
+      `must be ${what} from the Stripe dashboard (${example}…)`,
+    )
+    .optional();
+
 const durationMs = (fallback: number) =>
   z.coerce
     .number({ error: "must be a number of milliseconds" })
@@ -83,6 +97,26 @@ export const envSchema = z
       .default(120),
     DEVICE_TRUST_MAX_AGE_MS: durationMs(24 * 3_600_000),
     PAYMENT_TIMEOUT_MS: durationMs(5_000),
+    PAYMENT_PROVIDER: z
+      .enum(
+        PAYMENT_PROVIDER_NAMES,
+        "must be 'test' (the built-in test cards; embedded and demo mode only) or 'stripe'",
+      )
+      .default("test"),
+    STRIPE_SECRET_KEY: stripeKey(
+      ["sk_live_", "sk_test_", "rk_live_", "rk_test_"],
+      "a secret or restricted key",
+      "sk_live_",
+    ),
+    STRIPE_PUBLISHABLE_KEY: stripeKey(["pk_live_", "pk_test_"], "a publishable key", "pk_live_"),
+    STRIPE_WEBHOOK_SECRET: stripeKey(["whsec_"], "the webhook endpoint's signing secret", "whsec_"),
+    /** Where the Stripe API is, when not Stripe itself: a local stand-in such as stripe-mock. */
+    STRIPE_API_URL: z
+      .url({
+        protocol: /^https?$/,
+        error: "must be an http:// or https:// URL, or unset for Stripe itself",
+      })
+      .optional(),
     /** How long the built-in test provider takes to answer for the `slow` test card. */
     TEST_PAYMENT_SLOW_MS: durationMs(8_000),
     PUBLIC_URL: z.url("must be an absolute URL such as http://localhost:3000").optional(),
@@ -178,6 +212,22 @@ export const envSchema = z
     message:
       "above 1 needs DATABASE_URL and REDIS_URL (or REDIS_CLUSTER_NODES): the embedded database and gate live in one process",
   })
+  .superRefine((env, ctx) => {
+    if (env.PAYMENT_PROVIDER !== "stripe") return;
+    for (const name of [
+      "STRIPE_SECRET_KEY",
+      "STRIPE_PUBLISHABLE_KEY",
+      "STRIPE_WEBHOOK_SECRET",
+    ] as const) {
+      if (!env[name]) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "is required with PAYMENT_PROVIDER=stripe (see the README's Payments section)",
+        });
+      }
+    }
+  })
   .refine(
     // A generated secret would sit in the same database as the keys it protects: acceptable
     // for a demo on one machine, not for a production deployment.
@@ -208,10 +258,30 @@ export class EnvError extends Error {
   }
 }
 
+/**
+ * A real deployment: Postgres, NODE_ENV=production, and nobody asked for a demo with
+ * DEMO_SEED=on (`auto` never seeds Postgres, so it does not count as asking). The test payment
+ * provider approves whatever card the browser names, so it is refused here: the one place this
+ * rule lives.
+ */
+export function isProductionWithoutDemo(
+  env: Pick<Env, "NODE_ENV" | "DATABASE_URL" | "DEMO_SEED">,
+): boolean {
+  const demoAsked = env.DEMO_SEED === "on";
+  return env.NODE_ENV === "production" && Boolean(env.DATABASE_URL) && !demoAsked;
+}
+
 /** Validates the environment once; every bad value is named with what was expected. */
 export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
   const result = envSchema.safeParse(source);
-  if (result.success) return result.data;
+  if (result.success) {
+    if (result.data.PAYMENT_PROVIDER === "test" && isProductionWithoutDemo(result.data)) {
+      throw new EnvError([
+        "PAYMENT_PROVIDER: the test provider (the default) approves any card the browser names, so a production start (NODE_ENV=production with DATABASE_URL) refuses it: set PAYMENT_PROVIDER=stripe with its keys, or DEMO_SEED=on for a demo",
+      ]);
+    }
+    return result.data;
+  }
   throw new EnvError(
     result.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`),
   );
@@ -224,5 +294,9 @@ export function describeMode(env: Env): string {
     : env.REDIS_URL
       ? "Redis gate"
       : "embedded Postgres gate (no Redis)";
-  return `${db}, ${gate}`;
+  const payments =
+    env.PAYMENT_PROVIDER === "test"
+      ? "test payments (test cards, no money)"
+      : `${env.PAYMENT_PROVIDER} payments`;
+  return `${db}, ${gate}, ${payments}`;
 }

@@ -35,7 +35,8 @@ import { SaleStats } from "./monitor/sale-stats";
 import { Metrics } from "./observability/metrics";
 import { describeMetricsAccess, metricsAccess } from "./observability/metrics-endpoint";
 import { CheckoutService } from "./payments/checkout-service";
-import { TestPaymentProvider } from "./payments/test-payment-provider";
+import type { PaymentProvider } from "./payments/payment-provider";
+import { createPaymentProvider } from "./payments/providers/registry";
 import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
 import { connectConfiguredRedis, type RedisClient } from "./redis/client";
 import { StreamSlots } from "./streams/stream-slots";
@@ -78,7 +79,8 @@ export interface Services {
   audit: AuditLogReader;
   monitor: SaleMonitor;
   checkout: CheckoutService;
-  paymentProvider: TestPaymentProvider;
+  /** The provider PAYMENT_PROVIDER names (server/payments/providers/registry.ts). */
+  paymentProvider: PaymentProvider;
   metrics: Metrics;
   /** One pass of the durable background work (also run on a timer when `background`). */
   sweep(): Promise<{
@@ -180,7 +182,7 @@ export async function createServices(
       saleStats.record(attempt);
     },
   });
-  const paymentProvider = new TestPaymentProvider(env.TEST_PAYMENT_SLOW_MS);
+  const paymentProvider = createPaymentProvider(env);
   const checkout: CheckoutService = new CheckoutService(db, paymentProvider, claimService, issuer, {
     timeoutMs: env.PAYMENT_TIMEOUT_MS,
     clock,

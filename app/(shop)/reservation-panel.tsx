@@ -1,16 +1,11 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useEffect, useState } from "react";
+import { type ReactNode, useEffect, useState } from "react";
+import type { PaymentFormSpec } from "@/lib/payments/pay-input";
 import { useTRPC } from "@/lib/trpc/client";
-
-const CARDS = [
-  { value: "approve", label: "Test card: approved" },
-  { value: "decline", label: "Test card: declined" },
-  { value: "slow", label: "Test card: answers too slowly" },
-  { value: "lost", label: "Test card: answer lost" },
-] as const;
+import { PAYMENT_FORMS } from "./_payment-forms/registry";
 
 const OUTCOMES = {
   DECLINED: "Payment declined. The unit went back on sale.",
@@ -33,11 +28,11 @@ function useSecondsLeft(until: Date) {
   return left;
 }
 
-/** A priced claim held for payment: a countdown, pay with a test card, or let it go. */
+/** A priced claim held for payment: a countdown, the provider's payment form, or let it go. */
 export function ReservationPanel(props: { claimId: string; reservedUntil: Date; price: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [card, setCard] = useState<(typeof CARDS)[number]["value"]>("approve");
+  const form = useQuery(trpc.claims.paymentForm.queryOptions(undefined, { staleTime: Infinity }));
   const left = useSecondsLeft(props.reservedUntil);
   const done = { onSuccess: () => queryClient.invalidateQueries() };
   const pay = useMutation(trpc.claims.pay.mutationOptions(done));
@@ -87,28 +82,13 @@ export function ReservationPanel(props: { claimId: string; reservedUntil: Date; 
         </strong>
         . Pay {props.price} to get the voucher.
       </p>
-      <label className="reservation-card">
-        Card
-        <select
-          value={card}
-          onChange={(event) => setCard(event.currentTarget.value as typeof card)}
-        >
-          {CARDS.map((option) => (
-            <option key={option.value} value={option.value}>
-              {option.label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <div className="reservation-actions">
-        <button
-          type="button"
-          className="button"
-          disabled={pay.isPending || cancel.isPending}
-          onClick={() => pay.mutate({ claimId: props.claimId, card })}
-        >
-          {pay.isPending ? "Paying…" : `Pay ${props.price}`}
-        </button>
+      <PaymentForm
+        spec={form.data}
+        failed={form.isError}
+        price={props.price}
+        busy={pay.isPending || cancel.isPending}
+        onPay={(paymentMethod) => pay.mutate({ claimId: props.claimId, paymentMethod })}
+      >
         <button
           type="button"
           className="link-button"
@@ -117,12 +97,48 @@ export function ReservationPanel(props: { claimId: string; reservedUntil: Date; 
         >
           Cancel reservation
         </button>
-      </div>
+      </PaymentForm>
       {(pay.isError || cancel.isError) && (
         <p className="error" role="alert">
           {pay.error?.message ?? cancel.error?.message}
         </p>
       )}
     </div>
+  );
+}
+
+/** The configured provider's form (app/(shop)/_payment-forms), once the server has named it. */
+function PaymentForm(props: {
+  spec: PaymentFormSpec | undefined;
+  failed: boolean;
+  price: string;
+  busy: boolean;
+  onPay(paymentMethod: string): void;
+  children: ReactNode;
+}) {
+  const Form = props.spec && PAYMENT_FORMS[props.spec.provider];
+  if (props.spec && Form) {
+    return (
+      <Form
+        settings={props.spec.settings}
+        price={props.price}
+        busy={props.busy}
+        onPay={props.onPay}
+      >
+        {props.children}
+      </Form>
+    );
+  }
+  return (
+    <>
+      <p className={props.spec || props.failed ? "error" : "muted"} role="status">
+        {props.spec
+          ? "This shop takes payments in a way this page cannot show yet."
+          : props.failed
+            ? "The payment form could not be loaded: try again in a moment."
+            : "Loading the payment form…"}
+      </p>
+      <div className="reservation-actions">{props.children}</div>
+    </>
   );
 }

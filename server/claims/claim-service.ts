@@ -157,7 +157,15 @@ export class ClaimService {
    * sale and the voucher is revoked, so merchant devices refuse it once they sync.
    * Cancelling a cancelled claim again changes nothing.
    */
-  async cancel(userId: string, claimId: string): Promise<{ claimId: string; status: "cancelled" }> {
+  /**
+   * `reservedOnly`: the payment saga giving back a unit it could not pay for, which must not
+   * cancel a claim the provider's webhook confirmed meanwhile.
+   */
+  async cancel(
+    userId: string,
+    claimId: string,
+    { reservedOnly = false } = {},
+  ): Promise<{ claimId: string; status: "cancelled" }> {
     const now = this.clock();
     const cancelled = await this.db.transaction(async (tx) => {
       // Locks the voucher against an online redemption racing with this cancellation.
@@ -171,7 +179,7 @@ export class ClaimService {
           and(
             eq(claims.id, claimId),
             eq(claims.userId, userId),
-            inArray(claims.status, [...ACTIVE_CLAIM_STATUSES]),
+            inArray(claims.status, reservedOnly ? ["reserved"] : [...ACTIVE_CLAIM_STATUSES]),
             sql`NOT EXISTS (SELECT 1 FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id
                             WHERE v.claim_id = ${claims.id})`,
           ),

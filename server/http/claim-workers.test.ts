@@ -11,6 +11,7 @@ import {
   startProcess,
   waitForHttp,
 } from "../testing/processes";
+import { UNUSED_STRIPE_ENV } from "../testing/production-payments";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { createTestRedis, TEST_REDIS_URL } from "../testing/test-redis";
@@ -50,6 +51,7 @@ beforeAll(async () => {
       // The crowd's addresses arrive in X-Forwarded-For, through this declared proxy hop.
       TRUSTED_PROXIES: "127.0.0.1",
       DEMO_SEED: "off",
+      ...UNUSED_STRIPE_ENV,
       LOG_LEVEL: "warn",
     },
   );
@@ -201,6 +203,7 @@ describe("CLAIM_WORKERS", () => {
         SESSION_SECRET: SECRET,
         VOUCHER_KEY_SECRET: SECRET,
         DEMO_SEED: "off",
+        ...UNUSED_STRIPE_ENV,
       },
     );
     try {

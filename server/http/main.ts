@@ -10,6 +10,7 @@ import { log } from "../log";
 import { getServices } from "../services";
 import { LISTEN_BACKLOG } from "./claim-route";
 import { createEdgeServer } from "./http-edge";
+import { createNodePaymentWebhookRoute, isPaymentWebhookPath } from "./payment-webhook-route";
 import { describeProxyTrust } from "./proxy-trust";
 import { createNodeTrpcRoute } from "./trpc-route";
 
@@ -26,9 +27,12 @@ async function main() {
   const app = next({ dev, dir: process.cwd(), hostname, port: env.PORT });
   await app.prepare();
   const handleNext = app.getRequestHandler();
+  const servePaymentWebhook = createNodePaymentWebhookRoute(services);
   const server = createEdgeServer(services, {
     trpc: createNodeTrpcRoute,
-    fallback: (req, res) => handleNext(req, res),
+    // A provider's webhook reads its raw body itself (the signature covers the exact bytes).
+    fallback: (req, res) =>
+      isPaymentWebhookPath(req.url) ? servePaymentWebhook(req, res) : handleNext(req, res),
   });
   server.listen({ port: env.PORT, host: hostname, backlog: LISTEN_BACKLOG }, () => {
     log.info(`Listening on http://${hostname}:${env.PORT} (claims on ${CLAIM_ROUTE})`);

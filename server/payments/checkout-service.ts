@@ -1,5 +1,5 @@
 import "server-only";
-import { and, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, ne, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { claims, deals, payments } from "@/db/schema";
 import { newId } from "@/lib/ids";
@@ -7,7 +7,7 @@ import type { ClaimService } from "../claims/claim-service";
 import { DomainError } from "../errors";
 import { log } from "../log";
 import type { VoucherIssuer } from "../vouchers/voucher-issuer";
-import { type PaymentProvider, PaymentTimeout, type TestCard } from "./payment-provider";
+import { type PaymentEvent, type PaymentProvider, PaymentTimeout } from "./payment-provider";
 
 export type PayResult =
   | { outcome: "PAID"; claimId: string; voucherId: string | null }
@@ -16,6 +16,9 @@ export type PayResult =
   | { outcome: "PAYMENT_UNKNOWN"; claimId: string }
   /** Approved after the reservation had ended: refunded, never turned into an oversell. */
   | { outcome: "EXPIRED_REFUNDED"; claimId: string };
+
+/** What a provider's webhook delivery changed. */
+export type WebhookOutcome = "confirmed" | "refunded" | "declined" | "unchanged" | "ignored";
 
 /**
  * The priced-deal saga: reserve (the claim engine) → pay → confirmed and a voucher, or the
@@ -31,12 +34,10 @@ export class CheckoutService {
     private readonly options: { timeoutMs: number; clock: () => Date },
   ) {}
 
-  async pay(userId: string, claimId: string, card: TestCard): Promise<PayResult> {
+  /** `paymentMethod` is the provider's opaque token from the browser's payment form. */
+  async pay(userId: string, claimId: string, paymentMethod: string): Promise<PayResult> {
     const claim = await this.reservation(userId, claimId);
-    if (claim.status === "confirmed") {
-      const voucher = await this.issuer.issueForClaim(claimId);
-      return { outcome: "PAID", claimId, voucherId: voucher?.id ?? null };
-    }
+    if (claim.status === "confirmed") return this.paid(claimId);
     if (claim.status !== "reserved") {
       throw new DomainError(
         "INVALID_STATE",
@@ -61,13 +62,15 @@ export class CheckoutService {
     let charged: Awaited<ReturnType<PaymentProvider["charge"]>>;
     try {
       charged = await this.provider.charge(
-        { idempotencyKey, amountCents: claim.priceCents, currency: claim.currency, card },
+        { idempotencyKey, amountCents: claim.priceCents, currency: claim.currency, paymentMethod },
         this.options.timeoutMs,
       );
     } catch (error) {
       if (!(error instanceof PaymentTimeout)) throw error;
       // Unknown outcome: give the unit back now; settleUnknownPayments refunds a late charge.
       await this.release(userId, claimId);
+      // Unless the provider's webhook told of the success first and confirmed the claim.
+      if ((await this.claimStatus(claimId)) === "confirmed") return this.paid(claimId);
       return { outcome: "PAYMENT_UNKNOWN", claimId };
     }
     if (charged.status === "declined") {
@@ -75,7 +78,74 @@ export class CheckoutService {
       await this.release(userId, claimId);
       return { outcome: "DECLINED", claimId };
     }
-    await this.setPayment(idempotencyKey, { providerRef: charged.providerRef });
+    if ((await this.settleApproved(claimId, idempotencyKey, charged.providerRef)) === "refunded") {
+      return { outcome: "EXPIRED_REFUNDED", claimId };
+    }
+    return this.paid(claimId);
+  }
+
+  private async paid(claimId: string): Promise<PayResult> {
+    const voucher = await this.issuer.issueForClaim(claimId);
+    return { outcome: "PAID", claimId, voucherId: voucher?.id ?? null };
+  }
+
+  /**
+   * A provider's verified webhook delivery (server/payments/payment-webhook.ts). A success
+   * confirms the reservation only while it is still held, and is refunded otherwise, exactly
+   * as a late answer to `pay` is; a delivery Stripe repeats finds its work done.
+   */
+  async settleWebhookEvent(event: PaymentEvent): Promise<WebhookOutcome> {
+    if (event.kind === "ignored") return "ignored";
+    const [payment] = await this.db
+      .select({
+        claimId: payments.claimId,
+        status: payments.status,
+        amountCents: payments.amountCents,
+      })
+      .from(payments)
+      .where(
+        and(
+          eq(payments.idempotencyKey, event.idempotencyKey),
+          eq(payments.provider, this.provider.name),
+        ),
+      );
+    // Another application on the same account, or a key from before this database.
+    if (!payment) return "ignored";
+    if (event.kind === "failed") {
+      if (payment.status !== "pending") return "unchanged";
+      await this.setPayment(event.idempotencyKey, { status: "declined" });
+      return "declined";
+    }
+    if (payment.status === "refunded") return "unchanged";
+    if (event.amountCents !== payment.amountCents) {
+      // Never a unit for the wrong amount: give the money back and say so.
+      log.error({ idempotencyKey: event.idempotencyKey }, "a charge of another amount: refunded");
+      await this.setPayment(event.idempotencyKey, { providerRef: event.providerRef });
+      await this.refund(event.idempotencyKey, event.providerRef, "its amount was not the price");
+      return "refunded";
+    }
+    const settled = await this.settleApproved(
+      payment.claimId,
+      event.idempotencyKey,
+      event.providerRef,
+    );
+    if (settled === "refunded") return "refunded";
+    if (payment.status === "approved") return "unchanged";
+    await this.issuer.issueForClaim(payment.claimId);
+    return "confirmed";
+  }
+
+  /**
+   * An approved charge: the claim is confirmed if its reservation still holds, or was
+   * confirmed already (by `pay` or the webhook, whichever came first); otherwise the charge
+   * arrived too late and is refunded, never turned into an oversell.
+   */
+  private async settleApproved(
+    claimId: string,
+    idempotencyKey: string,
+    providerRef: string,
+  ): Promise<"confirmed" | "refunded"> {
+    await this.setPayment(idempotencyKey, { providerRef });
     const now = this.options.clock();
     const [confirmed] = await this.db
       .update(claims)
@@ -85,12 +155,17 @@ export class CheckoutService {
       )
       .returning({ id: claims.id });
     if (!confirmed) {
-      await this.refund(idempotencyKey, charged.providerRef);
-      return { outcome: "EXPIRED_REFUNDED", claimId };
+      if ((await this.claimStatus(claimId)) !== "confirmed") {
+        await this.refund(idempotencyKey, providerRef);
+        return "refunded";
+      }
     }
-    await this.setPayment(idempotencyKey, { status: "approved" });
-    const voucher = await this.issuer.issueForClaim(claimId);
-    return { outcome: "PAID", claimId, voucherId: voucher?.id ?? null };
+    // A payment refunded meanwhile (its claim cancelled) stays refunded.
+    await this.db
+      .update(payments)
+      .set({ status: "approved", updatedAt: now })
+      .where(and(eq(payments.idempotencyKey, idempotencyKey), ne(payments.status, "refunded")));
+    return "confirmed";
   }
 
   /**
@@ -106,16 +181,28 @@ export class CheckoutService {
       .where(
         and(
           eq(payments.status, "pending"),
+          eq(payments.provider, this.provider.name),
           lt(payments.createdAt, cutoff),
           inArray(claims.status, ["cancelled", "expired"]),
         ),
       );
+    let settled = 0;
     for (const payment of unknown) {
-      const charge = await this.provider.lookup(payment.key);
-      if (charge?.status === "approved") await this.refund(payment.key, charge.providerRef);
-      else await this.setPayment(payment.key, { status: charge ? "declined" : "failed" });
+      try {
+        const charge = await this.provider.lookup(payment.key);
+        // Still being processed: asked again on the next sweep.
+        if (charge?.status === "processing") continue;
+        if (charge?.status === "approved") await this.refund(payment.key, charge.providerRef);
+        else await this.setPayment(payment.key, { status: charge ? "declined" : "failed" });
+        settled++;
+      } catch (error) {
+        log.error(
+          { err: error, idempotencyKey: payment.key },
+          "payment lookup failed; retried later",
+        );
+      }
     }
-    return unknown.length;
+    return settled;
   }
 
   /**
@@ -152,7 +239,7 @@ export class CheckoutService {
     const owed = await this.db
       .select({ key: payments.idempotencyKey, providerRef: payments.providerRef })
       .from(payments)
-      .where(where);
+      .where(and(where, eq(payments.provider, this.provider.name)));
     let refunded = 0;
     for (const payment of owed) {
       if (!payment.providerRef) continue;
@@ -166,10 +253,18 @@ export class CheckoutService {
     return refunded;
   }
 
-  /** Gives the reserved unit back, unless the expiry sweep already did. */
+  private async claimStatus(claimId: string) {
+    const [claim] = await this.db
+      .select({ status: claims.status })
+      .from(claims)
+      .where(eq(claims.id, claimId));
+    return claim?.status;
+  }
+
+  /** Gives the reserved unit back, unless the expiry sweep or a webhook settled it first. */
   private async release(userId: string, claimId: string) {
     try {
-      await this.claimService.cancel(userId, claimId);
+      await this.claimService.cancel(userId, claimId, { reservedOnly: true });
     } catch (error) {
       if (!(DomainError.is(error) && error.code === "INVALID_STATE")) throw error;
     }

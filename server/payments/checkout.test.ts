@@ -7,6 +7,7 @@ import { createServices, type Services } from "../services";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "../testing/test-redis";
+import { TestPaymentProvider } from "./providers/test";
 
 const TTL_MS = 10 * 60_000;
 let database: TestDatabase;
@@ -54,6 +55,14 @@ async function reserved(quantity = 1) {
   return { deal, shopper, other, claimId: claim.claimId, remaining };
 }
 
+/** The provider these tests run on (PAYMENT_PROVIDER's default), with its handles for tests. */
+function testProvider(): TestPaymentProvider {
+  const provider = services.paymentProvider;
+  if (!(provider instanceof TestPaymentProvider))
+    throw new Error(`not the test provider: ${provider.name}`);
+  return provider;
+}
+
 const paymentOf = async (claimId: string) =>
   (await database.db.select().from(payments).where(eq(payments.claimId, claimId)))[0];
 const claimOf = async (claimId: string) =>
@@ -75,7 +84,7 @@ describe("a shopper cancels a paid claim", () => {
     const r = await paid();
     await services.claims.cancel(r.shopper, r.claimId);
     expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded", amountCents: 450 });
-    expect(services.paymentProvider.refundsOf(`claim:${r.claimId}`)).toBe(1);
+    expect(testProvider().refundsOf(`claim:${r.claimId}`)).toBe(1);
     expect(await mineOf(r.shopper, r.claimId)).toMatchObject({
       status: "cancelled",
       payment: { status: "refunded", amountCents: 450, currency: "EUR" },
@@ -83,12 +92,12 @@ describe("a shopper cancels a paid claim", () => {
 
     await services.claims.cancel(r.shopper, r.claimId);
     await services.sweep();
-    expect(services.paymentProvider.refundsOf(`claim:${r.claimId}`)).toBe(1);
+    expect(testProvider().refundsOf(`claim:${r.claimId}`)).toBe(1);
   });
 
   it("a refund the provider fails stays owed, shows as pending, and the background step pays it once", async () => {
     const r = await paid();
-    services.paymentProvider.refundOutage = true;
+    testProvider().refundOutage = true;
     try {
       await services.claims.cancel(r.shopper, r.claimId);
       expect(await claimOf(r.claimId)).toMatchObject({ status: "cancelled" });
@@ -98,13 +107,13 @@ describe("a shopper cancels a paid claim", () => {
       await services.sweep();
       expect(await paymentOf(r.claimId)).toMatchObject({ status: "approved" });
     } finally {
-      services.paymentProvider.refundOutage = false;
+      testProvider().refundOutage = false;
     }
     await services.sweep();
     expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded" });
-    expect(services.paymentProvider.refundsOf(`claim:${r.claimId}`)).toBe(1);
+    expect(testProvider().refundsOf(`claim:${r.claimId}`)).toBe(1);
     await services.sweep();
-    expect(services.paymentProvider.refundsOf(`claim:${r.claimId}`)).toBe(1);
+    expect(testProvider().refundsOf(`claim:${r.claimId}`)).toBe(1);
   });
 
   it("a crash between the cancellation and the refund: the next instance's sweep refunds it", async () => {
@@ -116,7 +125,7 @@ describe("a shopper cancels a paid claim", () => {
     expect(await paymentOf(r.claimId)).toMatchObject({ status: "approved" });
     await services.sweep();
     expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded" });
-    expect(services.paymentProvider.refundsOf(`claim:${r.claimId}`)).toBe(1);
+    expect(testProvider().refundsOf(`claim:${r.claimId}`)).toBe(1);
   });
 });
 
@@ -161,7 +170,7 @@ describe("paying for a reservation", () => {
     now = new Date(now.getTime() + 1_000);
     expect((await services.sweep()).paymentsSettled).toBeGreaterThanOrEqual(1);
     expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded" });
-    expect(services.paymentProvider.wasRefunded(`claim:${r.claimId}`)).toBe(true);
+    expect(testProvider().wasRefunded(`claim:${r.claimId}`)).toBe(true);
   });
 
   it("a slow answer past the timeout is treated as unknown, and the charge that lands later is refunded", async () => {

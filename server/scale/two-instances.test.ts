@@ -5,6 +5,7 @@ import { newId } from "@/lib/ids";
 import { SessionCodec } from "../auth/session";
 import { gateKeys } from "../claims/gate-keys";
 import { freePort, type Running, startProcess, waitForHttp } from "../testing/processes";
+import { UNUSED_STRIPE_ENV } from "../testing/production-payments";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { createTestRedis, TEST_REDIS_URL } from "../testing/test-redis";
@@ -42,6 +43,7 @@ beforeAll(async () => {
         // The crowd's addresses arrive in X-Forwarded-For, through this declared proxy hop.
         TRUSTED_PROXIES: "127.0.0.1",
         DEMO_SEED: "off",
+        ...UNUSED_STRIPE_ENV,
         LOG_LEVEL: "warn",
       },
     );

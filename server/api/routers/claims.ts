@@ -1,7 +1,6 @@
 import "server-only";
-import { z } from "zod";
 import { cancelClaimInputSchema, claimInputSchema } from "@/lib/claims/claim-contract";
-import { idSchema } from "@/lib/ids";
+import { type PaymentFormSpec, payInputSchema } from "@/lib/payments/pay-input";
 import { router, shopperProcedure } from "../trpc";
 
 export const claimsRouter = router({
@@ -15,19 +14,18 @@ export const claimsRouter = router({
   cancel: shopperProcedure
     .input(cancelClaimInputSchema)
     .mutation(({ ctx, input }) => ctx.services.claims.cancel(ctx.session.userId, input.claimId)),
-  /** Pays for a reserved priced claim. `card` picks the test provider's outcome. */
+  /** Pays for a reserved priced claim with the token the provider's form made. */
   pay: shopperProcedure
-    .input(
-      z.object({
-        claimId: idSchema,
-        card: z.enum(
-          ["approve", "decline", "slow", "lost"],
-          "card must be approve, decline, slow or lost",
-        ),
-      }),
-    )
+    .input(payInputSchema)
     .mutation(({ ctx, input }) =>
-      ctx.services.checkout.pay(ctx.session.userId, input.claimId, input.card),
+      ctx.services.checkout.pay(ctx.session.userId, input.claimId, input.paymentMethod),
     ),
+  /** Which payment form to draw, with the provider's public settings. */
+  paymentForm: shopperProcedure.query(
+    ({ ctx }): PaymentFormSpec => ({
+      provider: ctx.services.paymentProvider.name,
+      settings: ctx.services.paymentProvider.formSettings,
+    }),
+  ),
   mine: shopperProcedure.query(({ ctx }) => ctx.services.claims.mine(ctx.session.userId)),
 });

@@ -1,11 +1,27 @@
 import "server-only";
 import { newId } from "@/lib/ids";
 import {
+  type ChargeLookup,
   type ChargeRequest,
   type ChargeResult,
   type PaymentProvider,
   PaymentTimeout,
-} from "./payment-provider";
+} from "../payment-provider";
+
+/**
+ * The test cards, by the token the test form sends. They live here alone: the browser's form
+ * lists what `formSettings` gives it, and no other part of Dealdrop knows what a token means.
+ */
+const TEST_CARDS = {
+  approve: "Test card: approved",
+  decline: "Test card: declined",
+  slow: "Test card: answers too slowly",
+  lost: "Test card: answer lost",
+} as const;
+
+type TestCard = keyof typeof TEST_CARDS;
+
+const isTestCard = (token: string): token is TestCard => Object.hasOwn(TEST_CARDS, token);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -15,12 +31,17 @@ interface StoredCharge {
 }
 
 /**
- * The built-in provider for demos and tests. The card decides: `approve`, `decline`, `slow`
- * (approves after `slowMs`, often past the caller's timeout) and `lost` (approves, but the
- * answer never arrives). It remembers charges by idempotency key, as a real provider does.
+ * The built-in provider for embedded mode, demos and tests; never production (server/env.ts,
+ * `testPaymentsRefused`). The card decides: `approve`, `decline`, `slow` (approves after
+ * `slowMs`, often past the caller's timeout) and `lost` (approves, but the answer never
+ * arrives); any other token is declined, as a processor declines a card it does not know. It
+ * remembers charges by idempotency key, as a real provider does.
  */
 export class TestPaymentProvider implements PaymentProvider {
   readonly name = "test";
+  readonly formSettings = {
+    cards: Object.entries(TEST_CARDS).map(([token, label]) => ({ token, label })),
+  };
   /** While set, every refund fails, as during a provider outage (tests and demos). */
   refundOutage = false;
   private readonly charges = new Map<string, StoredCharge>();
@@ -32,15 +53,16 @@ export class TestPaymentProvider implements PaymentProvider {
   async charge(request: ChargeRequest, timeoutMs: number): Promise<ChargeResult> {
     const known = this.charges.get(request.idempotencyKey);
     if (known) return known.result;
+    const card = isTestCard(request.paymentMethod) ? request.paymentMethod : "decline";
     const result: ChargeResult =
-      request.card === "decline"
+      card === "decline"
         ? { status: "declined" }
         : { status: "approved", providerRef: `test_${newId()}` };
-    if (request.card === "lost") {
+    if (card === "lost") {
       this.charges.set(request.idempotencyKey, { result, refunded: false });
       throw new PaymentTimeout();
     }
-    if (request.card === "slow") {
+    if (card === "slow") {
       const record = () => this.charges.set(request.idempotencyKey, { result, refunded: false });
       if (this.slowMs > timeoutMs) {
         // The charge goes through later, after the caller has given up waiting.
@@ -54,7 +76,7 @@ export class TestPaymentProvider implements PaymentProvider {
     return result;
   }
 
-  async lookup(idempotencyKey: string): Promise<ChargeResult | null> {
+  async lookup(idempotencyKey: string): Promise<ChargeLookup> {
     return this.charges.get(idempotencyKey)?.result ?? null;
   }
 
