@@ -33,12 +33,15 @@ async function answerWebhook(
 ): Promise<HttpAnswer> {
   const provider = services.paymentProvider;
   const named = PATH.exec(req.url ?? "")?.[1];
-  if (named !== provider.name || !provider.webhook) {
+  if (named !== provider.name) {
     return refuse(
       404,
       "NOT_FOUND",
-      `No ${named} payment webhook here: payments go through ${provider.name}.`,
+      `No ${named} payment webhook here: this server's payments go through ${provider.name}.`,
     );
+  }
+  if (!provider.webhook) {
+    return refuse(404, "NOT_FOUND", `The ${provider.name} payment provider takes no webhooks.`);
   }
   if (req.method !== "POST")
     return refuse(405, "METHOD_NOT_SUPPORTED", "Webhooks are sent with POST.");

@@ -32,7 +32,7 @@ interface StoredCharge {
 
 /**
  * The built-in provider for embedded mode, demos and tests; never production (server/env.ts,
- * `testPaymentsRefused`). The card decides: `approve`, `decline`, `slow` (approves after
+ * `isProductionWithoutDemo`). The card decides: `approve`, `decline`, `slow` (approves after
  * `slowMs`, often past the caller's timeout) and `lost` (approves, but the answer never
  * arrives); any other token is declined, as a processor declines a card it does not know. It
  * remembers charges by idempotency key, as a real provider does.
