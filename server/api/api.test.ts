@@ -420,6 +420,7 @@ describe("procedures by role", () => {
       ],
       ["admin.devices", undefined, ADMIN],
       ["admin.revokeDevice", { deviceId: newId() }, ADMIN, 404],
+      ["admin.revokeInvite", { inviteId: newId() }, ADMIN, 404],
       ["admin.redemptions", undefined, ADMIN],
       ["admin.signingKeys", undefined, ADMIN],
       ["admin.stageSigningKey", undefined, ADMIN],
