@@ -47,6 +47,10 @@ export function serveMetrics(services: Services, req: Request): Promise<Response
  * `AsyncLocalStorage.run` turns on a promise hook for the rest of the process's life, and
  * every claim would pay for it after the first scrape.
  */
+/** Refusals are typed JSON errors, as every other route answers them; the metrics are text. */
+const JSON_REFUSAL = { "content-type": "application/json", "cache-control": "no-store" };
+const refusal = (code: string, message: string) => JSON.stringify({ error: { code, message } });
+
 export async function answerMetrics(
   services: Services,
   authorization: string | null | undefined,
@@ -56,19 +60,18 @@ export async function answerMetrics(
   if (metricsAccess(services.env) === "refused") {
     return {
       status: 403,
-      headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
-      body: "Metrics are not served: set METRICS_TOKEN on the server to turn them on.\n",
+      headers: JSON_REFUSAL,
+      body: refusal(
+        "FORBIDDEN",
+        "Metrics are not served: set METRICS_TOKEN on the server to turn them on.",
+      ),
     };
   }
   if (token && !bearerMatches(authorization, token)) {
     return {
       status: 401,
-      headers: {
-        "content-type": "text/plain; charset=utf-8",
-        "cache-control": "no-store",
-        "www-authenticate": 'Bearer realm="metrics"',
-      },
-      body: "A valid metrics token is required.\n",
+      headers: { ...JSON_REFUSAL, "www-authenticate": 'Bearer realm="metrics"' },
+      body: refusal("UNAUTHORIZED", "A valid metrics token is required."),
     };
   }
   const { contentType, body } = await render();
