@@ -167,7 +167,10 @@ export function describeClaimEngineContract(
       await h.engine.returnCancelledUnit({ ...request, claimId, hadVoucher: true });
 
       const again = { ...request, idempotencyKey: "once-only-2" };
-      expect(await h.engine.claim(again)).toEqual({ outcome: "ALREADY_CANCELLED", claimId });
+      const refused = await countQueries(() => h.engine.claim(again));
+      expect(refused.result).toEqual({ outcome: "ALREADY_CANCELLED", claimId });
+      // A refusal like any other: the Redis gate answers it without Postgres (invariant 3).
+      if (!h.rejectionsTouchPostgres) expect(refused.queries).toBe(0);
       // A retry of the old attempt still replays the cancelled claim.
       expect(await h.engine.claim(request)).toMatchObject({
         outcome: "WON",
