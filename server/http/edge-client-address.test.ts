@@ -14,6 +14,13 @@ import { sendFrom } from "../testing/loopback-client";
  * The edge world trusts 127.0.0.1 alone; 127.0.0.2 and up are peers of their own.
  */
 
+/**
+ * Every sign-up here hashes a password at OWASP's cost (128 MiB of scrypt), eleven in a row
+ * per test: on a loaded 2-core machine that alone went past the default 60 s. The tests
+ * measure who is limited, never how fast, so they get room rather than a cheaper hash.
+ */
+vi.setConfig({ testTimeout: 300_000 });
+
 let world: EdgeWorld;
 beforeAll(async () => {
   world = await openEdgeWorld();
