@@ -261,6 +261,8 @@ export const payments = pgTable("payments", {
   status: paymentStatus("status").notNull().default("pending"),
   createdAt: createdAt(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  /** A pending payment whose answer was lost is asked about again from then on. */
+  nextLookupAt: timestamp("next_lookup_at", { withTimezone: true }),
 });
 
 /** An invitation for a merchant's staff member to set a password; only its hash is kept. */
