@@ -40,6 +40,16 @@ export const redemptionClockFlag = pgEnum("redemption_clock_flag", [
   "after_receipt",
 ]);
 
+/**
+ * Why a synced redemption is kept as a conflict instead of counting: its voucher was redeemed
+ * first elsewhere, or it had been cancelled (its unit given back, a payment refunded) before
+ * the redemption reached the server.
+ */
+export const redemptionConflictKind = pgEnum("redemption_conflict_kind", [
+  "redeemed_twice",
+  "redeemed_after_cancellation",
+]);
+
 /** Claim statuses that hold a unit of stock. */
 export const ACTIVE_CLAIM_STATUSES = ["reserved", "confirmed"] as const;
 
@@ -191,7 +201,10 @@ export const redemptions = pgTable(
   (t) => [index("redemptions_feed_idx").on(t.merchantId, t.receivedAt, t.id)],
 );
 
-/** A redemption that arrived after the voucher's first one, from another device: kept, never merged. */
+/**
+ * A synced redemption that does not count, kept and shown, never merged: one that arrived after
+ * the voucher's first (from another device), or after the voucher was cancelled.
+ */
 export const redemptionConflicts = pgTable(
   "redemption_conflicts",
   {
@@ -199,16 +212,22 @@ export const redemptionConflicts = pgTable(
     voucherId: text("voucher_id")
       .notNull()
       .references(() => vouchers.id),
-    firstRedemptionId: text("first_redemption_id")
-      .notNull()
-      .references(() => redemptions.id),
+    kind: redemptionConflictKind("kind").notNull().default("redeemed_twice"),
+    /** The redemption that counts; a cancelled voucher has none. */
+    firstRedemptionId: text("first_redemption_id").references(() => redemptions.id),
     deviceId: text("device_id").references(() => merchantDevices.id),
     redeemedAt: timestamp("redeemed_at", { withTimezone: true }).notNull(),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
     clockFlag: redemptionClockFlag("clock_flag"),
   },
-  // A device redeems a voucher once at most, so a re-sent batch cannot record it twice.
-  (t) => [uniqueIndex("redemption_conflicts_once_per_device").on(t.voucherId, t.deviceId)],
+  (t) => [
+    // A device redeems a voucher once at most, so a re-sent batch cannot record it twice.
+    uniqueIndex("redemption_conflicts_once_per_device").on(t.voucherId, t.deviceId),
+    check(
+      "redemption_conflicts_first_of_twice",
+      sql`(${t.kind} = 'redeemed_twice') = (${t.firstRedemptionId} IS NOT NULL)`,
+    ),
+  ],
 );
 
 export const signingKeys = pgTable(
@@ -242,6 +261,8 @@ export const payments = pgTable("payments", {
   status: paymentStatus("status").notNull().default("pending"),
   createdAt: createdAt(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  /** A pending payment whose answer was lost is asked about again from then on. */
+  nextLookupAt: timestamp("next_lookup_at", { withTimezone: true }),
 });
 
 /** An invitation for a merchant's staff member to set a password; only its hash is kept. */

@@ -155,12 +155,14 @@ function MonitorTiles({ snapshot }: { snapshot: SaleSnapshot | undefined }) {
         <Tile label="Won / s" value="—" />
         <Tile label="Sold" value="—" />
         <Tile label="Remaining" value="—" />
+        <Tile label="Redeemed" value="—" />
         <Tile label="p50 latency" value="—" />
         <Tile label="p99 latency" value="—" />
       </div>
     );
   }
-  const { recent, deal, gate } = snapshot;
+  const { recent, deal, gate, redemptions } = snapshot;
+  const conflicts = redemptions.redeemedTwice + redemptions.redeemedAfterCancellation;
   const lastSeconds = `last ${recent.seconds} s`;
   const won = recent.attempts.WON ?? 0;
   const limited = recent.attempts.RATE_LIMITED ?? 0;
@@ -210,6 +212,23 @@ function MonitorTiles({ snapshot }: { snapshot: SaleSnapshot | undefined }) {
         }
         tone={gate.consistent ? undefined : "bad"}
         testId="monitor-gate"
+      />
+      <Tile
+        label="Redeemed"
+        value={redemptions.redeemed.toLocaleString()}
+        sub={
+          conflicts === 0
+            ? "no conflicts"
+            : [
+                redemptions.redeemedAfterCancellation > 0 &&
+                  `${redemptions.redeemedAfterCancellation} after cancellation`,
+                redemptions.redeemedTwice > 0 && `${redemptions.redeemedTwice} twice`,
+              ]
+                .filter(Boolean)
+                .join(" · ")
+        }
+        tone={conflicts > 0 ? "bad" : undefined}
+        testId="monitor-redeemed"
       />
       <Tile label="p50 latency" value={formatMs(recent.p50Ms)} sub={lastSeconds} />
       <Tile

@@ -35,6 +35,8 @@ export interface LocalRedemption {
   syncState: SyncState;
   /** For a conflict: the redemption the server had first. */
   firstElsewhere?: { where: string; redeemedAt: number };
+  /** For a conflict: the voucher had been cancelled online before this reached the server. */
+  cancelledAt?: number;
   rejectReason?: string;
   /** The server found this redemption's time impossible (the device clock was wrong). */
   clockFlag?: string;

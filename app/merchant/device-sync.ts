@@ -57,7 +57,8 @@ export async function refreshTrust(): Promise<SyncProblem | null> {
 
 /**
  * Pushes redemptions not yet synced, in batches. Each answer is stored on its entry:
- * synced, a conflict (with the first redemption the server holds), or refused.
+ * synced, a conflict (with the first redemption the server holds, or when the voucher was
+ * cancelled), or refused.
  */
 export async function pushOutbox(): Promise<SyncProblem | null> {
   try {
@@ -78,15 +79,20 @@ export async function pushOutbox(): Promise<SyncProblem | null> {
           return { voucherId, syncState: "synced", clockFlag: outcome.clockFlag };
         }
         if (outcome.status === "conflict") {
-          return {
+          const conflict = {
             voucherId,
-            syncState: "conflict",
+            syncState: "conflict" as const,
             clockFlag: outcome.clockFlag,
-            firstElsewhere: {
-              where: outcome.first.where,
-              redeemedAt: outcome.first.redeemedAt.getTime(),
-            },
           };
+          return outcome.kind === "redeemed_after_cancellation"
+            ? { ...conflict, cancelledAt: outcome.cancelledAt.getTime() }
+            : {
+                ...conflict,
+                firstElsewhere: {
+                  where: outcome.first.where,
+                  redeemedAt: outcome.first.redeemedAt.getTime(),
+                },
+              };
         }
         return { voucherId, syncState: "rejected", rejectReason: outcome.reason };
       });

@@ -35,6 +35,12 @@ export function RedemptionHistory({ entries }: { entries: LocalRedemption[] }) {
                   {new Date(entry.firstElsewhere.redeemedAt).toLocaleTimeString()}
                 </span>
               )}
+              {entry.cancelledAt && (
+                <span className="history-note" data-testid="cancelled-note">
+                  Cancelled at {new Date(entry.cancelledAt).toLocaleTimeString()}, before this
+                  redemption reached Dealdrop: handed over on a cancelled voucher
+                </span>
+              )}
               {entry.clockFlag && (
                 <span className="history-note" data-testid="clock-flag-note">
                   Server: this device's clock was wrong when it was redeemed

@@ -123,6 +123,45 @@ test("two offline devices redeem one voucher: both sync, the second shows the co
   await b.close();
 });
 
+test("redeemed offline, cancelled online before the device synced: the counter and the devices page show a redemption after cancellation, with both times", async ({
+  browser,
+  playwright,
+  baseURL,
+}) => {
+  const voucher = await claimCroissantVoucher(playwright, baseURL as string);
+  const till = await counter(browser, baseURL, "Till C");
+  await till.goOffline();
+  await expect(await typeCode(till.page, voucher.token)).toContainText("ACCEPTED");
+  expect((await trpc(voucher.shopper, "claims.cancel", { claimId: voucher.claimId })).status).toBe(
+    200,
+  );
+
+  await till.goOnline();
+  await expect(till.page.getByTestId("history-entry")).toHaveAttribute("data-sync", "conflict");
+  await expect(till.page.getByTestId("cancelled-note")).toContainText(
+    "before this redemption reached Dealdrop",
+  );
+  const recorded = await sql`
+    SELECT kind FROM redemption_conflicts WHERE voucher_id = ${voucher.voucherId}`;
+  expect(recorded.map((row) => row.kind)).toEqual(["redeemed_after_cancellation"]);
+  expect(await sql`SELECT 1 FROM redemptions WHERE voucher_id = ${voucher.voucherId}`).toHaveLength(
+    0,
+  );
+
+  await till.page.getByRole("link", { name: "Devices and conflicts" }).click();
+  const row = till.page.locator(
+    '[data-testid="conflict-row"][data-kind="redeemed_after_cancellation"]',
+  );
+  await expect(row).toContainText("redeemed after cancellation");
+  await expect(row).toContainText('Redeemed on "Till C" at');
+  await expect(row).toContainText("but the voucher was cancelled at");
+  await till.page.screenshot({
+    path: path.join(OUTPUT, "counter-redeemed-after-cancellation.png"),
+    fullPage: true,
+  });
+  await till.close();
+});
+
 test("a revocation synced before going offline is refused offline; a revoked device's sync is refused", async ({
   browser,
   playwright,

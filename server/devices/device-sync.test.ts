@@ -153,6 +153,7 @@ describe("syncing offline redemptions", () => {
       {
         localId: "b-1",
         status: "conflict",
+        kind: "redeemed_twice",
         voucherId: first[0]?.voucherId,
         first: { redeemedAt: redeemedAtA, where: 'on device "Till A"' },
       },

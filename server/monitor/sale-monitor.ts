@@ -6,6 +6,7 @@ import { dealPhase } from "@/lib/deals/deal-rules";
 import { type Actor, assertMayManage } from "../auth/actor";
 import type { GateStatusService } from "../claims/gate-status";
 import { DomainError } from "../errors";
+import { redemptionFigures } from "../vouchers/redemption-figures";
 import type { SaleStats } from "./sale-stats";
 import { everySecond, SharedFeed, type Ticker } from "./shared-feed";
 
@@ -15,9 +16,10 @@ const RECENT_SECONDS = 5;
 
 /**
  * What an admin or the merchant sees of a running sale, once a second: attempts per second
- * by outcome, latency, sold against quantity, and the gate against Postgres. Every viewer of a
- * deal on this process is sent the same snapshot, computed once a second for all of them
- * (SharedFeed): 30 monitors open on one deal cost one snapshot a second, not 30.
+ * by outcome, latency, sold against quantity, the gate against Postgres, and redemptions with
+ * their conflicts. Every viewer of a deal on this process is sent the same snapshot, computed
+ * once a second for all of them (SharedFeed): 30 monitors open on one deal cost one snapshot a
+ * second, not 30.
  */
 export class SaleMonitor {
   private readonly feed: SharedFeed<SaleSnapshot>;
@@ -69,14 +71,16 @@ export class SaleMonitor {
     const now = this.clock();
     // The second under way is still filling: the series ends with the last whole one.
     const last = Math.floor(now.getTime() / 1_000) - 1;
-    const [traffic, gate] = await Promise.all([
+    const [traffic, gate, redemptions] = await Promise.all([
       this.stats.read(dealId, last - HISTORY_SECONDS + 1, last, RECENT_SECONDS),
       this.gates.status(dealId),
+      redemptionFigures(this.db, dealId),
     ]);
     return {
       at: now,
       deal: { ...deal, phase: dealPhase(deal, now) },
       gate,
+      redemptions,
       seconds: traffic.seconds,
       recent: traffic.recent,
     };

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, eq, gte, inArray, lt, ne, type SQL, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, isNull, lt, lte, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { claims, deals, payments } from "@/db/schema";
 import { newId } from "@/lib/ids";
@@ -8,6 +8,9 @@ import { DomainError } from "../errors";
 import { log } from "../log";
 import type { VoucherIssuer } from "../vouchers/voucher-issuer";
 import { type PaymentEvent, type PaymentProvider, PaymentTimeout } from "./payment-provider";
+
+/** The longest a payment whose answer was lost waits between two questions to the provider. */
+const MAX_LOOKUP_INTERVAL_MS = 60 * 60_000;
 
 export type PayResult =
   | { outcome: "PAID"; claimId: string; voucherId: string | null }
@@ -169,20 +172,29 @@ export class CheckoutService {
   }
 
   /**
-   * Background step for payments whose answer was lost: asks the provider what happened.
-   * A charge whose claim is no longer reserved is refunded; one never made is marked failed.
+   * Background step for payments whose answer was lost, their unit already given back: asks
+   * the provider what became of each. A charge found is recorded as approved and refunded; a
+   * refund that fails leaves it approved on a released claim, which `refundOwed` pays.
+   *
+   * "No record" is not proof that no charge will come: the request may still be on its way
+   * through the provider, or (Stripe) its search has not indexed it yet. So such a payment stays
+   * pending and is asked about again, less often as it ages (after half its age, between
+   * `olderThanMs` and an hour), until the provider's idempotency window has passed since it was
+   * created. Only then can no request with its key still become a charge, and a last "no
+   * record" marks it failed. A charge still processing is asked about for as long as it is.
    */
   async settleUnknownPayments(olderThanMs: number): Promise<number> {
-    const cutoff = new Date(this.options.clock().getTime() - olderThanMs);
+    const now = this.options.clock();
     const unknown = await this.db
-      .select({ key: payments.idempotencyKey, claimStatus: claims.status })
+      .select({ key: payments.idempotencyKey, createdAt: payments.createdAt })
       .from(payments)
       .innerJoin(claims, eq(claims.id, payments.claimId))
       .where(
         and(
           eq(payments.status, "pending"),
           eq(payments.provider, this.provider.name),
-          lt(payments.createdAt, cutoff),
+          lt(payments.createdAt, new Date(now.getTime() - olderThanMs)),
+          or(isNull(payments.nextLookupAt), lte(payments.nextLookupAt, now)),
           inArray(claims.status, ["cancelled", "expired"]),
         ),
       );
@@ -190,19 +202,51 @@ export class CheckoutService {
     for (const payment of unknown) {
       try {
         const charge = await this.provider.lookup(payment.key);
-        // Still being processed: asked again on the next sweep.
-        if (charge?.status === "processing") continue;
-        if (charge?.status === "approved") await this.refund(payment.key, charge.providerRef);
-        else await this.setPayment(payment.key, { status: charge ? "declined" : "failed" });
+        const deadline = payment.createdAt.getTime() + this.provider.idempotencyWindowMs;
+        if (charge?.status === "processing" || (!charge && now.getTime() < deadline)) {
+          await this.lookUpAgain(payment.key, payment.createdAt, now, olderThanMs, deadline);
+          continue;
+        }
+        if (charge?.status === "approved") {
+          // Owed from here on: a webhook that refunded it first keeps it refunded.
+          await this.db
+            .update(payments)
+            .set({ status: "approved", providerRef: charge.providerRef, updatedAt: now })
+            .where(and(eq(payments.idempotencyKey, payment.key), eq(payments.status, "pending")));
+          await this.refund(payment.key, charge.providerRef, "it landed after its answer was lost");
+        } else {
+          await this.setPayment(payment.key, { status: charge ? "declined" : "failed" });
+        }
         settled++;
       } catch (error) {
         log.error(
           { err: error, idempotencyKey: payment.key },
-          "payment lookup failed; retried later",
+          "settling a payment whose answer was lost failed; retried later",
         );
       }
     }
     return settled;
+  }
+
+  /** When to ask the provider about a pending payment next: see `settleUnknownPayments`. */
+  private async lookUpAgain(
+    idempotencyKey: string,
+    createdAt: Date,
+    now: Date,
+    minIntervalMs: number,
+    deadline: number,
+  ) {
+    const age = now.getTime() - createdAt.getTime();
+    const interval = Math.min(Math.max(age / 2, minIntervalMs), MAX_LOOKUP_INTERVAL_MS);
+    // The last question is asked at the deadline, not an interval past it.
+    const next =
+      now.getTime() < deadline
+        ? Math.min(now.getTime() + interval, deadline)
+        : now.getTime() + interval;
+    await this.db
+      .update(payments)
+      .set({ nextLookupAt: new Date(next), updatedAt: now })
+      .where(and(eq(payments.idempotencyKey, idempotencyKey), eq(payments.status, "pending")));
   }
 
   /**

@@ -25,7 +25,8 @@ function envFor(db: TestDatabase, redis: TestRedis) {
     DEMO_SEED: "off",
     PRICED_RESERVATION_MS: String(TTL_MS),
     PAYMENT_TIMEOUT_MS: "100",
-    TEST_PAYMENT_SLOW_MS: "250",
+    // Longer than any test: a slow charge lands when a test says so (landSlowCharges).
+    TEST_PAYMENT_SLOW_MS: String(60 * 60_000),
   });
 }
 
@@ -179,7 +180,7 @@ describe("paying for a reservation", () => {
       outcome: "PAYMENT_UNKNOWN",
     });
     expect(await r.remaining()).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    testProvider().landSlowCharges();
     now = new Date(now.getTime() + 1_000);
     await services.sweep();
     expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded" });
@@ -235,5 +236,85 @@ describe("reservation expiry", () => {
     expect((await services.sweep()).expired).toBeGreaterThanOrEqual(1);
     expect(await claimOf(r.claimId)).toMatchObject({ status: "expired" });
     expect(await r.remaining()).toBe(1);
+  });
+});
+
+describe("a charge the provider has no record of yet", () => {
+  /** A reservation paid with the slow card: the answer is lost and the unit released. */
+  async function unknown() {
+    const r = await reserved();
+    expect(await services.checkout.pay(r.shopper, r.claimId, "slow")).toMatchObject({
+      outcome: "PAYMENT_UNKNOWN",
+    });
+    expect(await r.remaining()).toBe(1);
+    const created = (await paymentOf(r.claimId))?.createdAt as Date;
+    return { ...r, key: `claim:${r.claimId}`, created };
+  }
+
+  it("stays pending while the provider has no record; the charge that lands later is refunded, once", async () => {
+    const r = await unknown();
+    now = new Date(now.getTime() + 1_000);
+    await services.sweep();
+    expect(testProvider().lookupsOf(r.key)).toBe(1);
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "pending" });
+
+    testProvider().landSlowCharges();
+    now = new Date(now.getTime() + 60 * 60_000);
+    await services.sweep();
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded" });
+    expect(testProvider().wasRefunded(r.key)).toBe(true);
+    now = new Date(now.getTime() + 60 * 60_000);
+    await services.sweep();
+    expect(testProvider().refundsOf(r.key)).toBe(1);
+  });
+
+  it("a late charge whose refund fails is owed: the refund sweep pays it when the provider is back", async () => {
+    const r = await unknown();
+    now = new Date(now.getTime() + 1_000);
+    await services.sweep();
+    testProvider().landSlowCharges();
+    testProvider().refundOutage = true;
+    try {
+      now = new Date(now.getTime() + 60 * 60_000);
+      await services.sweep();
+      expect(await paymentOf(r.claimId)).toMatchObject({
+        status: "approved",
+        providerRef: expect.stringMatching(/^test_/),
+      });
+      expect(await claimOf(r.claimId)).toMatchObject({ status: "cancelled" });
+    } finally {
+      testProvider().refundOutage = false;
+    }
+    const lookups = testProvider().lookupsOf(r.key);
+    await services.sweep();
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "refunded" });
+    expect(testProvider().refundsOf(r.key)).toBe(1);
+    // Owed and then paid by the refund sweep, which needs no lookup.
+    expect(testProvider().lookupsOf(r.key)).toBe(lookups);
+  });
+
+  it("is asked again less and less often, and failed only after the provider's idempotency window", async () => {
+    const r = await unknown();
+    // A sweep every 5 s for 10 minutes: the provider is not asked 120 times.
+    for (let i = 0; i < 120; i++) {
+      now = new Date(now.getTime() + 5_000);
+      await services.sweep();
+    }
+    const asked = testProvider().lookupsOf(r.key);
+    expect(asked).toBeGreaterThanOrEqual(2);
+    expect(asked).toBeLessThanOrEqual(12);
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "pending" });
+
+    const window = testProvider().idempotencyWindowMs;
+    now = new Date(r.created.getTime() + window - 60_000);
+    await services.sweep();
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "pending" });
+    now = new Date(r.created.getTime() + window + 60_000);
+    await services.sweep();
+    expect(await paymentOf(r.claimId)).toMatchObject({ status: "failed" });
+    const final = testProvider().lookupsOf(r.key);
+    await services.sweep();
+    expect(testProvider().lookupsOf(r.key)).toBe(final);
+    expect(testProvider().refundsOf(r.key)).toBe(0);
   });
 });

@@ -50,6 +50,11 @@ export interface PaymentProvider {
   readonly name: string;
   /** What the browser's payment form needs to draw itself: public values only, never a secret. */
   readonly formSettings: Record<string, unknown>;
+  /**
+   * How long the provider remembers an idempotency key. Past it, no request with the key can
+   * still become a charge nobody knows of: a charge it has no record of by then was never made.
+   */
+  readonly idempotencyWindowMs: number;
   charge(request: ChargeRequest, timeoutMs: number): Promise<ChargeResult>;
   /** What became of a charge whose answer was lost; null if the provider never saw it. */
   lookup(idempotencyKey: string): Promise<ChargeLookup>;

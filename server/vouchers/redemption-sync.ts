@@ -7,6 +7,7 @@ import {
   deals,
   merchantDevices,
   type redemptionClockFlag,
+  type redemptionConflictKind,
   redemptionConflicts,
   redemptions,
   users,
@@ -41,13 +42,26 @@ export type SyncRedemptionsInput = z.infer<typeof syncRedemptionsInput>;
 /** Why a synced redemption's time cannot be true (see `redemptionClockFlag` in the schema). */
 export type ClockFlag = (typeof redemptionClockFlag.enumValues)[number];
 
+/** Why a synced redemption does not count (see `redemptionConflictKind` in the schema). */
+export type ConflictKind = (typeof redemptionConflictKind.enumValues)[number];
+
 export type SyncOutcome =
   | { localId: string; status: "recorded"; voucherId: string; clockFlag?: ClockFlag }
   | {
       localId: string;
       status: "conflict";
+      kind: "redeemed_twice";
       voucherId: string;
       first: { redeemedAt: Date; where: string };
+      clockFlag?: ClockFlag;
+    }
+  | {
+      localId: string;
+      status: "conflict";
+      kind: "redeemed_after_cancellation";
+      voucherId: string;
+      /** When the voucher was cancelled, by the server's clock. */
+      cancelledAt: Date;
       clockFlag?: ClockFlag;
     }
   | { localId: string; status: "rejected"; reason: VoucherRejection | "NOT_ON_RECORD" };
@@ -57,10 +71,12 @@ type Entry = SyncRedemptionsInput["redemptions"][number];
 /**
  * Takes a device's offline redemptions. The first redemption of a voucher to reach the server
  * is the one recorded; a later one from another device is kept as a conflict and answered
- * with the first (which device, when), so staff see it: nothing is overwritten. A batch sent
- * twice records nothing twice, which makes retries after a lost answer safe. A redemption
- * whose time cannot be true is recorded all the same (the device handed the deal over), with
- * a flag that the devices and conflicts pages show.
+ * with the first (which device, when), so staff see it: nothing is overwritten. A redemption
+ * of a voucher cancelled before it reached the server is a conflict of its own kind (its unit
+ * went back on sale, its payment was refunded). A batch sent twice records nothing twice,
+ * which makes retries after a lost answer safe. A redemption whose time cannot be true is kept
+ * all the same (the device handed the deal over), with a flag that the devices and conflicts
+ * pages show.
  */
 export class RedemptionSync {
   constructor(
@@ -120,6 +136,16 @@ export class RedemptionSync {
     return { verdict, clockFlag: null };
   }
 
+  /**
+   * Which of the three a redemption is (recorded, redeemed twice, redeemed after cancellation)
+   * is decided by the server's own order of events, never by the device's `redeemedAt`: the
+   * insert reads the voucher row under a share lock, so it waits out a cancellation in flight
+   * and then sees it (and a cancellation waits out the insert and then refuses, as the voucher
+   * is redeemed). A device time before the cancellation proves nothing: a backdating device
+   * sends one, and a true one is the fraud itself (show the voucher offline, cancel it online).
+   * Both times are kept for people to read: the cancellation's by the server's clock, the
+   * redemption's as the device gave it, flagged when it cannot be true (see `judge`).
+   */
   private async record(
     device: AuthenticatedDevice,
     entry: Entry,
@@ -128,49 +154,86 @@ export class RedemptionSync {
     receivedAt: Date,
   ): Promise<SyncOutcome> {
     const now = receivedAt.toISOString();
-    const flagged = clockFlag ? { clockFlag } : {};
     const inserted = await this.db.execute(sql`
       INSERT INTO redemptions (id, voucher_id, merchant_id, device_id, redeemed_at, received_at, clock_flag)
       SELECT ${newId()}, v.id, v.merchant_id, ${device.deviceId},
              ${entry.redeemedAt.toISOString()}::timestamptz, ${now}::timestamptz,
              ${clockFlag}::redemption_clock_flag
-      FROM vouchers v WHERE v.id = ${voucherId}
+      FROM vouchers v WHERE v.id = ${voucherId} AND v.revoked_at IS NULL
+      FOR SHARE
       ON CONFLICT (voucher_id) DO NOTHING
       RETURNING id`);
+    const answered = { localId: entry.localId, voucherId };
     if (rowsOf(inserted).length === 1) {
-      return { localId: entry.localId, status: "recorded", voucherId, ...flagged };
+      return { ...answered, status: "recorded", ...(clockFlag ? { clockFlag } : {}) };
     }
     const first = await findFirstRedemption(this.db, voucherId);
-    if (!first) return { localId: entry.localId, status: "rejected", reason: "NOT_ON_RECORD" };
-    if (first.deviceId === device.deviceId) {
+    if (first?.deviceId === device.deviceId) {
       // A batch sent again: answered as the first time, flag included.
-      const { clockFlag: recorded } = first;
+      return { ...answered, status: "recorded", ...flagOf(first.clockFlag) };
+    }
+    const conflict = {
+      voucherId,
+      deviceId: device.deviceId,
+      redeemedAt: entry.redeemedAt,
+      receivedAt,
+      clockFlag,
+    };
+    if (first) {
+      const kept = await this.keepConflict({
+        ...conflict,
+        kind: "redeemed_twice",
+        firstRedemptionId: first.id,
+      });
       return {
-        localId: entry.localId,
-        status: "recorded",
-        voucherId,
-        ...(recorded ? { clockFlag: recorded } : {}),
+        ...answered,
+        status: "conflict",
+        kind: "redeemed_twice",
+        first: { redeemedAt: first.redeemedAt, where: first.where },
+        ...flagOf(kept),
       };
     }
-    await this.db
-      .insert(redemptionConflicts)
-      .values({
-        id: newId(),
-        voucherId,
-        firstRedemptionId: first.id,
-        deviceId: device.deviceId,
-        redeemedAt: entry.redeemedAt,
-        receivedAt,
-        clockFlag,
-      })
-      .onConflictDoNothing();
+    const [voucher] = await this.db
+      .select({ revokedAt: vouchers.revokedAt })
+      .from(vouchers)
+      .where(eq(vouchers.id, voucherId));
+    if (!voucher?.revokedAt) {
+      return { localId: entry.localId, status: "rejected", reason: "NOT_ON_RECORD" };
+    }
+    const kept = await this.keepConflict({
+      ...conflict,
+      kind: "redeemed_after_cancellation",
+      firstRedemptionId: null,
+    });
     return {
-      localId: entry.localId,
+      ...answered,
       status: "conflict",
-      voucherId,
-      first: { redeemedAt: first.redeemedAt, where: first.where },
-      ...flagged,
+      kind: "redeemed_after_cancellation",
+      cancelledAt: voucher.revokedAt,
+      ...flagOf(kept),
     };
+  }
+
+  /** Keeps a conflict once per device and voucher; a re-sent one gets its first flag back. */
+  private async keepConflict(
+    conflict: Omit<typeof redemptionConflicts.$inferInsert, "id">,
+  ): Promise<ClockFlag | null> {
+    const [inserted] = await this.db
+      .insert(redemptionConflicts)
+      .values({ id: newId(), ...conflict })
+      .onConflictDoNothing()
+      .returning({ clockFlag: redemptionConflicts.clockFlag });
+    if (inserted) return inserted.clockFlag;
+    const [kept] = await this.db
+      .select({ clockFlag: redemptionConflicts.clockFlag })
+      .from(redemptionConflicts)
+      .where(
+        and(
+          eq(redemptionConflicts.voucherId, conflict.voucherId),
+          eq(redemptionConflicts.deviceId, conflict.deviceId ?? ""),
+        ),
+      );
+    return kept?.clockFlag ?? null;
   }
 
   /**
@@ -188,6 +251,7 @@ export class RedemptionSync {
     const conflicts = await this.db
       .select({
         voucherId: redemptionConflicts.voucherId,
+        kind: redemptionConflicts.kind,
         dealTitle: deals.title,
         deviceName: merchantDevices.name,
         redeemedAt: redemptionConflicts.redeemedAt,
@@ -195,14 +259,15 @@ export class RedemptionSync {
         clockFlag: redemptionConflicts.clockFlag,
         firstDeviceName: firstDevice.name,
         firstRedeemedAt: redemptions.redeemedAt,
+        revokedAt: vouchers.revokedAt,
       })
       .from(redemptionConflicts)
-      .innerJoin(redemptions, eq(redemptions.id, redemptionConflicts.firstRedemptionId))
+      .leftJoin(redemptions, eq(redemptions.id, redemptionConflicts.firstRedemptionId))
       .innerJoin(vouchers, eq(vouchers.id, redemptionConflicts.voucherId))
       .innerJoin(deals, eq(deals.id, vouchers.dealId))
       .leftJoin(merchantDevices, eq(merchantDevices.id, redemptionConflicts.deviceId))
       .leftJoin(firstDevice, eq(firstDevice.id, redemptions.deviceId))
-      .where(ofMerchant)
+      .where(merchantId ? eq(vouchers.merchantId, merchantId) : undefined)
       .orderBy(desc(redemptionConflicts.receivedAt))
       .limit(limit);
     return { redemptions: recent, conflicts, flagged };
@@ -229,3 +294,5 @@ export class RedemptionSync {
       .limit(limit);
   }
 }
+
+const flagOf = (clockFlag: ClockFlag | null) => (clockFlag ? { clockFlag } : {});

@@ -7,7 +7,10 @@ import { AdminTable, formatWhen, QueryView } from "../admin-parts";
 
 const where = (deviceName: string | null) => (deviceName ? `“${deviceName}”` : "online");
 
-/** All merchants' recent redemptions, with the conflicts (one voucher redeemed twice) on top. */
+/**
+ * All merchants' recent redemptions, with the conflicts on top: a voucher redeemed twice, or
+ * redeemed and cancelled before the redemption reached Dealdrop.
+ */
 export function RedemptionHistory() {
   const trpc = useTRPC();
   const history = useQuery(trpc.admin.redemptions.queryOptions());
@@ -28,28 +31,48 @@ export function RedemptionHistory() {
                 </span>
               </div>
               <p className="muted">
-                A voucher redeemed on two devices while they were offline. The first to reach
-                Dealdrop counts; the later one is kept here so the shop can follow it up.
+                A voucher redeemed on two devices while they were offline: the first to reach
+                Dealdrop counts, the later one is kept here. Or a voucher redeemed at an offline
+                counter and cancelled before that redemption reached Dealdrop: its unit went back on
+                sale and a payment was refunded, yet the deal was handed over.
               </p>
               {conflicts.length > 0 && (
                 <AdminTable
-                  columns={["Deal", "Redeemed again", "First redeemed (counts)", "Voucher"]}
+                  columns={["Deal", "Redeemed (does not count)", "Conflicts with", "Voucher"]}
                 >
                   {conflicts.map((conflict) => (
                     <tr
                       key={`${conflict.voucherId}-${conflict.receivedAt.toISOString()}`}
                       className="is-flagged"
                       data-testid="conflict-row"
+                      data-kind={conflict.kind}
                     >
                       <td>
                         <strong>{conflict.dealTitle}</strong>
                       </td>
                       <td>
                         {formatWhen(conflict.redeemedAt)} on {where(conflict.deviceName)}
-                        <span className="cell-sub">synced {formatWhen(conflict.receivedAt)}</span>
+                        <span className="cell-sub">
+                          synced {formatWhen(conflict.receivedAt)}
+                          {conflict.clockFlag && ` · ${CLOCK_FLAG_TEXT[conflict.clockFlag]}`}
+                        </span>
                       </td>
                       <td>
-                        {formatWhen(conflict.firstRedeemedAt)} on {where(conflict.firstDeviceName)}
+                        {conflict.kind === "redeemed_after_cancellation" ? (
+                          <>
+                            <span className="badge badge-out conflict-tag">
+                              redeemed after cancellation
+                            </span>
+                            <span className="cell-sub">
+                              cancelled {formatWhen(conflict.revokedAt)}
+                            </span>
+                          </>
+                        ) : (
+                          <>
+                            first redeemed {formatWhen(conflict.firstRedeemedAt)} on{" "}
+                            {where(conflict.firstDeviceName)} (counts)
+                          </>
+                        )}
                       </td>
                       <td className="mono">{conflict.voucherId}</td>
                     </tr>

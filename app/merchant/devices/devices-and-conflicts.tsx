@@ -72,16 +72,27 @@ export function DevicesAndConflicts() {
       <section className="counter-panel" aria-labelledby="conflicts-title">
         <h2 id="conflicts-title">Redemption conflicts</h2>
         <p className="muted">
-          A voucher redeemed on two devices while offline: the first to sync counts.
+          A voucher redeemed on two devices while offline (the first to sync counts), or redeemed
+          offline and cancelled online before the device synced (its unit went back on sale, a
+          payment was refunded).
         </p>
         {history.data?.conflicts.length ? (
           <ul className="history">
             {history.data.conflicts.map((conflict) => (
-              <li key={`${conflict.voucherId}-${conflict.deviceName}`} data-testid="conflict-row">
+              <li
+                key={`${conflict.voucherId}-${conflict.deviceName}`}
+                data-testid="conflict-row"
+                data-kind={conflict.kind}
+              >
                 <span className="history-deal">{conflict.dealTitle}</span>
+                {conflict.kind === "redeemed_after_cancellation" && (
+                  <span className="badge sync-rejected">redeemed after cancellation</span>
+                )}
                 <span className="history-note">
-                  Redeemed on "{conflict.deviceName}" at {time(conflict.redeemedAt)}, but first on "
-                  {conflict.firstDeviceName ?? "online"}" at {time(conflict.firstRedeemedAt)}
+                  Redeemed on "{conflict.deviceName}" at {time(conflict.redeemedAt)}
+                  {conflict.kind === "redeemed_after_cancellation"
+                    ? `, but the voucher was cancelled at ${time(conflict.revokedAt)}, before this reached Dealdrop at ${time(conflict.receivedAt)}`
+                    : `, but first on "${conflict.firstDeviceName ?? "online"}" at ${time(conflict.firstRedeemedAt)}`}
                   {conflict.clockFlag && ` (${CLOCK_FLAG_TEXT[conflict.clockFlag]})`}
                 </span>
               </li>

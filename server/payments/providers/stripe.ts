@@ -32,6 +32,8 @@ export interface StripeSettings {
 export class StripePaymentProvider implements PaymentProvider {
   readonly name = "stripe";
   readonly formSettings: { publishableKey: string };
+  /** Stripe removes idempotency keys once they are at least 24 hours old. */
+  readonly idempotencyWindowMs = 24 * 3_600_000;
   readonly webhook = {
     signatureHeader: "stripe-signature",
     read: (rawBody: Buffer, signature: string | undefined) => this.readEvent(rawBody, signature),
@@ -77,8 +79,9 @@ export class StripePaymentProvider implements PaymentProvider {
 
   /**
    * Finds the PaymentIntent by the key in its metadata. Stripe's search is eventually
-   * consistent (usually under a minute): a charge it has not indexed yet reads as never made,
-   * and its `payment_intent.succeeded` webhook, which Stripe retries for days, refunds it.
+   * consistent (usually under a minute): a charge it has not indexed yet reads as none, so the
+   * saga asks again until the idempotency window has passed (settleUnknownPayments), and the
+   * `payment_intent.succeeded` webhook, which Stripe retries for days, refunds it too.
    */
   async lookup(idempotencyKey: string): Promise<ChargeLookup> {
     const found = await this.stripe.paymentIntents.search({

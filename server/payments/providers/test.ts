@@ -33,20 +33,25 @@ interface StoredCharge {
 /**
  * The built-in provider for embedded mode, demos and tests; never production (server/env.ts,
  * `isProductionWithoutDemo`). The card decides: `approve`, `decline`, `slow` (approves after
- * `slowMs`, often past the caller's timeout) and `lost` (approves, but the answer never
- * arrives); any other token is declined, as a processor declines a card it does not know. It
- * remembers charges by idempotency key, as a real provider does.
+ * `slowMs`, often past the caller's timeout, and lookups find nothing until then) and `lost`
+ * (approves, but the answer never arrives); any other token is declined, as a processor
+ * declines a card it does not know. It remembers charges by idempotency key, as a real
+ * provider does, and claims Stripe's idempotency window.
  */
 export class TestPaymentProvider implements PaymentProvider {
   readonly name = "test";
   readonly formSettings = {
     cards: Object.entries(TEST_CARDS).map(([token, label]) => ({ token, label })),
   };
+  readonly idempotencyWindowMs = 24 * 3_600_000;
   /** While set, every refund fails, as during a provider outage (tests and demos). */
   refundOutage = false;
   private readonly charges = new Map<string, StoredCharge>();
+  /** Slow charges still on their way, by idempotency key: each lands when its timer fires. */
+  private readonly inFlight = new Map<string, { land: () => void; timer: NodeJS.Timeout }>();
   /** Refunds made, by their idempotency key. */
   private readonly refundCalls = new Map<string, number>();
+  private readonly lookupCalls = new Map<string, number>();
 
   constructor(private readonly slowMs = 3_000) {}
 
@@ -63,10 +68,14 @@ export class TestPaymentProvider implements PaymentProvider {
       throw new PaymentTimeout();
     }
     if (card === "slow") {
-      const record = () => this.charges.set(request.idempotencyKey, { result, refunded: false });
       if (this.slowMs > timeoutMs) {
         // The charge goes through later, after the caller has given up waiting.
-        setTimeout(record, this.slowMs).unref();
+        const key = request.idempotencyKey;
+        const land = () => {
+          this.inFlight.delete(key);
+          this.charges.set(key, { result, refunded: false });
+        };
+        this.inFlight.set(key, { land, timer: setTimeout(land, this.slowMs).unref() });
         await sleep(timeoutMs);
         throw new PaymentTimeout();
       }
@@ -77,6 +86,7 @@ export class TestPaymentProvider implements PaymentProvider {
   }
 
   async lookup(idempotencyKey: string): Promise<ChargeLookup> {
+    this.lookupCalls.set(idempotencyKey, (this.lookupCalls.get(idempotencyKey) ?? 0) + 1);
     return this.charges.get(idempotencyKey)?.result ?? null;
   }
 
@@ -88,6 +98,19 @@ export class TestPaymentProvider implements PaymentProvider {
         charge.refunded = true;
       }
     }
+  }
+
+  /** For tests: every slow charge still on its way lands now, as if its time had come. */
+  landSlowCharges(): void {
+    for (const { land, timer } of [...this.inFlight.values()]) {
+      clearTimeout(timer);
+      land();
+    }
+  }
+
+  /** For tests: how often the charge with this key was looked up. */
+  lookupsOf(idempotencyKey: string): number {
+    return this.lookupCalls.get(idempotencyKey) ?? 0;
   }
 
   /** For tests: how many refunds of the charge with this key the provider made. */
