@@ -42,6 +42,6 @@ export async function startClaimServer(options: {
     },
   );
   const baseUrl = `http://127.0.0.1:${port}`;
-  await waitForHttp(baseUrl, running, 90_000);
+  await waitForHttp(`${baseUrl}/healthz`, running, 90_000);
   return { baseUrl, hostPort: `127.0.0.1:${port}`, running };
 }

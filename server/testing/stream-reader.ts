@@ -13,6 +13,8 @@ export class StreamReader {
   text = "";
   /** Set once the stream has ended, by either side. */
   ended = false;
+  /** Set when the server ended it cleanly (its last chunk came), rather than cutting it. */
+  completed = false;
   private readonly request: http.ClientRequest;
 
   constructor(url: string, headers: Record<string, string> = {}, localAddress?: string) {
@@ -39,6 +41,9 @@ export class StreamReader {
           this.frames.push(stock);
           this.counts.push(stock.remaining);
         }
+      });
+      response.on("end", () => {
+        this.completed = true;
       });
       response.on("close", () => {
         this.ended = true;
