@@ -86,6 +86,20 @@ describe("configuration", () => {
     );
   });
 
+  it("gives a stopping server 10 s to drain unless told, and says what a bad deadline is", () => {
+    expect(parseEnv({}).DRAIN_TIMEOUT_MS).toBe(10_000);
+    expect(parseEnv({ DRAIN_TIMEOUT_MS: "30000" }).DRAIN_TIMEOUT_MS).toBe(30_000);
+    expect(() => parseEnv({ DRAIN_TIMEOUT_MS: "soon" })).toThrow(
+      /DRAIN_TIMEOUT_MS: must be a number of milliseconds/,
+    );
+    expect(() => parseEnv({ DRAIN_TIMEOUT_MS: "-1" })).toThrow(
+      /DRAIN_TIMEOUT_MS: must be 0 or more/,
+    );
+    expect(() => parseEnv({ DRAIN_TIMEOUT_MS: "3600000" })).toThrow(
+      /DRAIN_TIMEOUT_MS: must be at most 600000/,
+    );
+  });
+
   it("asks a proof of work past 100 claim attempts a minute in production, and not elsewhere unless told", () => {
     const production = { NODE_ENV: "production", VOUCHER_KEY_SECRET: "x".repeat(32) };
     expect(botChallengeThreshold(parseEnv(production))).toBe(100);

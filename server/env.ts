@@ -161,6 +161,16 @@ export const envSchema = z
           return z.NEVER;
         }
       }),
+    /**
+     * On SIGTERM, how long a server lets the requests in hand finish before it cuts them
+     * (server/http/graceful-stop.ts). Winners still being written are settled after that.
+     */
+    DRAIN_TIMEOUT_MS: z.coerce
+      .number({ error: "must be a number of milliseconds" })
+      .int("must be a whole number of milliseconds")
+      .min(0, "must be 0 or more")
+      .max(600_000, "must be at most 600000 (10 minutes)")
+      .default(10_000),
     /** The largest request body read on any route but the claim route (which takes 4 KB). */
     HTTP_MAX_BODY_BYTES: z.coerce
       .number({ error: "must be a number of bytes" })

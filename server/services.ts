@@ -27,6 +27,7 @@ import { StockBroadcasts } from "./deals/stock-broadcast";
 import { LocalStockTransport, RedisStockTransport, StockFeed } from "./deals/stock-feed";
 import { DeviceService } from "./devices/device-service";
 import { botChallengeThreshold, describeMode, type Env, parseEnv } from "./env";
+import { ReadinessCheck } from "./health/readiness";
 import { log } from "./log";
 import { MerchantDirectory } from "./merchants/merchant-directory";
 import { StaffInvites } from "./merchants/staff-invites";
@@ -91,6 +92,13 @@ export interface Services {
   }>;
   gateLoader: RedisGateLoader | null;
   demoSeeded: boolean;
+  /** What `/readyz` answers (server/health/readiness.ts). */
+  readiness: ReadinessCheck;
+  /**
+   * On the way down, after the last request: stops the background work, waits for a pass in
+   * progress, and settles every winner still being written (ClaimEngine.settle).
+   */
+  settle(): Promise<void>;
   sessionSecretSource: "env" | "database" | "generated";
   voucherKeySecretSource: "env" | "database" | "generated";
   stop(): Promise<void>;
@@ -196,20 +204,27 @@ export async function createServices(
   });
 
   let timer: NodeJS.Timeout | undefined;
+  /** Background passes in progress (each part of one catches its own failure). */
+  const passes = new Set<Promise<unknown>>();
+  const running = (parts: Promise<unknown>[]) => {
+    const pass = Promise.all(parts);
+    passes.add(pass);
+    void pass.finally(() => passes.delete(pass));
+  };
   if (options.background) {
     timer = setInterval(() => {
-      sweep()
+      const swept = sweep()
         .then((done) => {
           if (done.expired > 0 || done.paymentsSettled > 0 || done.refundsPaid > 0)
             log.info({ done }, "background sweep");
         })
         .catch((error) => log.error({ err: error }, "background sweep failed"));
-      signingKeys
+      const rotated = signingKeys
         .advanceRotation()
         .then((rotated) => rotated && log.info("voucher signing key rotated"))
         .catch((error) => log.error({ err: error }, "signing key rotation failed"));
-      if (!redis) return;
-      reconcileGates({
+      if (!redis) return running([swept, rotated]);
+      const reconciled = reconcileGates({
         redis,
         db,
         keyPrefix: env.REDIS_KEY_PREFIX,
@@ -220,6 +235,7 @@ export async function createServices(
             log.warn({ report }, "reconciled pending claims");
         })
         .catch((error) => log.error({ err: error }, "reconciler failed"));
+      running([swept, rotated, reconciled]);
     }, env.RECONCILE_INTERVAL_MS);
     timer.unref();
   }
@@ -288,6 +304,13 @@ export async function createServices(
     monitor: new SaleMonitor(db, saleStats, gates, clock),
     gateLoader,
     demoSeeded,
+    readiness: new ReadinessCheck({ db, redis, signingKeys }),
+    async settle() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await Promise.all([...passes]);
+      await engine.settle();
+    },
     sessionSecretSource: secret.source,
     voucherKeySecretSource: keySecret.source,
     async stop() {

@@ -62,6 +62,12 @@ export interface ClaimEngine {
    * Cheap when it is loaded already: the pre-start sweep calls it for every upcoming deal.
    */
   prepare(dealId: string): Promise<void>;
+  /**
+   * Resolves once every winner this process's gate granted has been settled: its row
+   * committed, or refused and its unit given back, and the gate told which. Called on the way
+   * down, after the last request, before the pools close (server/http/graceful-stop.ts).
+   */
+  settle(): Promise<void>;
 }
 
 export interface CancelledClaim {

@@ -32,6 +32,9 @@ export class EmbeddedClaimEngine implements ClaimEngine {
   /** Nothing to load: the embedded gate is the deal row itself. */
   async prepare(): Promise<void> {}
 
+  /** A winner is its transaction: answered, it is settled. */
+  async settle(): Promise<void> {}
+
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     await this.countAttempt(request);
     try {

@@ -47,6 +47,8 @@ export class RedisClaimEngine implements ClaimEngine {
   readonly winnerWrites: WinnerWrites;
   /** Bounded, least recently used first: a flood of made-up deal ids must not drop a live one's. */
   private readonly keysByDeal = new LRUCache<string, GateKeys>({ max: 10_000 });
+  /** Winners whose write is under way (an overdue one included: it goes on after its answer). */
+  private readonly unsettled = new Set<Promise<unknown>>();
 
   constructor(private readonly options: RedisClaimEngineOptions) {
     this.winnerWrites = new WinnerWrites(options.db);
@@ -164,7 +166,10 @@ export class RedisClaimEngine implements ClaimEngine {
    * shopper who retries with the same key is told what happened.
    */
   private async recordWin(request: ClaimRequest & { claimId: string }): Promise<ClaimResult> {
-    const settled = await withinDeadline(WINNER_WRITE_DEADLINE_MS, this.writeWinner(request));
+    const writing = this.writeWinner(request);
+    this.unsettled.add(writing);
+    void writing.finally(() => this.unsettled.delete(writing));
+    const settled = await withinDeadline(WINNER_WRITE_DEADLINE_MS, writing);
     if (settled === WRITE_OVERDUE) {
       throw new DomainError("UNAVAILABLE", "Your claim is still being recorded; please retry.", {
         retryAfterMs: 1_000,
@@ -172,6 +177,10 @@ export class RedisClaimEngine implements ClaimEngine {
     }
     if (DomainError.is(settled)) throw settled;
     return settled;
+  }
+
+  async settle(): Promise<void> {
+    while (this.unsettled.size > 0) await Promise.allSettled([...this.unsettled]);
   }
 
   /** The winner's row, then the gate settled with what Postgres said. Never rejects. */

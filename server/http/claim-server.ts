@@ -3,8 +3,10 @@
  * `/api/metrics`) alone, in a process of its own, without Next.js.
  * Next keeps AsyncLocalStorage hooks and a patched Date active for every promise in its
  * process; on its own the route costs about a third of the CPU (see README, "The claim
- * route"). Deployed beside the app on the same origin: the proxy in front sends
- * `POST /api/claim` and `GET /api/deals/<id>/stock` here and everything else to `npm start`. Built into dist/claim-server.mjs.
+ * route"). Deployed beside the app on the same origin: the proxy in front (deploy/nginx.conf)
+ * sends `POST /api/claim` and `GET /api/deals/<id>/stock` here and everything else to
+ * `npm start`. `/healthz` and `/readyz` as on the app server; SIGTERM drains it
+ * (graceful-stop.ts). Built into dist/claim-server.mjs.
  */
 import cluster from "node:cluster";
 import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
@@ -13,6 +15,7 @@ import { log } from "../log";
 import { getServices } from "../services";
 import { LISTEN_BACKLOG } from "./claim-route";
 import { clusterMetrics, joinClaimWorkers, runClaimWorkers } from "./claim-workers";
+import { gracefulStopMs, stopGracefullyOnSignals } from "./graceful-stop";
 import { createEdgeServer } from "./http-edge";
 import { jsonAnswer, sendAnswer } from "./json-answer";
 import { createNodeMetricsRoute } from "./metrics-route";
@@ -21,7 +24,9 @@ import { describeProxyTrust } from "./proxy-trust";
 async function main() {
   Object.assign(process.env, { NODE_ENV: process.env.NODE_ENV ?? "production" });
   const env = parseEnv();
-  if (cluster.isPrimary && env.CLAIM_WORKERS > 1) return runClaimWorkers(env.CLAIM_WORKERS);
+  if (cluster.isPrimary && env.CLAIM_WORKERS > 1) {
+    return runClaimWorkers(env.CLAIM_WORKERS, gracefulStopMs(env));
+  }
   const port = env.PORT;
   const hostname = process.env.HOSTNAME || "0.0.0.0";
   const services = await getServices();
@@ -33,7 +38,7 @@ async function main() {
   );
   const notHere = {
     code: "NOT_FOUND",
-    message: `Only ${CLAIM_ROUTE}, live stock and /api/metrics are served here.`,
+    message: `Only ${CLAIM_ROUTE}, live stock, /healthz, /readyz and /api/metrics are served here.`,
   };
   const server = createEdgeServer(services, {
     fallback: (req, res) => {
@@ -45,17 +50,7 @@ async function main() {
     log.info(`Claim server on http://${hostname}:${port}${CLAIM_ROUTE}`);
     log.info(`Client addresses: ${describeProxyTrust(env.TRUSTED_PROXIES)}`);
   });
-  let stopping = false;
-  const stop = () => {
-    // A Ctrl-C reaches a worker directly and again through its primary's SIGTERM.
-    if (stopping) return;
-    stopping = true;
-    server.close();
-    server.closeIdleConnections();
-    void services.stop().finally(() => process.exit(0));
-  };
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+  stopGracefullyOnSignals(server, services);
 }
 
 main().catch((error: unknown) => {

@@ -4,13 +4,8 @@ import { ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
 import { newId } from "@/lib/ids";
 import { SessionCodec } from "../auth/session";
 import { parseEnv } from "../env";
-import {
-  cpuSeconds,
-  freePort,
-  type Running,
-  startProcess,
-  waitForHttp,
-} from "../testing/processes";
+import { startClaimServer } from "../testing/claim-server-process";
+import { cpuSeconds, freePort, type Running, startProcess } from "../testing/processes";
 import { UNUSED_STRIPE_ENV } from "../testing/production-payments";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
@@ -32,30 +27,15 @@ let cookies: string[];
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  server = startProcess(
-    "node",
-    ["--import", "tsx", "--conditions=react-server", "server/http/claim-server.ts"],
-    {
-      NODE_ENV: "production",
-      HOSTNAME: "127.0.0.1",
-      PORT: String(port),
-      CLAIM_WORKERS: "2",
-      DATABASE_URL: database.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: testRedis.prefix,
-      SESSION_SECRET: SECRET,
-      VOUCHER_KEY_SECRET: SECRET,
-      METRICS_TOKEN,
-      // The crowd's addresses arrive in X-Forwarded-For, through this declared proxy hop.
-      TRUSTED_PROXIES: "127.0.0.1",
-      DEMO_SEED: "off",
-      ...UNUSED_STRIPE_ENV,
-      LOG_LEVEL: "warn",
-    },
-  );
-  await waitForHttp(baseUrl, server, 60_000);
+  // The crowd's addresses arrive in X-Forwarded-For, through the declared proxy hop 127.0.0.1.
+  const started = await startClaimServer({
+    database,
+    redisPrefix: testRedis.prefix,
+    sessionSecret: SECRET,
+    env: { CLAIM_WORKERS: "2", METRICS_TOKEN },
+  });
+  server = started.running;
+  baseUrl = started.baseUrl;
   const codec = new SessionCodec(SECRET);
   const shoppers = await createShoppers(database.db, 300);
   cookies = await Promise.all(

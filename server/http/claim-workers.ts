@@ -15,12 +15,12 @@ import { log } from "../log";
  * - A worker that crashes is replaced. One that dies before it ever listened stops the
  *   server instead: a configuration or startup error would only repeat.
  * - SIGTERM or SIGINT to the primary stops every worker (each drains as a lone claim server
- *   does), then the primary; a worker still running after STOP_GRACE_MS is killed.
+ *   does: graceful-stop.ts), then the primary; a worker still running after `stopGraceMs`
+ *   (the longest a graceful stop takes) is killed.
  * - `/api/metrics` on any worker answers for all of them: the worker asks the primary,
  *   which collects every worker's registry (prom-client's AggregatorRegistry) and sums them.
  */
 
-const STOP_GRACE_MS = 10_000;
 const METRICS_TIMEOUT_MS = 5_000;
 const ASK_METRICS = "dealdrop:ask-metrics";
 const METRICS = "dealdrop:metrics";
@@ -38,7 +38,7 @@ interface MetricsAnswer {
 }
 
 /** The primary: starts `count` workers running this same script and keeps them running. */
-export function runClaimWorkers(count: number): void {
+export function runClaimWorkers(count: number, stopGraceMs: number): void {
   const aggregator = new AggregatorRegistry<PrometheusContentType>();
   const workers = new Set<Worker>();
   let stopping = false;
@@ -83,7 +83,7 @@ export function runClaimWorkers(count: number): void {
     if (workers.size === 0) process.exit(exitCode);
     const killer = setTimeout(() => {
       for (const worker of workers) worker.process.kill("SIGKILL");
-    }, STOP_GRACE_MS);
+    }, stopGraceMs);
     for (const worker of workers) {
       worker.once("exit", () => {
         if (workers.size > 0) return;

@@ -1,9 +1,16 @@
 import { request } from "node:http";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { liveStockUrl } from "@/lib/deals/live-stock";
 import { newId } from "@/lib/ids";
-import { gateKeys } from "../claims/gate-keys";
 import { log } from "../log";
+import {
+  gateAddressCounters,
+  LIMITED_ON_THE_ELEVENTH,
+  signUp as signUpAt,
+  signUpsUntilLimited as signUpsUntilLimitedAt,
+  spoofed,
+} from "../testing/address-limits";
 import { EDGE_PROXY, type EdgeWorld, openEdgeWorld } from "../testing/edge-world";
 import { sendFrom } from "../testing/loopback-client";
 
@@ -27,26 +34,10 @@ beforeAll(async () => {
 });
 afterAll(() => world?.close());
 
-const SIGN_UPS_PER_ADDRESS = 10;
-const spoofed = (n: number) => ({ "x-forwarded-for": `203.0.${n >> 8}.${n & 255}` });
-
-async function signUp(from: string, headers: Record<string, string> = {}) {
-  const input = { email: `${newId().toLowerCase()}@edge.test`, password: "long enough pw" };
-  const answer = await sendFrom(from, `${world.baseUrl}/api/trpc/auth.signUp`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ json: { ...input, displayName: "Edge" } }),
-  });
-  return answer.status;
-}
-
-/** Sign-ups from `from` until one is refused; each with the headers `headersOf(i)` gives. */
-async function signUpsUntilLimited(from: string, headersOf: (i: number) => Record<string, string>) {
-  const statuses: number[] = [];
-  for (let i = 0; i <= SIGN_UPS_PER_ADDRESS; i++) statuses.push(await signUp(from, headersOf(i)));
-  return statuses;
-}
-const LIMITED_ON_THE_ELEVENTH = [...Array(SIGN_UPS_PER_ADDRESS).fill(200), 429];
+const signUpsUntilLimited = (from: string, headersOf: (i: number) => Record<string, string>) =>
+  signUpsUntilLimitedAt(world.baseUrl, from, headersOf);
+const signUp = (from: string, headers: Record<string, string> = {}) =>
+  signUpAt(world.baseUrl, from, headers);
 
 async function claimFrom(from: string, headers: Record<string, string>) {
   const answer = await sendFrom(from, `${world.baseUrl}/api/claim`, {
@@ -61,27 +52,11 @@ async function claimFrom(from: string, headers: Record<string, string>) {
   expect(answer.status, answer.text).toBe(200);
 }
 
-/** The per-address attempt counters the gate holds for the edge world's deal. */
-async function addressCounters(): Promise<string[]> {
-  const pattern = `${world.prefix}{deal:${world.dealId}}:rl:ip:*`;
-  return ((await world.services.redis?.keys(pattern)) ?? []).sort();
-}
-const counterOf = (address: string) =>
-  gateKeys(world.prefix, world.dealId).addressAttempts(address);
-
-/**
- * Runs `claims` and checks that every attempt was counted under the counters of `addresses`
- * and no other: no counter appeared that was not there before. (Older counters may expire
- * meanwhile: a window is 10 s.)
- */
-async function expectCountedUnder(addresses: string[], claims: () => Promise<void>) {
-  const before = await addressCounters();
-  await claims();
-  const after = await addressCounters();
-  const expected = addresses.map(counterOf);
-  for (const counter of expected) expect(after).toContain(counter);
-  expect(after.filter((key) => !before.includes(key) && !expected.includes(key))).toEqual([]);
-}
+const expectCountedUnder = (addresses: string[], claims: () => Promise<void>) =>
+  gateAddressCounters(world.services.redis as Redis, world.prefix, world.dealId).expectCountedUnder(
+    addresses,
+    claims,
+  );
 
 /** Opens a live-stock stream from `from`, and answers the client the route logged for it. */
 async function streamClient(from: string, headers: Record<string, string>): Promise<unknown> {

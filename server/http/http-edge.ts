@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { TLSSocket } from "node:tls";
 import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
 import { isLiveStockPath } from "@/lib/deals/live-stock";
+import { HEALTHZ_PATH, READYZ_PATH } from "@/lib/ops/health-answers";
 import { TRPC_ENDPOINT } from "@/lib/trpc/trpc-wire";
 import type { Caller } from "../api/context";
 import type { Env } from "../env";
@@ -13,7 +14,9 @@ import { declaredTooLarge } from "./body-reader";
 import { createNodeClaimRoute } from "./claim-route";
 import { clientAddress, peerIsTrusted } from "./client-address";
 import { answerUnparsableRequests } from "./client-errors";
+import { createNodeHealthRoute } from "./health-route";
 import { INTERNAL_REFUSAL, jsonAnswer, type RouteRefusal, sendAnswer } from "./json-answer";
+import { type DrainReport, RequestDrain } from "./request-drain";
 import { createNodeStockRoute } from "./stock-route";
 import type { createNodeTrpcRoute } from "./trpc-route";
 import { malformedUrlRefusal } from "./url-check";
@@ -39,10 +42,15 @@ export interface EdgeOptions {
  *    route reads (413), before any route;
  *  - serves the claim route, live stock and tRPC itself, with the socket in hand; each reads
  *    a body once, bounded (body-reader.ts), and refuses cross-site changes (same-origin.ts);
+ *  - answers `/healthz` and `/readyz` (health-route.ts), "draining" once `isDraining` says so;
  *  - hands the rest to `fallback` (Next's pages and static files) only with a body it can
  *    bound: none, or one whose declared length is within HTTP_MAX_BODY_BYTES.
  */
-export function createHttpEdge(services: Services, options: EdgeOptions): NodeHandler {
+export function createHttpEdge(
+  services: Services,
+  options: EdgeOptions,
+  isDraining: () => boolean = () => false,
+): NodeHandler {
   const { env } = services;
   const trust = env.TRUSTED_PROXIES;
   const publicOrigin = env.PUBLIC_URL ? new URL(env.PUBLIC_URL).origin : undefined;
@@ -50,6 +58,7 @@ export function createHttpEdge(services: Services, options: EdgeOptions): NodeHa
   const serveClaim = createNodeClaimRoute(services, publicOrigin);
   const serveStock = createNodeStockRoute(services);
   const serveTrpc = options.trpc?.(services, { publicOrigin, maxBodyBytes });
+  const serveHealth = createNodeHealthRoute(services.readiness, isDraining);
   const addressOf = (req: IncomingMessage) =>
     clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trust);
 
@@ -58,6 +67,8 @@ export function createHttpEdge(services: Services, options: EdgeOptions): NodeHa
     if (req.url === CLAIM_ROUTE) return serveClaim(req, res, addressOf(req));
     // Live stock decodes its own id and refuses a malformed one with the id's field error.
     if (isLiveStockPath(req.url)) return serveStock(req, res, addressOf(req));
+    if (req.url === HEALTHZ_PATH) return serveHealth(req, res, "healthz");
+    if (req.url === READYZ_PATH) return serveHealth(req, res, "readyz");
     const malformed = malformedUrlRefusal(req.url);
     if (serveTrpc && isTrpcPath(req.url)) {
       const caller: Caller = { address: addressOf(req), secure: isHttps(req, env) };
@@ -70,13 +81,23 @@ export function createHttpEdge(services: Services, options: EdgeOptions): NodeHa
   };
 }
 
-/** A node:http server around the edge, as both servers run it. */
-export function createEdgeServer(services: Services, options: EdgeOptions): Server {
-  const edge = createHttpEdge(services, options);
+/** A node:http server around the edge, as both servers run it; `drain` is how it stops. */
+export interface EdgeServer extends Server {
+  /**
+   * Stops accepting connections and waits for the requests in hand, up to `deadlineMs`; then
+   * cuts whatever is left (see RequestDrain). `/readyz` answers "draining" from the start.
+   */
+  drain(deadlineMs: number): Promise<DrainReport>;
+}
+
+export function createEdgeServer(services: Services, options: EdgeOptions): EdgeServer {
+  const requests = new RequestDrain();
+  const edge = createHttpEdge(services, options, () => requests.isDraining);
   const setSecurityHeaders = createSecurityHeaderSetter({
     https: servedOverHttps(services.env.PUBLIC_URL),
   });
   const server = createServer((req, res) => {
+    requests.track(res);
     // Before any route writes: every answer carries them, and a route may add its own.
     setSecurityHeaders(req.url, res);
     // A route's own failures are answered by the route; this is the last resort.
@@ -89,7 +110,9 @@ export function createEdgeServer(services: Services, options: EdgeOptions): Serv
   answerUnparsableRequests(server);
   // Many shoppers keep a connection open between page loads and claims.
   server.keepAliveTimeout = 65_000;
-  return server;
+  return Object.assign(server, {
+    drain: (deadlineMs: number) => requests.drain(server, deadlineMs),
+  });
 }
 
 const isTrpcPath = (url: string | undefined) =>

@@ -9,6 +9,7 @@ import { EnvError, parseEnv } from "../env";
 import { log } from "../log";
 import { getServices } from "../services";
 import { LISTEN_BACKLOG } from "./claim-route";
+import { stopGracefullyOnSignals } from "./graceful-stop";
 import { createEdgeServer } from "./http-edge";
 import { createNodePaymentWebhookRoute, isPaymentWebhookPath } from "./payment-webhook-route";
 import { describeProxyTrust } from "./proxy-trust";
@@ -39,17 +40,7 @@ async function main() {
     log.info(`Client addresses: ${describeProxyTrust(env.TRUSTED_PROXIES)}`);
   });
 
-  const stop = (signal: string) => {
-    log.info(`${signal}: closing`);
-    server.close();
-    server.closeIdleConnections();
-    void services
-      .stop()
-      .then(() => app.close())
-      .finally(() => process.exit(0));
-  };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  stopGracefullyOnSignals(server, services, () => app.close());
 }
 
 main().catch((error: unknown) => {

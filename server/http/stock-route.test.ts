@@ -1,10 +1,10 @@
-import http, { createServer, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postClaim } from "@/lib/claims/claim-client";
-import { type LiveStock, liveStockUrl } from "@/lib/deals/live-stock";
+import { liveStockUrl } from "@/lib/deals/live-stock";
 import { newId } from "@/lib/ids";
 import { StockBroadcasts } from "../deals/stock-broadcast";
 import { LocalStockTransport, StockFeed } from "../deals/stock-feed";
@@ -12,6 +12,7 @@ import { parseEnv } from "../env";
 import { log } from "../log";
 import { createServices, type Services } from "../services";
 import { createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
+import { StreamReader } from "../testing/stream-reader";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { TEST_REDIS_URL } from "../testing/test-redis";
 import { createEdgeServer } from "./http-edge";
@@ -79,45 +80,6 @@ afterAll(async () => {
   }
   await database?.drop();
 });
-
-/** One stream, read as EventSource would: every count it is sent, and any comment lines. */
-class StreamReader {
-  readonly counts: number[] = [];
-  readonly frames: LiveStock[] = [];
-  status = 0;
-  headers: http.IncomingHttpHeaders = {};
-  text = "";
-  private readonly request: http.ClientRequest;
-
-  constructor(url: string, headers: Record<string, string> = {}) {
-    this.request = http.get(url, {
-      agent: false,
-      headers: { accept: "text/event-stream", ...headers },
-    });
-    this.request.on("error", () => undefined);
-    this.request.on("response", (response) => {
-      this.status = response.statusCode ?? 0;
-      this.headers = response.headers;
-      response.setEncoding("utf8");
-      let pending = "";
-      response.on("data", (chunk: string) => {
-        this.text += chunk;
-        const frames = (pending + chunk).split("\n\n");
-        pending = frames.pop() ?? "";
-        for (const frame of frames) {
-          if (!frame.startsWith("data: ")) continue;
-          const stock = JSON.parse(frame.slice(6)) as LiveStock;
-          this.frames.push(stock);
-          this.counts.push(stock.remaining);
-        }
-      });
-    });
-  }
-
-  close() {
-    this.request.destroy();
-  }
-}
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;

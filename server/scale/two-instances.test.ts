@@ -4,11 +4,11 @@ import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
 import { SessionCodec } from "../auth/session";
 import { gateKeys } from "../claims/gate-keys";
-import { freePort, type Running, startProcess, waitForHttp } from "../testing/processes";
-import { UNUSED_STRIPE_ENV } from "../testing/production-payments";
+import { startClaimServer } from "../testing/claim-server-process";
+import type { Running } from "../testing/processes";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { createTestRedis, TEST_REDIS_URL } from "../testing/test-redis";
+import { createTestRedis } from "../testing/test-redis";
 
 /**
  * Two app instances, each a process of its own on its own port (the claim server, as
@@ -26,30 +26,10 @@ const instances: { url: string; running: Running }[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  for (let i = 0; i < 2; i++) {
-    const port = await freePort();
-    const running = startProcess(
-      "node",
-      ["--import", "tsx", "--conditions=react-server", "server/http/claim-server.ts"],
-      {
-        NODE_ENV: "production",
-        HOSTNAME: "127.0.0.1",
-        PORT: String(port),
-        DATABASE_URL: database.url,
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_KEY_PREFIX: PREFIX,
-        SESSION_SECRET: SECRET,
-        VOUCHER_KEY_SECRET: SECRET,
-        // The crowd's addresses arrive in X-Forwarded-For, through this declared proxy hop.
-        TRUSTED_PROXIES: "127.0.0.1",
-        DEMO_SEED: "off",
-        ...UNUSED_STRIPE_ENV,
-        LOG_LEVEL: "warn",
-      },
-    );
-    instances.push({ url: `http://127.0.0.1:${port}`, running });
-  }
-  await Promise.all(instances.map(({ url, running }) => waitForHttp(url, running, 60_000)));
+  const started = await Promise.all(
+    [0, 1].map(() => startClaimServer({ database, redisPrefix: PREFIX, sessionSecret: SECRET })),
+  );
+  for (const { baseUrl, running } of started) instances.push({ url: baseUrl, running });
 }, 90_000);
 
 afterAll(async () => {
