@@ -11,7 +11,7 @@
  * Knobs (env): BENCH_USERS (20,000), BENCH_SECONDS (5), BENCH_ROUNDS (3),
  * BENCH_CONNECTIONS (1,000), BENCH_ADMIN_DATABASE_URL. Needs `npm run build` first.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createScratchDatabase, type ScratchDatabase } from "@/db/scratch-database";
@@ -27,6 +27,7 @@ import {
 } from "@/server/testing/processes";
 import { UNUSED_STRIPE_ENV } from "@/server/testing/production-payments";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
+import { printSelfTime, selfTimeIn } from "./cpu-profile";
 import {
   attemptCounts,
   BENCH_METRICS_TOKEN,
@@ -37,16 +38,6 @@ import { percentile, positiveInt } from "./report";
 import { runWrk } from "./wrk";
 
 const step = (message: string) => process.stderr.write(`[cpu] ${message}\n`);
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
 
 interface Build {
   entry: string;
@@ -164,10 +155,8 @@ async function main() {
     if (!profiling) return;
     for (const build of builds) {
       await build.running.stop();
-      const file = readdirSync(build.profileDir).find((name) => name.endsWith(".cpuprofile"));
-      if (!file) throw new Error(`no .cpuprofile in ${build.profileDir}`);
-      console.log(`\n${build.entry} (whole process): ${path.join(build.profileDir, file)}`);
-      printProfile(JSON.parse(readFileSync(path.join(build.profileDir, file), "utf8")));
+      console.log(`\n${build.entry} (whole process): ${build.profileDir}`);
+      printSelfTime(selfTimeIn(build.profileDir));
     }
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -188,43 +177,6 @@ function median(values: number[]): number {
     [...values].sort((a, b) => a - b),
     0.5,
   );
-}
-
-/** Self time per function (top 40) and per package or source folder. */
-function printProfile(profile: CpuProfile) {
-  const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => {
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  });
-  const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
-  const byFunction = new Map<string, number>();
-  const byPlace = new Map<string, number>();
-  for (const node of profile.nodes) {
-    const us = selfUs.get(node.id) ?? 0;
-    if (us === 0) continue;
-    const { functionName, url, lineNumber } = node.callFrame;
-    const place = placeOf(url);
-    const name = `${functionName || "(anonymous)"} ${place}${url ? `:${lineNumber + 1}` : ""}`;
-    byFunction.set(name, (byFunction.get(name) ?? 0) + us);
-    byPlace.set(place, (byPlace.get(place) ?? 0) + us);
-  }
-  const share = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
-  console.log("\nself time by function");
-  for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
-    console.log(`${share(us)}  ${name}`);
-  }
-  console.log("\nself time by package or folder");
-  for (const [place, us] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
-    console.log(`${share(us)}  ${place}`);
-  }
-}
-
-function placeOf(url: string): string {
-  if (!url) return "(native or GC)";
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg?.[1]) return pkg[1];
-  if (url.startsWith("node:")) return url;
-  return path.basename(url);
 }
 
 main().catch((error: unknown) => {
