@@ -5,13 +5,14 @@
  * node flags may come first, in the same argument: "--max-semi-space-size=32 dist/…")
  * runs as its own process; rounds alternate between them, each round selling a fresh
  * 1,000-unit deal to wrk's 1,000 connections after a warm-up on a sold-out deal. Prints every
- * round and each build's median CPU µs per attempt. With BENCH_CPU_PROFILE=1 each build runs
+ * round and each build's median CPU µs per attempt. BENCH_UNITS sets the measured deals' size:
+ * 1,000 sells out at once and measures refusals; 100,000 keeps every attempt a winner. With BENCH_CPU_PROFILE=1 each build runs
  * under `--cpu-prof` and the functions that used the most CPU are printed (the
  * `.cpuprofile` files stay in the printed folder for Chrome DevTools).
- * Knobs (env): BENCH_USERS (20,000), BENCH_SECONDS (5), BENCH_ROUNDS (3),
+ * Knobs (env): BENCH_USERS (20,000), BENCH_UNITS (1,000), BENCH_SECONDS (5), BENCH_ROUNDS (3),
  * BENCH_CONNECTIONS (1,000), BENCH_ADMIN_DATABASE_URL. Needs `npm run build` first.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createScratchDatabase, type ScratchDatabase } from "@/db/scratch-database";
@@ -27,6 +28,7 @@ import {
 } from "@/server/testing/processes";
 import { UNUSED_STRIPE_ENV } from "@/server/testing/production-payments";
 import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
+import { printSelfTime, selfTimeIn } from "./cpu-profile";
 import {
   attemptCounts,
   BENCH_METRICS_TOKEN,
@@ -38,28 +40,22 @@ import { runWrk } from "./wrk";
 
 const step = (message: string) => process.stderr.write(`[cpu] ${message}\n`);
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
 interface Build {
   entry: string;
   running: Running;
   baseUrl: string;
   profileDir: string;
   cpuUs: number[];
+  attemptsPerSec: number[];
+  winnersPerSec: number[];
+  p99Ms: number[];
 }
 
 async function main() {
   const users = positiveInt("BENCH_USERS", 20_000);
   const seconds = positiveInt("BENCH_SECONDS", 5);
   const rounds = positiveInt("BENCH_ROUNDS", 3);
+  const units = positiveInt("BENCH_UNITS", 1_000);
   const connections = positiveInt("BENCH_CONNECTIONS", 1_000);
   const profiling = process.env.BENCH_CPU_PROFILE === "1";
   const entries = process.argv.slice(2);
@@ -116,7 +112,16 @@ async function main() {
       stops.push(() => running.stop());
       const baseUrl = `http://127.0.0.1:${port}`;
       await waitForHttp(`${baseUrl}/api/claim`, running);
-      builds.push({ entry, running, baseUrl, profileDir, cpuUs: [] });
+      builds.push({
+        entry,
+        running,
+        baseUrl,
+        profileDir,
+        cpuUs: [],
+        attemptsPerSec: [],
+        winnersPerSec: [],
+        p99Ms: [],
+      });
     }
     const wrk = (build: Build, dealId: string, runSeconds: number) =>
       runWrk({
@@ -134,7 +139,7 @@ async function main() {
     }
     for (let round = 1; round <= rounds; round++) {
       for (const build of builds) {
-        const dealId = await deal(1_000);
+        const dealId = await deal(units);
         const countsBefore = await attemptCounts(build.baseUrl);
         const commandsBefore = await redisCommands(redis);
         const cpuBefore = cpuSeconds(build.running.child.pid);
@@ -142,14 +147,19 @@ async function main() {
         const cpuUs = ((cpuSeconds(build.running.child.pid) - cpuBefore) * 1e6) / run.requests;
         const commands = (await redisCommands(redis)) - commandsBefore;
         await new Promise((resolve) => setTimeout(resolve, 1_000)); // the last answers
-        const outcomes = [...(await attemptCounts(build.baseUrl))]
+        const countsAfter = await attemptCounts(build.baseUrl);
+        const outcomes = [...countsAfter]
           .map(([outcome, count]) => `${outcome} ${count - (countsBefore.get(outcome) ?? 0)}`)
           .filter((counted) => !counted.endsWith(" 0"));
-        build.cpuUs.push(cpuUs);
+        const won = (countsAfter.get("WON") ?? 0) - (countsBefore.get("WON") ?? 0);
         const perSec = run.requests / (run.durationUs / 1e6);
+        build.cpuUs.push(cpuUs);
+        build.attemptsPerSec.push(perSec);
+        build.winnersPerSec.push(won / (run.durationUs / 1e6));
+        build.p99Ms.push(run.p99Us / 1e3);
         console.log(
           `round ${round} ${build.entry}: ${Math.round(perSec).toLocaleString()} attempts/s, ` +
-            `p50 ${(run.p50Us / 1e3).toFixed(0)} ms, ${cpuUs.toFixed(0)} µs CPU per attempt, ` +
+            `p50 ${(run.p50Us / 1e3).toFixed(0)} ms, p99 ${(run.p99Us / 1e3).toFixed(0)} ms, ${cpuUs.toFixed(0)} µs CPU per attempt, ` +
             `${(commands / run.requests).toFixed(2)} Redis commands per attempt; ${outcomes.join(", ")}`,
         );
       }
@@ -157,17 +167,17 @@ async function main() {
     for (const build of builds) {
       const outcomes = [...(await attemptCounts(build.baseUrl))].filter(([, count]) => count > 0);
       console.log(
-        `${build.entry}: median ${median(build.cpuUs).toFixed(0)} µs CPU per attempt; ` +
+        `${build.entry}: median ${median(build.cpuUs).toFixed(0)} µs CPU per attempt, ` +
+          `${median(build.attemptsPerSec).toFixed(0)} attempts/s, ${median(build.winnersPerSec).toFixed(0)} winners/s, ` +
+          `p99 ${median(build.p99Ms).toFixed(0)} ms; ` +
           `outcomes ${outcomes.map(([outcome, count]) => `${outcome} ${count}`).join(", ")}`,
       );
     }
     if (!profiling) return;
     for (const build of builds) {
       await build.running.stop();
-      const file = readdirSync(build.profileDir).find((name) => name.endsWith(".cpuprofile"));
-      if (!file) throw new Error(`no .cpuprofile in ${build.profileDir}`);
-      console.log(`\n${build.entry} (whole process): ${path.join(build.profileDir, file)}`);
-      printProfile(JSON.parse(readFileSync(path.join(build.profileDir, file), "utf8")));
+      console.log(`\n${build.entry} (whole process): ${build.profileDir}`);
+      printSelfTime(selfTimeIn(build.profileDir));
     }
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -188,43 +198,6 @@ function median(values: number[]): number {
     [...values].sort((a, b) => a - b),
     0.5,
   );
-}
-
-/** Self time per function (top 40) and per package or source folder. */
-function printProfile(profile: CpuProfile) {
-  const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => {
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  });
-  const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
-  const byFunction = new Map<string, number>();
-  const byPlace = new Map<string, number>();
-  for (const node of profile.nodes) {
-    const us = selfUs.get(node.id) ?? 0;
-    if (us === 0) continue;
-    const { functionName, url, lineNumber } = node.callFrame;
-    const place = placeOf(url);
-    const name = `${functionName || "(anonymous)"} ${place}${url ? `:${lineNumber + 1}` : ""}`;
-    byFunction.set(name, (byFunction.get(name) ?? 0) + us);
-    byPlace.set(place, (byPlace.get(place) ?? 0) + us);
-  }
-  const share = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
-  console.log("\nself time by function");
-  for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
-    console.log(`${share(us)}  ${name}`);
-  }
-  console.log("\nself time by package or folder");
-  for (const [place, us] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
-    console.log(`${share(us)}  ${place}`);
-  }
-}
-
-function placeOf(url: string): string {
-  if (!url) return "(native or GC)";
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg?.[1]) return pkg[1];
-  if (url.startsWith("node:")) return url;
-  return path.basename(url);
 }
 
 main().catch((error: unknown) => {

@@ -2,8 +2,8 @@ import { CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair } from 
 import QRCode from "qrcode";
 import { describe, expect, it } from "vitest";
 import { signVoucher } from "./sign-voucher";
+import { SAMPLE_VOUCHER_PAYLOAD } from "./testing/sample-payload";
 import { verifyVoucher } from "./verify-voucher";
-import type { VoucherPayload } from "./voucher-format";
 import { tokenFromScan, VOUCHER_QR_PREFIX, voucherQrText } from "./voucher-qr";
 
 async function issuer() {
@@ -13,15 +13,7 @@ async function issuer() {
   return { key: { kid, privateKey: pair.privateKey }, keys: [{ ...jwk, kid }] };
 }
 
-const payload: VoucherPayload = {
-  jti: "Voucher00001",
-  d: "DealXXXXXXXX",
-  m: "MerchantAAAA",
-  sub: "pairwiseSub1",
-  iat: 1_795_000_000,
-  nbf: 1_795_000_000,
-  exp: 1_795_604_800,
-};
+const payload = SAMPLE_VOUCHER_PAYLOAD;
 
 describe("voucher QR packing", () => {
   it("rebuilds the exact token, which still verifies", async () => {

@@ -1,14 +1,15 @@
 import "server-only";
+import { createPrivateKey, type JsonWebKey } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { type Db, rowsOf } from "@/db/client";
 import { signingKeys } from "@/db/schema";
-import type { VoucherSigningKey } from "@/lib/vouchers/sign-voucher";
 import { VOUCHER_ALG, type VoucherPublicKey } from "@/lib/vouchers/voucher-format";
 import { recordAudit } from "../audit/audit-log";
 import type { Actor } from "../auth/actor";
 import { DomainError } from "../errors";
 import type { KeyEncryption } from "./key-encryption";
+import { encodedVoucherHeader, type ServerSigningKey } from "./voucher-signer";
 
 type KeyStatus = (typeof signingKeys.$inferSelect)["status"];
 
@@ -37,10 +38,10 @@ const CACHE_MS = 30_000;
  * `active` (the one signing key) → `retired` (published until the last voucher it signed has
  * expired, then gone from the key set; its private part is erased at retirement).
  * Private keys live only here, sealed at rest, and never leave this module unsealed except
- * as a non-extractable CryptoKey.
+ * as a non-extractable CryptoKey and node:crypto's KeyObject of the same key (server-only).
  */
 export class SigningKeyStore {
-  private signer: { key: VoucherSigningKey; readAt: number } | null = null;
+  private signer: { key: ServerSigningKey; readAt: number } | null = null;
   private published: { keys: VoucherPublicKey[]; readAt: number } | null = null;
 
   constructor(
@@ -184,7 +185,7 @@ export class SigningKeyStore {
   }
 
   /** The key that signs now, unsealed once and kept for a short while. */
-  async signingKey(): Promise<VoucherSigningKey> {
+  async signingKey(): Promise<ServerSigningKey> {
     const now = this.options.clock().getTime();
     if (this.signer && now - this.signer.readAt < CACHE_MS) return this.signer.key;
     const active = await this.rowWithStatus("active");
@@ -193,7 +194,9 @@ export class SigningKeyStore {
     }
     const jwk = JSON.parse(this.encryption.open(active.privateJwkEncrypted, active.kid)) as JWK;
     const privateKey = (await importJWK(jwk, VOUCHER_ALG, { extractable: false })) as CryptoKey;
-    this.signer = { key: { kid: active.kid, privateKey }, readAt: now };
+    const keyObject = createPrivateKey({ key: jwk as JsonWebKey, format: "jwk" });
+    const encodedHeader = encodedVoucherHeader(active.kid);
+    this.signer = { key: { kid: active.kid, privateKey, keyObject, encodedHeader }, readAt: now };
     return this.signer.key;
   }
 

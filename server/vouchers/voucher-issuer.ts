@@ -4,10 +4,10 @@ import { eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { claims, deals, vouchers } from "@/db/schema";
 import { newId } from "@/lib/ids";
-import { signVoucher } from "@/lib/vouchers/sign-voucher";
 import { payloadOfVoucher } from "@/lib/vouchers/voucher-format";
 import { GroupCommit } from "../claims/group-commit";
 import type { SigningKeyStore } from "./signing-keys";
+import { signVoucherToken } from "./voucher-signer";
 
 export type VoucherRow = typeof vouchers.$inferSelect;
 
@@ -79,21 +79,19 @@ export class VoucherIssuer {
     // Whole seconds, as in the token, so the row and the token say the same thing.
     const issuedAt = new Date(Math.floor(this.clock().getTime() / 1_000) * 1_000);
     const key = await this.keys.signingKey();
-    const rows = await Promise.all(
-      owed.map(async (claim) => {
-        const voucher = {
-          id: newId(),
-          dealId: claim.dealId,
-          merchantId: claim.merchantId,
-          subject: this.subjectFor(claim.userId, claim.merchantId),
-          issuedAt,
-          notBefore: issuedAt,
-          expiresAt: claim.validUntil,
-        };
-        const token = await signVoucher(payloadOfVoucher(voucher), key);
-        return { ...voucher, claimId: claim.claimId, kid: key.kid, token };
-      }),
-    );
+    const rows = owed.map((claim) => {
+      const voucher = {
+        id: newId(),
+        dealId: claim.dealId,
+        merchantId: claim.merchantId,
+        subject: this.subjectFor(claim.userId, claim.merchantId),
+        issuedAt,
+        notBefore: issuedAt,
+        expiresAt: claim.validUntil,
+      };
+      const token = signVoucherToken(payloadOfVoucher(voucher), key);
+      return { ...voucher, claimId: claim.claimId, kid: key.kid, token };
+    });
     const inserted = await this.db
       .insert(vouchers)
       .values(rows)
