@@ -32,7 +32,7 @@ async function main() {
     cluster.isWorker ? clusterMetrics : undefined,
   );
   const notHere = {
-    code: "NOT_FOUND",
+    code: "NOT_FOUND" as const,
     message: `Only ${CLAIM_ROUTE}, live stock and /api/metrics are served here.`,
   };
   const server = createEdgeServer(services, {
