@@ -4,7 +4,8 @@
  * which each wait for their answer before asking again and so cannot show what happens to
  * newcomers). Each arrival is timed from its own start and labelled with its phase.
  */
-import { ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
+import { postClaim } from "@/lib/claims/claim-client";
+import { ApiRequestError } from "@/lib/wire/read-api-error";
 import { SESSION_COOKIE } from "@/server/auth/session";
 import { percentile } from "./report";
 
@@ -73,7 +74,7 @@ async function arrive(
     );
     return done(200, null);
   } catch (error) {
-    if (!(error instanceof ClaimRequestError)) return done(0, null);
+    if (!(error instanceof ApiRequestError)) return done(0, null);
     return done(error.status, error.error.retryAfterMs ?? null);
   }
 }

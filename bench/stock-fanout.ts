@@ -11,9 +11,10 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import type { Db } from "@/db/client";
-import { ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
+import { postClaim } from "@/lib/claims/claim-client";
 import { liveStockUrl } from "@/lib/deals/live-stock";
 import { newId } from "@/lib/ids";
+import { ApiRequestError } from "@/lib/wire/read-api-error";
 import { SESSION_COOKIE, SessionCodec } from "@/server/auth/session";
 import { cpuSeconds } from "@/server/testing/processes";
 import { createShoppers } from "@/server/testing/sale-fixtures";
@@ -328,7 +329,7 @@ async function claim(
     return { outcome: result.outcome, decided: true };
   } catch (error) {
     // Status 0: no answer in time, or the connection failed.
-    if (!(error instanceof ClaimRequestError) || error.status === 0) {
+    if (!(error instanceof ApiRequestError) || error.status === 0) {
       return { outcome: "FAILED no answer", decided: false };
     }
     return { outcome: `HTTP ${error.status} ${error.error.code}`, decided: error.status < 500 };

@@ -1,30 +1,12 @@
 import "server-only";
-/**
- * Errors the domain services throw. They know nothing of HTTP or tRPC; `server/api/trpc.ts`
- * maps each code to a tRPC code in one table.
- */
-export type DomainErrorCode =
-  | "NOT_FOUND"
-  | "INVALID_CREDENTIALS"
-  | "EMAIL_TAKEN"
-  | "RATE_LIMITED"
-  /** Too many requests from one client: heard again with a proof of work (server/bots). */
-  | "CHALLENGE_REQUIRED"
-  | "UNAVAILABLE"
-  /** The request is valid but the thing it acts on is not in a state that allows it. */
-  | "INVALID_STATE"
-  | "DEVICE_UNKNOWN"
-  | "DEVICE_REVOKED"
-  /** A staff invitation an admin withdrew before it was used. */
-  | "INVITE_REVOKED"
-  | "OUT_OF_AREA"
-  /** Input that passed its schema but breaks a rule of the thing it changes; details.fieldErrors. */
-  | "INVALID_INPUT"
-  /** Signed in, but the thing belongs to someone else (another merchant's deal, say). */
-  | "NOT_YOURS";
+import { type ApiErrorBody, DOMAIN_ERRORS, type DomainErrorCode } from "@/lib/wire/error-contract";
 
 const BRAND = Symbol.for("dealdrop.DomainError");
 
+/**
+ * Errors the domain services throw. They know nothing of HTTP or tRPC: their codes, and the
+ * wire code and status each is answered with, are the wire contract's (lib/wire/error-contract.ts).
+ */
 export class DomainError extends Error {
   readonly [BRAND] = true;
 
@@ -44,6 +26,21 @@ export class DomainError extends Error {
   static is(error: unknown): error is DomainError {
     return typeof error === "object" && error !== null && BRAND in error;
   }
+}
+
+/** A domain error as every transport answers it (a lean route's body, a tRPC error's data). */
+export function wireBodyOf(error: DomainError): ApiErrorBody {
+  const { retryAfterMs, fieldErrors } = error.details as {
+    retryAfterMs?: number;
+    fieldErrors?: Record<string, string[]>;
+  };
+  return {
+    code: DOMAIN_ERRORS[error.code],
+    domainCode: error.code,
+    message: error.message,
+    retryAfterMs,
+    fieldErrors,
+  };
 }
 
 /** Connection failures of postgres.js (its own codes, and the socket's). */

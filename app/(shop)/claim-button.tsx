@@ -3,21 +3,12 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
-import { postClaimAnsweringChallenge } from "@/lib/claims/claim-client";
+import { postClaimAnsweringChallenge, retryWhileBusy } from "@/lib/claims/claim-client";
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
-import { useTRPCClient } from "@/lib/trpc/client";
+import { claimResultMessage } from "@/lib/claims/claim-outcomes";
+import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
+import { apiErrorMessage } from "@/lib/wire/read-api-error";
 import { ReservationPanel } from "./reservation-panel";
-
-const MESSAGES: Record<ClaimResult["outcome"], string> = {
-  WON: "You got one!",
-  ALREADY_CLAIMED: "You already hold a claim on this deal.",
-  ALREADY_CANCELLED:
-    "You cancelled your voucher for this deal, so its unit went to someone else: one voucher per shopper per deal.",
-  SOLD_OUT: "Sold out — every unit has been claimed.",
-  NOT_STARTED: "This sale has not started yet.",
-  ENDED: "This sale has ended.",
-  CANCELLED: "The merchant cancelled this deal.",
-};
 
 /**
  * One idempotency key per intent to claim, kept in sessionStorage until a final answer, so a
@@ -43,16 +34,32 @@ export function ClaimButton(props: {
   position?: { lat: number; lng: number };
 }) {
   const queryClient = useQueryClient();
+  const trpc = useTRPC();
   const trpcClient = useTRPCClient();
   const [result, setResult] = useState<ClaimResult | null>(null);
+  const [busy, setBusy] = useState(false);
   // The lean claim route, not tRPC: the one request a sale sends thousands of times a second.
   const claim = useMutation({
     mutationFn: (input: ClaimInput) =>
-      postClaimAnsweringChallenge(input, () => trpcClient.claims.challenge.query()),
+      retryWhileBusy(
+        () => postClaimAnsweringChallenge(input, () => trpcClient.claims.challenge.query()),
+        { onBusy: () => setBusy(true) },
+      ),
+    onSettled: () => setBusy(false),
     onSuccess: (answer) => {
       setResult(answer);
       sessionStorage.removeItem(`claim-intent:${props.dealId}`);
-      queryClient.invalidateQueries();
+      // Only a win changes anything a page shows: this deal's stock, and the shopper's claims
+      // and vouchers. Every other outcome left all as it was.
+      if (answer.outcome !== "WON") return;
+      for (const filter of [
+        trpc.deals.byId.queryFilter({ dealId: props.dealId }),
+        trpc.deals.near.pathFilter(),
+        trpc.claims.mine.pathFilter(),
+        trpc.vouchers.mine.pathFilter(),
+      ]) {
+        queryClient.invalidateQueries(filter);
+      }
     },
   });
 
@@ -82,15 +89,18 @@ export function ClaimButton(props: {
           })
         }
       >
-        {claim.isPending ? "Claiming…" : won ? "Claimed" : (props.unavailable ?? "Claim")}
+        {busy
+          ? "Busy, retrying…"
+          : claim.isPending
+            ? "Claiming…"
+            : won
+              ? "Claimed"
+              : (props.unavailable ?? "Claim")}
       </button>
       <p role="status" aria-live="polite" className={won ? "result-won" : "result"}>
-        {result?.outcome === "WON" && result.status === "reserved"
-          ? "Reserved! Pay before the time runs out to keep it."
-          : result
-            ? MESSAGES[result.outcome]
-            : ""}
-        {claim.isError ? claim.error.message : ""}
+        {busy ? "The sale is busy: your claim is retried in a moment, with the same key." : ""}
+        {result ? claimResultMessage(result) : ""}
+        {claim.isError ? apiErrorMessage(claim.error) : ""}
       </p>
       {result?.outcome === "WON" && result.status === "reserved" && result.reservedUntil && (
         <ReservationPanel

@@ -4,9 +4,8 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import type { DealPhase } from "@/lib/deals/deal-rules";
 import { useTRPC } from "@/lib/trpc/client";
+import { readApiError } from "@/lib/wire/read-api-error";
 import "./deal-form.css";
-
-type FieldErrors = Partial<Record<string, string[]>>;
 
 /** Cancels a deal after the person confirms what it does to shoppers. */
 export function CancelDeal({
@@ -44,8 +43,7 @@ export function CancelDeal({
     cancel.mutate({ dealId, reason });
   }
 
-  const fieldErrors = cancel.error?.data?.fieldErrors as FieldErrors | undefined;
-  const reasonErrors = fieldErrors?.reason;
+  const reasonErrors = cancel.error ? readApiError(cancel.error).fieldErrors?.reason : undefined;
   if (!confirming) {
     return (
       <>

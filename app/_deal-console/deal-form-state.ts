@@ -1,13 +1,9 @@
 "use client";
 
 import { useState } from "react";
+import { readApiError } from "@/lib/wire/read-api-error";
 import type { FormProblems } from "./deal-form";
 import type { DealFormValues, DealInput } from "./deal-form-values";
-
-interface ServerError {
-  message: string;
-  data?: { fieldErrors?: Record<string, string[] | undefined> } | null;
-}
 
 /** The values a deal form holds and what stands in the way of saving them. */
 export function useDealFormState(initial: () => DealFormValues) {
@@ -26,11 +22,11 @@ export function useDealFormState(initial: () => DealFormValues) {
       setMessage(null);
     },
     /** The server's field errors beside their fields; any other refusal as one message. */
-    showServerError(error: ServerError) {
-      const fieldErrors = error.data?.fieldErrors;
-      const named = fieldErrors && Object.values(fieldErrors).some((list) => list?.length);
+    showServerError(error: unknown) {
+      const { fieldErrors, message } = readApiError(error);
+      const named = fieldErrors && Object.values(fieldErrors).some((list) => list.length);
       setProblems(named ? fieldErrors : {});
-      setMessage(named ? null : error.message);
+      setMessage(named ? null : message);
     },
     clear() {
       setProblems({});

@@ -1,41 +1,30 @@
 "use client";
 
+import { OUTCOME_GROUPS, type OutcomeGroup, outcomesIn } from "@/lib/claims/claim-outcomes";
 import type { SecondStats } from "./console-types";
 import { type LegendItem, type Plot, TimeChart } from "./time-chart";
 
 type Outcome = keyof SecondStats["attempts"];
 
-/** Outcomes as the attempts chart stacks them, bottom up; rare ones share a colour. */
-export const OUTCOME_GROUPS: (LegendItem & { outcomes: Outcome[] })[] = [
-  { label: "Won", color: "#1a7f37", outcomes: ["WON"] },
-  { label: "Sold out", color: "#8c959f", outcomes: ["SOLD_OUT"] },
-  {
-    label: "Already claimed",
-    title: "already holding one, or cancelled their voucher for this deal",
-    color: "#d4a72c",
-    outcomes: ["ALREADY_CLAIMED", "ALREADY_CANCELLED"],
-  },
-  { label: "Rate limited", color: "#cf222e", outcomes: ["RATE_LIMITED"] },
-  {
-    label: "Not open",
-    title: "not started, ended or cancelled",
-    color: "#54aeff",
-    outcomes: ["NOT_STARTED", "ENDED", "CANCELLED"],
-  },
-  { label: "Out of area", color: "#8250df", outcomes: ["OUT_OF_AREA"] },
-  {
-    label: "Shed",
-    title: "refused at once because the gate was overloaded (try again shortly)",
-    color: "#bc4c00",
-    outcomes: ["SHED"],
-  },
-  {
-    label: "Failed",
-    title: "server error, unavailable or deal not found",
-    color: "#1f2328",
-    outcomes: ["ERROR", "UNAVAILABLE", "NOT_FOUND"],
-  },
-];
+const GROUP_COLORS: Record<OutcomeGroup, string> = {
+  won: "#1a7f37",
+  soldOut: "#8c959f",
+  held: "#d4a72c",
+  rateLimited: "#cf222e",
+  notOpen: "#54aeff",
+  outOfArea: "#8250df",
+  shed: "#bc4c00",
+  failed: "#1f2328",
+};
+
+/** The outcome table's groups (lib/claims/claim-outcomes.ts) as the attempts chart stacks them. */
+const OUTCOME_LEGEND: (LegendItem & { outcomes: Outcome[] })[] = (
+  Object.keys(OUTCOME_GROUPS) as OutcomeGroup[]
+).map((group) => ({
+  ...OUTCOME_GROUPS[group],
+  color: GROUP_COLORS[group],
+  outcomes: outcomesIn(group),
+}));
 
 const countOf = (second: SecondStats, outcomes: Outcome[]) =>
   outcomes.reduce((sum, outcome) => sum + (second.attempts[outcome] ?? 0), 0);
@@ -60,7 +49,7 @@ export function AttemptsChart({ seconds, now }: { seconds: SecondStats[]; now: n
       testId="monitor-chart-attempts"
       yMax={peak}
       yUnit="attempts / s"
-      legend={OUTCOME_GROUPS}
+      legend={OUTCOME_LEGEND}
       height={200}
       summary={
         last
@@ -78,7 +67,7 @@ function AttemptBar({ second, plot }: { second: SecondStats; plot: Plot }) {
   if (second.total === 0) return null;
   const gap = plot.slot > 4 ? 1 : 0;
   let base = 0;
-  const parts = OUTCOME_GROUPS.map((group) => ({
+  const parts = OUTCOME_LEGEND.map((group) => ({
     group,
     n: countOf(second, group.outcomes),
   })).filter((part) => part.n > 0);

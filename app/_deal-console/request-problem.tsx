@@ -1,13 +1,9 @@
 import Link from "next/link";
+import { type ApiError, readApiError } from "@/lib/wire/read-api-error";
 
-interface RequestError {
-  message: string;
-  data?: { code?: string; domainCode?: string } | null;
-}
-
-function headingOf(data: RequestError["data"]) {
-  if (data?.domainCode === "NOT_YOURS") return "Not your deal";
-  switch (data?.code) {
+function headingOf(error: ApiError) {
+  if (error.domainCode === "NOT_YOURS") return "Not your deal";
+  switch (error.code) {
     case "UNAUTHORIZED":
       return "Sign in first";
     case "FORBIDDEN":
@@ -24,15 +20,15 @@ export function RequestProblem({
   error,
   back,
 }: {
-  error: RequestError;
+  error: unknown;
   back?: { href: string; label: string };
 }) {
-  const code = error.data?.code;
-  const signIn = code === "UNAUTHORIZED" || (code === "FORBIDDEN" && !error.data?.domainCode);
+  const read = readApiError(error);
+  const signIn = read.code === "UNAUTHORIZED" || (read.code === "FORBIDDEN" && !read.domainCode);
   return (
     <div className="card console-problem" role="alert">
-      <h2>{headingOf(error.data)}</h2>
-      <p>{error.message}</p>
+      <h2>{headingOf(read)}</h2>
+      <p>{read.message}</p>
       <p>
         {signIn ? (
           <Link href="/sign-in">Sign in as an admin or merchant staff</Link>

@@ -4,6 +4,7 @@ import { useSubscription } from "@trpc/tanstack-react-query";
 import { type ReactNode, useEffect, useState } from "react";
 import { useNow } from "@/app/(shop)/use-now";
 import { useTRPC } from "@/lib/trpc/client";
+import { type ApiError, readApiError } from "@/lib/wire/read-api-error";
 import type { SaleSnapshot } from "./console-types";
 import { formatCountdown } from "./format-when";
 import { AttemptsChart, LatencyChart, SoldChart, type SoldPoint } from "./monitor-charts";
@@ -12,7 +13,7 @@ import { SoldBar } from "./sold-bar";
 import "./sale-monitor.css";
 
 /** Refusals a retry cannot fix: the monitor stops and says why. */
-const FINAL_CODES = new Set(["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"]);
+const FINAL_CODES = new Set<ApiError["code"]>(["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"]);
 const RETRY_MS = 2_000;
 /** A snapshot comes every second; this long without one and the monitor says it is stale. */
 const STALE_MS = 3_500;
@@ -51,7 +52,7 @@ export function SaleMonitor({ dealId }: { dealId: string }) {
   );
   const now = useNow();
   const finalError =
-    monitor.status === "error" && FINAL_CODES.has(monitor.error?.data?.code ?? "")
+    monitor.status === "error" && monitor.error && FINAL_CODES.has(readApiError(monitor.error).code)
       ? monitor.error
       : null;
 

@@ -2,12 +2,7 @@
 
 import type { UseQueryResult } from "@tanstack/react-query";
 import { type InputHTMLAttributes, type ReactNode, useId } from "react";
-
-/** The part of a tRPC client error the pages read (see the errorFormatter in server/api/trpc.ts). */
-export interface ApiError {
-  message: string;
-  data?: { fieldErrors?: Partial<Record<string, string[]>> | null } | null;
-}
+import { apiErrorMessage, formatMoment } from "@/lib/wire/read-api-error";
 
 export type FieldErrors = Partial<Record<string, string[]>>;
 
@@ -29,30 +24,16 @@ export function issuesByField(
 
 const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
-/**
- * What a failed call says to a person. Bad input comes back with the raw validation issues as
- * its message, so its field messages are read instead.
- */
-export function errorMessageOf(error: ApiError): string {
-  const fields = Object.values(error.data?.fieldErrors ?? {}).flatMap((messages) => messages ?? []);
-  if (fields.length > 0) return fields.map((message) => `${sentence(message)}.`).join(" ");
-  // Some messages carry a moment as ISO 8601 ("the next key signs from …"): say it locally.
-  return error.message.replace(ISO_MOMENT, (iso) => formatWhen(new Date(iso)));
-}
-
-const ISO_MOMENT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
-
 export function formatWhen(date: Date | null | undefined, otherwise = "—") {
-  return date
-    ? date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })
-    : otherwise;
+  return date ? formatMoment(date) : otherwise;
 }
 
-export function ErrorNote({ error }: { error: ApiError | null }) {
+/** A failed call's message (lib/wire/read-api-error.ts), or nothing. */
+export function ErrorNote({ error }: { error: unknown }) {
   if (!error) return null;
   return (
     <p className="admin-alert" role="alert">
-      {errorMessageOf(error)}
+      {apiErrorMessage(error)}
     </p>
   );
 }
@@ -63,7 +44,7 @@ export function QueryView<T>({
   what,
   children,
 }: {
-  query: UseQueryResult<T, ApiError>;
+  query: UseQueryResult<T, unknown>;
   what: string;
   children: (data: T) => ReactNode;
 }) {
@@ -78,7 +59,7 @@ export function QueryView<T>({
     return (
       <div className="admin-alert" role="alert">
         <p>
-          Could not load {what}: {errorMessageOf(query.error)}
+          Could not load {what}: {apiErrorMessage(query.error)}
         </p>
         <button
           type="button"

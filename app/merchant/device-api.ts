@@ -1,6 +1,7 @@
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import superjson from "superjson";
 import { TRPC_ENDPOINT, TRPC_MAX_BATCH } from "@/lib/trpc/trpc-wire";
+import { readApiError } from "@/lib/wire/read-api-error";
 import type { AppRouter } from "@/server/api/root";
 import { readDevice } from "./device-store";
 
@@ -22,11 +23,8 @@ export const deviceApi = createTRPCClient<AppRouter>({
   ],
 });
 
-/** The domain code of an API error (DEVICE_REVOKED, …), or null for a network failure. */
+/** The domain code of an API error (DEVICE_REVOKED, …), else its wire code, or null offline. */
 export function domainCodeOf(error: unknown): string | null {
-  if (error instanceof TRPCClientError) {
-    const data = error.data as { domainCode?: string; code?: string } | undefined;
-    return data?.domainCode ?? data?.code ?? null;
-  }
-  return null;
+  const read = readApiError(error);
+  return read.code === "NETWORK" ? null : (read.domainCode ?? read.code);
 }

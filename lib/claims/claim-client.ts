@@ -1,4 +1,6 @@
 import { type Challenge, solveChallenge } from "../bots/proof-of-work";
+import type { ApiErrorBody } from "../wire/error-contract";
+import { ApiRequestError } from "../wire/read-api-error";
 import type { ClaimInput, ClaimResult } from "./claim-contract";
 
 /**
@@ -7,33 +9,12 @@ import type { ClaimInput, ClaimResult } from "./claim-contract";
  * a second. Same session cookie, same input schema, same outcomes as `claims.claim`.
  *
  * Request: `POST /api/claim`, `Content-Type: application/json`, body a ClaimInput.
- * Answer: 200 `{ result: ClaimResult }`, or a 4xx/5xx `{ error: ClaimRouteError }` (with a
+ * Answer: 200 `{ result: ClaimResult }`, or a 4xx/5xx `{ error: ApiErrorBody }` (with a
  * `Retry-After` header on 429 and 503).
  */
 export const CLAIM_ROUTE = "/api/claim";
 
-/** Shaped like a tRPC error's data, so a caller handles both the same way. */
-export interface ClaimRouteError {
-  /** The tRPC code the same error has on `claims.claim` (TOO_MANY_REQUESTS, BAD_REQUEST, …). */
-  code: string;
-  /** The domain's code (RATE_LIMITED, OUT_OF_AREA, …) when the claim service refused. */
-  domainCode?: string;
-  message: string;
-  fieldErrors?: Record<string, string[]>;
-  retryAfterMs?: number;
-}
-
-export class ClaimRequestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: ClaimRouteError,
-  ) {
-    super(error.message);
-    this.name = "ClaimRequestError";
-  }
-}
-
-/** Sends one claim to the lean route; answers the result or throws a ClaimRequestError. */
+/** Sends one claim to the lean route; answers the result or throws an ApiRequestError. */
 export async function postClaim(
   input: ClaimInput,
   options: { baseUrl?: string; headers?: Record<string, string>; signal?: AbortSignal } = {},
@@ -48,17 +29,17 @@ export async function postClaim(
       signal: options.signal,
     });
   } catch {
-    throw new ClaimRequestError(0, {
+    throw new ApiRequestError(0, {
       code: "NETWORK",
       message: "The claim did not reach us: check your connection and try again.",
     });
   }
   const answer = (await response.json().catch(() => null)) as
     | { result: ClaimResult & { reservedUntil?: string | null } }
-    | { error: ClaimRouteError }
+    | { error: ApiErrorBody }
     | null;
   if (response.ok && answer && "result" in answer) return reviveDates(answer.result);
-  throw new ClaimRequestError(
+  throw new ApiRequestError(
     response.status,
     answer && "error" in answer
       ? answer.error
@@ -79,12 +60,43 @@ export async function postClaimAnsweringChallenge(
   try {
     return await postClaim(input, options);
   } catch (error) {
-    if (!(error instanceof ClaimRequestError) || error.error.domainCode !== "CHALLENGE_REQUIRED") {
+    if (!(error instanceof ApiRequestError) || error.error.domainCode !== "CHALLENGE_REQUIRED") {
       throw error;
     }
     const proof = await solveChallenge(await fetchChallenge());
     if (!proof) throw error;
     return postClaim({ ...input, proof }, options);
+  }
+}
+
+/** How long the claim button keeps retrying a busy gate before it shows the error. */
+const BUSY_BUDGET_MS = 20_000;
+/** A 503 that names no delay is retried after this. */
+const BUSY_DEFAULT_MS = 1_000;
+
+/**
+ * `send`, retried while the server answers 503 (the gate shed the claim, or its row is still
+ * being written) after the delay it asks for (`retryAfterMs`, also `Retry-After`), up to
+ * BUSY_BUDGET_MS of waiting in all; `onBusy` hears each wait. The same idempotency key goes
+ * every time, so a retry can never win twice. Any other answer is final.
+ */
+export async function retryWhileBusy<T>(
+  send: () => Promise<T>,
+  options: { onBusy?: (waitMs: number) => void; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<T> {
+  const sleep = options.sleep ?? ((ms) => new Promise<void>((done) => setTimeout(done, ms)));
+  let waited = 0;
+  for (;;) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!(error instanceof ApiRequestError) || error.status !== 503) throw error;
+      const waitMs = error.error.retryAfterMs ?? BUSY_DEFAULT_MS;
+      if (waited + waitMs > BUSY_BUDGET_MS) throw error;
+      options.onBusy?.(waitMs);
+      await sleep(waitMs);
+      waited += waitMs;
+    }
   }
 }
 

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { ClaimRouteError } from "../claims/claim-client";
 import { idSchema } from "../ids";
 
 /**
@@ -7,7 +6,8 @@ import { idSchema } from "../ids";
  * `text/event-stream`, served outside Next's per-request pipeline like the claim route. The
  * first event is the deal's count now, then one per change (coalesced, newest only for a
  * reader that fell behind); comment lines keep idle proxies from closing the stream.
- * Each event is `data: <LiveStock as JSON>`. Refusals are JSON `{ error: LiveStockError }`:
+ * Each event is `data: <LiveStock as JSON>`. Refusals are JSON `{ error: ApiErrorBody }`
+ * (lib/wire/error-contract.ts):
  * 400 for a malformed id, 404 for an unknown deal, 405 for a method other than GET.
  */
 export interface LiveStock {
@@ -18,9 +18,6 @@ export interface LiveStock {
   /** When the count was read (ms since the epoch): a later one supersedes an earlier one. */
   at: number;
 }
-
-/** The claim route's error shape, so one client-side reader handles both. */
-export type LiveStockError = ClaimRouteError;
 
 export const liveStockInputSchema = z.object({ dealId: idSchema });
 

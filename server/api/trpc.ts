@@ -2,11 +2,17 @@ import "server-only";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
+import {
+  DOMAIN_ERRORS,
+  type DomainErrorCode,
+  fieldErrorsOf,
+  firstInputMessage,
+  INTERNAL_MESSAGE,
+} from "@/lib/wire/error-contract";
 import type { Session } from "../auth/session";
-import { DomainError, isOutage, outageError } from "../errors";
+import { DomainError, isOutage, outageError, wireBodyOf } from "../errors";
 import { log } from "../log";
 import type { Services } from "../services";
-import { fieldErrorsOf, firstInputMessage, INTERNAL_MESSAGE, TRPC_CODE_OF } from "./error-codes";
 
 export interface Context {
   services: Services;
@@ -24,6 +30,7 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const inputErrors = cause instanceof ZodError ? fieldErrorsOf(cause) : undefined;
+    const domain = DomainError.is(cause) ? wireBodyOf(cause) : undefined;
     return {
       ...shape,
       // tRPC's own message for bad input is the JSON of every issue; say the first plainly.
@@ -34,22 +41,19 @@ const t = initTRPC.context<Context>().create({
       data: {
         ...shape.data,
         stack: undefined,
-        domainCode: DomainError.is(cause) ? cause.code : undefined,
-        retryAfterMs: DomainError.is(cause)
-          ? (cause.details.retryAfterMs as number | undefined)
-          : undefined,
-        fieldErrors:
-          inputErrors ??
-          (DomainError.is(cause)
-            ? (cause.details.fieldErrors as Record<string, string[]> | undefined)
-            : undefined),
+        domainCode: domain?.domainCode,
+        retryAfterMs: domain?.retryAfterMs,
+        fieldErrors: inputErrors ?? domain?.fieldErrors,
       },
     };
   },
 });
 
+/** A domain code's tRPC code: its wire code, which the typecheck holds to tRPC's names. */
+export const trpcCodeOf = (code: DomainErrorCode): TRPCError["code"] => DOMAIN_ERRORS[code];
+
 function trpcErrorOf(cause: DomainError): TRPCError {
-  return new TRPCError({ code: TRPC_CODE_OF[cause.code], message: cause.message, cause });
+  return new TRPCError({ code: trpcCodeOf(cause.code), message: cause.message, cause });
 }
 
 /** A subscription's stream, with domain errors thrown while it runs mapped like any other. */

@@ -3,12 +3,9 @@ import type { AddressInfo } from "node:net";
 import superjson from "superjson";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Challenge, encodeSolution, solveChallenge } from "@/lib/bots/proof-of-work";
-import {
-  ClaimRequestError,
-  postClaim,
-  postClaimAnsweringChallenge,
-} from "@/lib/claims/claim-client";
+import { postClaim, postClaimAnsweringChallenge } from "@/lib/claims/claim-client";
 import { newId } from "@/lib/ids";
+import { ApiRequestError } from "@/lib/wire/read-api-error";
 import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
 import { createNodeClaimRoute } from "../http/claim-route";
@@ -224,7 +221,7 @@ describe("the claim path asks the proof before a claim is heard", () => {
 
     const before = await fingerprintState(database.db, services.redis, prefix);
     const refused = await claim();
-    expect(refused).toBeInstanceOf(ClaimRequestError);
+    expect(refused).toBeInstanceOf(ApiRequestError);
     expect(refused).toMatchObject({
       status: 429,
       error: { code: "TOO_MANY_REQUESTS", domainCode: "CHALLENGE_REQUIRED" },

@@ -1,33 +1,8 @@
 import "server-only";
-import type { ClaimResult } from "@/lib/claims/claim-contract";
+import type { AttemptOutcome } from "@/lib/claims/claim-outcomes";
 import { DomainError } from "../errors";
 
-/** What one claim attempt ended as: the gate's outcome, or the typed refusal before it. */
-export type AttemptOutcome =
-  | ClaimResult["outcome"]
-  | "RATE_LIMITED"
-  | "OUT_OF_AREA"
-  | "NOT_FOUND"
-  | "UNAVAILABLE"
-  /** Refused before the gate because the gate was overloaded (LoadShedder). */
-  | "SHED"
-  | "ERROR";
-
-export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
-  "WON",
-  "ALREADY_CLAIMED",
-  "ALREADY_CANCELLED",
-  "SOLD_OUT",
-  "NOT_STARTED",
-  "ENDED",
-  "CANCELLED",
-  "RATE_LIMITED",
-  "OUT_OF_AREA",
-  "NOT_FOUND",
-  "UNAVAILABLE",
-  "SHED",
-  "ERROR",
-];
+export type { AttemptOutcome };
 
 export interface ClaimAttempt {
   dealId: string;

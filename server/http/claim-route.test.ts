@@ -4,10 +4,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ClaimRouteError } from "@/lib/claims/claim-client";
 import { claimInputSchema } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
-import { fieldErrorsOf, firstInputMessage } from "../api/error-codes";
+import { type ApiErrorBody, fieldErrorsOf, firstInputMessage } from "@/lib/wire/error-contract";
 import { CLAIM_LIMITS } from "../claims/claim-limits";
 import type { ClaimService } from "../claims/claim-service";
 import { DomainError } from "../errors";
@@ -176,7 +175,7 @@ describe("the lean route answers as claims.claim does", () => {
     expect(await world.viaTrpc(attempt(), shopper)).toEqual(limited);
 
     const response = await world.sendToNode(post(shopper, attempt()));
-    const { error } = (await response.json()) as { error: ClaimRouteError };
+    const { error } = (await response.json()) as { error: ApiErrorBody };
     expect(error.retryAfterMs).toBeGreaterThan(0);
     expect(error.retryAfterMs).toBeLessThanOrEqual(CLAIM_LIMITS.windowMs);
     const retryAfter = response.headers.get("retry-after");
@@ -403,9 +402,9 @@ async function problemWith(response: Response, expected: Expected, method: strin
   if (status === 405 && headers.get("allow") !== "POST") return "a 405 without Allow: POST";
   if (status === 429 && !(Number(headers.get("retry-after")) >= 1)) return "a 429, no Retry-After";
   if (method === "HEAD" && text === "") return null; // node:http sends a HEAD answer no body
-  let error: ClaimRouteError | undefined;
+  let error: ApiErrorBody | undefined;
   try {
-    ({ error } = JSON.parse(text) as { error?: ClaimRouteError });
+    ({ error } = JSON.parse(text) as { error?: ApiErrorBody });
   } catch {
     return `a body that is not JSON: ${text.slice(0, 200)}`;
   }

@@ -1,8 +1,7 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ClaimRouteError } from "@/lib/claims/claim-client";
 import { claimInputSchema } from "@/lib/claims/claim-contract";
-import { fieldErrorsOf, firstInputMessage } from "../api/error-codes";
+import { type ApiErrorBody, fieldErrorsOf, firstInputMessage } from "@/lib/wire/error-contract";
 import { readCookie, SESSION_COOKIE } from "../auth/session";
 import { DomainError } from "../errors";
 import { log } from "../log";
@@ -129,6 +128,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-function answer(status: number, body: { result?: unknown; error?: ClaimRouteError }): HttpAnswer {
+function answer(status: number, body: { result?: unknown; error?: ApiErrorBody }): HttpAnswer {
   return jsonAnswer(status, body, "POST");
 }

@@ -37,7 +37,7 @@ async function main() {
     cluster.isWorker ? clusterMetrics : undefined,
   );
   const notHere = {
-    code: "NOT_FOUND",
+    code: "NOT_FOUND" as const,
     message: `Only ${CLAIM_ROUTE}, live stock, /healthz, /readyz and /api/metrics are served here.`,
   };
   const server = createEdgeServer(services, {

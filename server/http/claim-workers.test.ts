@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
+import { postClaim } from "@/lib/claims/claim-client";
 import { newId } from "@/lib/ids";
+import { ApiRequestError } from "@/lib/wire/read-api-error";
 import { SessionCodec } from "../auth/session";
 import { parseEnv } from "../env";
 import { startClaimServer } from "../testing/claim-server-process";
@@ -88,7 +89,7 @@ async function claimAsEveryone(dealId: string, shoppers: string[]) {
           outcomes.push((await send()).outcome);
           break;
         } catch (error) {
-          const retry = error instanceof ClaimRequestError && [0, 503].includes(error.status);
+          const retry = error instanceof ApiRequestError && [0, 503].includes(error.status);
           if (!retry || Date.now() >= giveUpAt) throw error;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }

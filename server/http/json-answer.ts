@@ -1,12 +1,11 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ClaimRouteError } from "@/lib/claims/claim-client";
-import { httpStatusOf, INTERNAL_MESSAGE, TRPC_CODE_OF } from "../api/error-codes";
-import type { DomainError } from "../errors";
+import { type ApiErrorBody, INTERNAL_MESSAGE, WIRE_STATUS } from "@/lib/wire/error-contract";
+import { type DomainError, wireBodyOf } from "../errors";
 
 /**
- * How the lean routes (claim, live stock) answer in JSON, in one place: errors shaped like
- * a tRPC error's data (ClaimRouteError), with the status tRPC gives the same code.
+ * How the lean routes (claim, live stock) answer in JSON, in one place: errors in the wire
+ * contract's shape (ApiErrorBody), with its status for their code.
  */
 export interface HttpAnswer {
   status: number;
@@ -16,13 +15,13 @@ export interface HttpAnswer {
 
 export interface RouteRefusal {
   status: number;
-  error: ClaimRouteError;
+  error: ApiErrorBody;
 }
 
 /** Never cached; an error's retry delay is also sent as `Retry-After`; a 405 names `allow`. */
 export function jsonAnswer(
   status: number,
-  body: { result?: unknown; error?: ClaimRouteError },
+  body: { result?: unknown; error?: ApiErrorBody },
   allow: string,
 ): HttpAnswer {
   const headers: Record<string, string> = {
@@ -42,8 +41,12 @@ export class RefusedRequest extends Error {
   }
 }
 
-export const refusedRequest = (status: number, code: string, message: string, extra = {}) =>
-  new RefusedRequest({ status, error: { code, message, ...extra } });
+export const refusedRequest = (
+  status: number,
+  code: ApiErrorBody["code"],
+  message: string,
+  extra = {},
+) => new RefusedRequest({ status, error: { code, message, ...extra } });
 
 /**
  * Writes an answer. A request whose body was not read to its end is answered with
@@ -62,15 +65,8 @@ export function bodyLeftUnread(req: IncomingMessage): boolean {
 
 /** A domain error as a route tells it. */
 export function domainRefusal(error: DomainError): RouteRefusal {
-  const code = TRPC_CODE_OF[error.code];
-  const { retryAfterMs, fieldErrors } = error.details as {
-    retryAfterMs?: number;
-    fieldErrors?: Record<string, string[]>;
-  };
-  return {
-    status: httpStatusOf(code),
-    error: { code, domainCode: error.code, message: error.message, retryAfterMs, fieldErrors },
-  };
+  const body = wireBodyOf(error);
+  return { status: WIRE_STATUS[body.code], error: body };
 }
 
 /** An unexpected error: its message stays in the log. */

@@ -16,7 +16,10 @@ type Render = () => Promise<{ contentType: string; body: string }>;
 export function createNodeMetricsRoute(services: Services, render?: Render) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
-      const refusal = { code: "METHOD_NOT_SUPPORTED", message: "Metrics are read with GET." };
+      const refusal = {
+        code: "METHOD_NOT_SUPPORTED" as const,
+        message: "Metrics are read with GET.",
+      };
       return sendAnswer(req, res, jsonAnswer(405, { error: refusal }, "GET"));
     }
     try {

@@ -1,5 +1,6 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApiErrorBody } from "@/lib/wire/error-contract";
 import { DomainError } from "../errors";
 import { log } from "../log";
 import { WebhookRejected } from "../payments/payment-provider";
@@ -76,7 +77,7 @@ async function answerWebhook(
   }
 }
 
-const refuse = (status: number, code: string, message: string) =>
+const refuse = (status: number, code: ApiErrorBody["code"], message: string) =>
   jsonAnswer(status, { error: { code, message } }, "POST");
 
 /** The body's bytes, or null past `limit` (announced or sent). */

@@ -1,7 +1,7 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { liveStockDealSegment, liveStockInputSchema } from "@/lib/deals/live-stock";
-import { fieldErrorsOf, firstInputMessage } from "../api/error-codes";
+import { fieldErrorsOf, firstInputMessage } from "@/lib/wire/error-contract";
 import { readCookie, SESSION_COOKIE } from "../auth/session";
 import { DomainError } from "../errors";
 import { log } from "../log";

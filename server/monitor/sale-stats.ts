@@ -1,5 +1,6 @@
 import "server-only";
-import { ATTEMPT_OUTCOMES, type AttemptOutcome, type ClaimAttempt } from "../claims/claim-observer";
+import { ATTEMPT_OUTCOMES, type AttemptOutcome, OUTCOMES } from "@/lib/claims/claim-outcomes";
+import type { ClaimAttempt } from "../claims/claim-observer";
 import type { RedisClient } from "../redis/client";
 
 /** Upper bounds (ms) of the latency buckets; a percentile reads as "at most this". */
@@ -31,20 +32,6 @@ const KEEP_MS = 15 * 60_000;
 const FLUSH_EVERY_MS = 500;
 /** Deals remembered as real, so their shed or failed attempts are counted too. */
 const KNOWN_DEALS = 10_000;
-
-/**
- * Outcomes an attempt can have before its deal is looked up (the embedded gate counts attempts
- * before it looks). Anyone may send attempts on made-up deal ids, and those end in one of
- * these: counting them per deal would hold a key in Redis for 15 minutes per made-up id. Every
- * other outcome proves the deal exists.
- */
-const BEFORE_THE_DEAL: ReadonlySet<AttemptOutcome> = new Set([
-  "NOT_FOUND",
-  "RATE_LIMITED",
-  "SHED",
-  "UNAVAILABLE",
-  "ERROR",
-]);
 
 interface SecondStats {
   outcomes: Partial<Record<AttemptOutcome, number>>;
@@ -85,7 +72,9 @@ export class SaleStats {
   /** Counts an attempt on a deal seen to exist; attempts on others go to the metrics alone. */
   record(attempt: ClaimAttempt): void {
     if (!this.knownDeals.has(attempt.dealId)) {
-      if (BEFORE_THE_DEAL.has(attempt.outcome)) return;
+      // Anyone may send attempts on made-up deal ids: counting those per deal would hold a key
+      // in Redis for 15 minutes per id. Every other outcome proves the deal exists.
+      if (OUTCOMES[attempt.outcome].beforeTheDeal) return;
       // Only real deals get here, so the set is as big as the deals with attempts; a full one
       // starts again, and each deal is back with its next decided attempt.
       if (this.knownDeals.size >= KNOWN_DEALS) this.knownDeals.clear();

@@ -6,8 +6,9 @@ import {
   Histogram,
   Registry,
 } from "prom-client";
+import { ATTEMPT_OUTCOMES } from "@/lib/claims/claim-outcomes";
 import type { CacheLookup } from "../cache/read-through-cache";
-import { ATTEMPT_OUTCOMES, type ClaimAttempt } from "../claims/claim-observer";
+import type { ClaimAttempt } from "../claims/claim-observer";
 import type { RedeemResult } from "../vouchers/redemption-service";
 import type { SyncOutcome } from "../vouchers/redemption-sync";
 

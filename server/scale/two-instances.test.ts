@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
+import { postClaim } from "@/lib/claims/claim-client";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
+import { ApiRequestError } from "@/lib/wire/read-api-error";
 import { SessionCodec } from "../auth/session";
 import { gateKeys } from "../claims/gate-keys";
 import { startClaimServer } from "../testing/claim-server-process";
@@ -90,9 +91,9 @@ describe("two app instances on one Redis and one Postgres", () => {
           try {
             answer.result = await send();
           } catch (error) {
-            const status = error instanceof ClaimRequestError ? error.status : -1;
+            const status = error instanceof ApiRequestError ? error.status : -1;
             if (status === 503 && Date.now() < giveUpAt) {
-              const hint = (error as ClaimRequestError).error.retryAfterMs ?? 50;
+              const hint = (error as ApiRequestError).error.retryAfterMs ?? 50;
               await new Promise((resolve) => setTimeout(resolve, Math.min(hint, 200)));
               continue;
             }

@@ -1,7 +1,8 @@
 import superjson from "superjson";
 import { deals } from "@/db/schema";
-import { CLAIM_ROUTE, ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
+import { CLAIM_ROUTE, postClaim } from "@/lib/claims/claim-client";
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
+import { ApiRequestError } from "@/lib/wire/read-api-error";
 import { CLAIM_LIMITS } from "../claims/claim-limits";
 import { type FuzzWorld, openFuzzWorld } from "./fuzz-world";
 import { callSpec, type RawRequest, rawRequestInit } from "./hostile-http";
@@ -118,7 +119,7 @@ async function claimViaRoute(
   try {
     return { status: 200, result: await postClaim(input as ClaimInput, { baseUrl, headers }) };
   } catch (error) {
-    if (!(error instanceof ClaimRequestError)) throw error;
+    if (!(error instanceof ApiRequestError)) throw error;
     return { status: error.status, error: error.error };
   }
 }

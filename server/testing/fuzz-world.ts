@@ -74,7 +74,10 @@ async function settle(database: TestDatabase): Promise<FuzzWorld> {
   const serveMetrics = createNodeMetricsRoute(services);
   const edge = await serveEdge(services, FUZZ_PROXY, (req, res) => {
     if (req.url === "/api/metrics") return serveMetrics(req, res);
-    const error = { code: "NOT_FOUND", message: "No page here: the fuzz world has no Next." };
+    const error = {
+      code: "NOT_FOUND" as const,
+      message: "No page here: the fuzz world has no Next.",
+    };
     sendAnswer(req, res, jsonAnswer(404, { error }, "GET"));
   });
   try {

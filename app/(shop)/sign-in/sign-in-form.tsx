@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { isCounterArea } from "@/lib/security/counter-area";
 import { useTRPC } from "@/lib/trpc/client";
+import { readApiError } from "@/lib/wire/read-api-error";
 
 /** Where each role starts: staff at the counter app, admins at the dashboard. */
 const HOME_OF: Record<string, string> = { merchant: "/merchant", admin: "/admin" };
@@ -40,7 +41,7 @@ export function SignInForm() {
   );
   const active = mode === "sign-in" || signUp.isSuccess ? signIn : signUp;
   const errorMessage =
-    signedUp && signIn.error?.data?.code === "UNAUTHORIZED"
+    signedUp && signIn.error && readApiError(signIn.error).code === "UNAUTHORIZED"
       ? "This email may already have an account: sign in with that account's password."
       : active.error?.message;
 

@@ -2,7 +2,8 @@
 
 import { type FormEvent, type ReactNode, useId, useState } from "react";
 import { type MerchantFields, merchantFieldsSchema } from "@/lib/merchants/merchant-rules";
-import { type ApiError, ErrorNote, Field, type FieldErrors, issuesByField } from "../admin-parts";
+import { readApiError } from "@/lib/wire/read-api-error";
+import { ErrorNote, Field, type FieldErrors, issuesByField } from "../admin-parts";
 
 /** What to say when a field is left empty (the schema's own message is about types). */
 const MISSING: Record<string, string> = {
@@ -39,7 +40,7 @@ interface MerchantFormProps {
   initial?: MerchantFields;
   submitLabel: string;
   pending: boolean;
-  error: ApiError | null;
+  error: unknown;
   onSubmit: (fields: MerchantFields) => void;
   /** Called when the person changes anything, to clear a "saved" note. */
   onEdit?: () => void;
@@ -54,7 +55,7 @@ export function MerchantForm(props: MerchantFormProps) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const hintId = useId();
   // The server checks the same schema; its messages matter only if the two ever disagree.
-  const serverErrors: FieldErrors = error?.data?.fieldErrors ?? {};
+  const serverErrors: FieldErrors = (error && readApiError(error).fieldErrors) || {};
   const shown = (field: string) => errors[field] ?? serverErrors[field];
 
   function submit(event: FormEvent<HTMLFormElement>) {

@@ -5,17 +5,9 @@ import Link from "next/link";
 import { type FormEvent, useState } from "react";
 import { COUNTER_AREA } from "@/lib/security/counter-area";
 import { useTRPC } from "@/lib/trpc/client";
+import { apiErrorMessage } from "@/lib/wire/read-api-error";
 
 const MIN_PASSWORD = 10;
-
-/** Bad input comes back with raw validation issues as the message; its field messages read better. */
-function messageOf(error: {
-  message: string;
-  data?: { fieldErrors?: Partial<Record<string, string[]>> | null } | null;
-}) {
-  const first = Object.values(error.data?.fieldErrors ?? {}).flat()[0];
-  return first ? `${first.charAt(0).toUpperCase()}${first.slice(1)}.` : error.message;
-}
 
 /** A staff invitation: the person sees what they are joining and chooses a password. */
 export function AcceptInvite({ token }: { token: string }) {
@@ -45,7 +37,7 @@ export function AcceptInvite({ token }: { token: string }) {
     return (
       <div className="card" role="alert" data-testid="invite-invalid">
         <h1>This invitation link does not work</h1>
-        <p className="error">{messageOf(invite.error)}</p>
+        <p className="error">{apiErrorMessage(invite.error)}</p>
         <p className="muted">
           Invitation links work once and expire after a week. If you already chose a password,{" "}
           <Link href="/sign-in">sign in</Link>.
@@ -111,7 +103,7 @@ export function AcceptInvite({ token }: { token: string }) {
       )}
       {accept.isError && (
         <p className="error" role="alert">
-          {messageOf(accept.error)}
+          {apiErrorMessage(accept.error)}
         </p>
       )}
       <button type="submit" className="button" disabled={accept.isPending || accept.isSuccess}>
