@@ -1,8 +1,9 @@
 import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTIVE_CLAIM_STATUSES, claims } from "@/db/schema";
-import { ClaimRequestError, postClaim } from "@/lib/claims/claim-client";
+import { postClaim } from "@/lib/claims/claim-client";
 import { newId } from "@/lib/ids";
+import { ApiRequestError } from "@/lib/wire/read-api-error";
 import { SessionCodec } from "../auth/session";
 import { gateKeys } from "../claims/gate-keys";
 import { type ClaimServerProcess, startClaimServer } from "../testing/claim-server-process";
@@ -86,7 +87,7 @@ describe("SIGTERM to a claim server mid-sale", () => {
         } catch (error) {
           // Refused or cut: the server has stopped taking claims. A shed claim (503) is retried
           // by the shopper's app; here the next shopper goes instead.
-          if (!(error instanceof ClaimRequestError)) throw error;
+          if (!(error instanceof ApiRequestError)) throw error;
           if (error.status === 0) serverGone = true;
         }
         if (!signalled && answers >= SIGNAL_AFTER) {

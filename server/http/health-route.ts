@@ -13,7 +13,10 @@ const startedAt = Date.now();
 export function createNodeHealthRoute(readiness: ReadinessCheck, isDraining: () => boolean) {
   return async (req: IncomingMessage, res: ServerResponse, which: "healthz" | "readyz") => {
     if (req.method !== "GET" && req.method !== "HEAD") {
-      const refusal = { code: "METHOD_NOT_SUPPORTED", message: "Health is read with GET." };
+      const refusal = {
+        code: "METHOD_NOT_SUPPORTED" as const,
+        message: "Health is read with GET.",
+      };
       return sendAnswer(req, res, jsonAnswer(405, { error: refusal }, "GET"));
     }
     if (which === "healthz") {
