@@ -179,7 +179,7 @@ test("every admin page and a staff invitation break no policy", async ({ browser
     p.getByRole("heading", { name: "Voucher signing keys" }),
   );
   await openPage(page, "/admin/redemptions", (p) =>
-    p.getByRole("heading", { name: "Redemptions" }),
+    p.getByRole("heading", { name: "Redemptions", exact: true }),
   );
   await openPage(page, "/admin/audit", (p) => p.getByRole("heading", { name: "Audit log" }));
   await openPage(page, "/admin/merchants", (p) =>
