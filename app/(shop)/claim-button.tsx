@@ -6,6 +6,7 @@ import { useState } from "react";
 import { postClaimAnsweringChallenge, retryWhileBusy } from "@/lib/claims/claim-client";
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
 import { claimResultMessage } from "@/lib/claims/claim-outcomes";
+import { signInHref } from "@/lib/security/return-path";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
 import { apiErrorMessage } from "@/lib/wire/read-api-error";
 import { ReservationPanel } from "./reservation-panel";
@@ -22,6 +23,9 @@ function intentKey(dealId: string): string {
   sessionStorage.setItem(slot, key);
   return key;
 }
+
+/** The one reason a shopper who is not signed in may still sign in for: the sale opens soon. */
+export const NOT_STARTED = "Not started yet";
 
 export function ClaimButton(props: {
   dealId: string;
@@ -64,8 +68,16 @@ export function ClaimButton(props: {
   });
 
   if (!props.signedInAs) {
+    // Nothing to sign in for when the deal cannot be claimed by anyone.
+    if (props.unavailable !== null && props.unavailable !== NOT_STARTED) {
+      return (
+        <button type="button" className="button" disabled>
+          {props.unavailable}
+        </button>
+      );
+    }
     return (
-      <Link className="button" href="/sign-in">
+      <Link className="button" href={signInHref(`/deals/${props.dealId}`)}>
         Sign in to claim
       </Link>
     );
@@ -85,7 +97,7 @@ export function ClaimButton(props: {
           claim.mutate({
             dealId: props.dealId,
             idempotencyKey: intentKey(props.dealId),
-            position: props.position,
+            position: props.position && { lat: props.position.lat, lng: props.position.lng },
           })
         }
       >

@@ -5,7 +5,8 @@ import Link from "next/link";
 import { useState } from "react";
 import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
-import { ClaimButton } from "./claim-button";
+import { apiErrorMessage } from "@/lib/wire/read-api-error";
+import { ClaimButton, NOT_STARTED } from "./claim-button";
 import { LocationBar } from "./location-bar";
 import { useNow } from "./use-now";
 import { useShopperLocation } from "./use-shopper-location";
@@ -61,7 +62,7 @@ export function DealList() {
     return (
       <>
         {bar}
-        <p className="error">Deals could not be loaded: {deals.error.message}</p>
+        <p className="error">Deals could not be loaded: {apiErrorMessage(deals.error)}</p>
       </>
     );
   }
@@ -121,9 +122,10 @@ export function DealList() {
               </p>
               <ClaimButton
                 dealId={deal.id}
-                unavailable={soldOut ? "Sold out" : live ? null : "Not started yet"}
+                unavailable={soldOut ? "Sold out" : live ? null : NOT_STARTED}
                 signedInAs={me.data?.role ?? null}
                 price={deal.priceCents > 0 ? formatPrice(deal.priceCents, deal.currency) : null}
+                position={location.source === "device" ? location : undefined}
               />
             </li>
           );

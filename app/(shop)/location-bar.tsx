@@ -16,6 +16,8 @@ export function LocationBar(props: {
   problem: string | null;
 }) {
   const [typedError, setTypedError] = useState<string | null>(null);
+  // On a phone the controls fold away behind "Change", so the deals fill the first screen.
+  const [open, setOpen] = useState(false);
 
   function applyTyped(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -32,11 +34,22 @@ export function LocationBar(props: {
   }
 
   return (
-    <section className="location-bar" aria-label="Where to look">
-      <p className="location-now" data-testid="location-label">
-        Deals within {props.radiusKm} km of <strong>{props.location.label}</strong>
-      </p>
-      <div className="location-controls">
+    <section className="location-bar" aria-label="Where to look" data-open={open || undefined}>
+      <div className="location-summary">
+        <p className="location-now" data-testid="location-label">
+          Deals within {props.radiusKm} km of <strong>{props.location.label}</strong>
+        </p>
+        <button
+          type="button"
+          className="link-button location-toggle"
+          aria-expanded={open}
+          aria-controls="location-controls"
+          onClick={() => setOpen(!open)}
+        >
+          {open ? "Done" : "Change"}
+        </button>
+      </div>
+      <div className="location-controls" id="location-controls">
         <button
           type="button"
           className="button button-secondary button-small"

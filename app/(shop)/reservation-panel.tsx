@@ -5,6 +5,7 @@ import Link from "next/link";
 import { type ReactNode, useEffect, useState } from "react";
 import type { PaymentFormSpec } from "@/lib/payments/pay-input";
 import { useTRPC } from "@/lib/trpc/client";
+import { apiErrorMessage } from "@/lib/wire/read-api-error";
 import { PAYMENT_FORMS } from "./_payment-forms/registry";
 
 const OUTCOMES = {
@@ -100,7 +101,7 @@ export function ReservationPanel(props: { claimId: string; reservedUntil: Date; 
       </PaymentForm>
       {(pay.isError || cancel.isError) && (
         <p className="error" role="alert">
-          {pay.error?.message ?? cancel.error?.message}
+          {apiErrorMessage(pay.error ?? cancel.error)}
         </p>
       )}
     </div>

@@ -69,4 +69,18 @@ describe("readApiError", () => {
     expect(apiErrorMessage(invalid)).toBe("Too short. Must be at least 1.");
     expect(apiErrorMessage(new Error("Gone."))).toBe("Gone.");
   });
+
+  it("says a malformed or unknown id from a link as the page's words, never the field and its rule", () => {
+    const malformed = Object.assign(new Error("dealId: must be a 12-character id"), {
+      data: { code: "BAD_REQUEST", fieldErrors: { dealId: ["must be a 12-character id"] } },
+    });
+    const unknown = Object.assign(new Error("No deal has this id."), {
+      data: { code: "NOT_FOUND", domainCode: "NOT_FOUND" },
+    });
+    const missing = "This deal does not exist or is no longer listed.";
+    expect(apiErrorMessage(malformed, { missing })).toBe(missing);
+    expect(apiErrorMessage(unknown, { missing })).toBe(missing);
+    expect(apiErrorMessage(malformed)).toBe("This link is not valid: check it and try again.");
+    expect(apiErrorMessage(malformed)).not.toMatch(/dealId|12-character/);
+  });
 });

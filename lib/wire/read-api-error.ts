@@ -67,13 +67,24 @@ const ISO_MOMENT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
 export const formatMoment = (date: Date) =>
   date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 
+/** An input field that names a thing by its id: it came from a link, not from a form. */
+const isIdField = (field: string) => field === "id" || /[a-z]Id$/.test(field);
+
 /**
  * What a failed call says to a person: the field messages of bad input (its message is only
- * the first of them), else the message, with any ISO 8601 moment in it said locally.
+ * the first of them), else the message, with any ISO 8601 moment in it said locally. An id
+ * nobody typed (a link's `dealId`, `voucherId`) that is malformed or names nothing is said as
+ * `missing`, the page's own words for "no such thing", never as the field and its rule.
  */
-export function apiErrorMessage(error: unknown): string {
+export function apiErrorMessage(error: unknown, options: { missing?: string } = {}): string {
   const read = readApiError(error);
-  const fields = Object.values(read.fieldErrors ?? {}).flat();
-  if (fields.length > 0) return fields.map(sentence).join(" ");
+  const fields = Object.entries(read.fieldErrors ?? {});
+  const onlyIds = fields.length > 0 && fields.every(([field]) => isIdField(field));
+  if (options.missing && (read.code === "NOT_FOUND" || (read.code === "BAD_REQUEST" && onlyIds))) {
+    return options.missing;
+  }
+  if (onlyIds) return "This link is not valid: check it and try again.";
+  const messages = fields.flatMap(([, list]) => list);
+  if (messages.length > 0) return messages.map(sentence).join(" ");
   return read.message.replace(ISO_MOMENT, (iso) => formatMoment(new Date(iso)));
 }

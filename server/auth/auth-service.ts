@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { PASSWORD_RULES } from "@/lib/security/password-rules";
 import { storableText } from "@/lib/storable-input";
 import { DomainError } from "../errors";
 import { log } from "../log";
@@ -20,8 +21,8 @@ export const emailSchema = z
   .pipe(z.email("must be an email address"));
 export const passwordSchema = z
   .string()
-  .min(10, "password must be at least 10 characters")
-  .max(200, "password must be at most 200 characters");
+  .min(PASSWORD_RULES.minLength, `password must be at least ${PASSWORD_RULES.minLength} characters`)
+  .max(PASSWORD_RULES.maxLength, `password must be at most ${PASSWORD_RULES.maxLength} characters`);
 
 export const signUpInput = z.object({
   email: emailSchema,

@@ -3,7 +3,9 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { formatPrice } from "@/lib/format-price";
+import { signInHref } from "@/lib/security/return-path";
 import { useTRPC } from "@/lib/trpc/client";
+import { apiErrorMessage } from "@/lib/wire/read-api-error";
 import { ReservationPanel } from "../reservation-panel";
 
 export function MyClaims() {
@@ -13,7 +15,7 @@ export function MyClaims() {
   if (claims.isError) {
     return (
       <p className="error">
-        {claims.error.message} <Link href="/sign-in">Sign in</Link>
+        {apiErrorMessage(claims.error)} <Link href={signInHref("/claims")}>Sign in</Link>
       </p>
     );
   }

@@ -4,8 +4,10 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { isCounterArea } from "@/lib/security/counter-area";
+import { PASSWORD_HINT, PASSWORD_RULES } from "@/lib/security/password-rules";
+import { RETURN_PARAM, safeReturnPath } from "@/lib/security/return-path";
 import { useTRPC } from "@/lib/trpc/client";
-import { readApiError } from "@/lib/wire/read-api-error";
+import { apiErrorMessage, readApiError } from "@/lib/wire/read-api-error";
 
 /** Where each role starts: staff at the counter app, admins at the dashboard. */
 const HOME_OF: Record<string, string> = { merchant: "/merchant", admin: "/admin" };
@@ -18,8 +20,12 @@ export function SignInForm() {
   const done = {
     onSuccess: async (session: { role: string }) => {
       await queryClient.invalidateQueries();
-      // Staff sign in to run the counter app, admins the dashboard; shoppers go to the deals.
-      const home = HOME_OF[session.role] ?? "/";
+      // Staff sign in to run the counter app, admins the dashboard; shoppers go back to the
+      // page that sent them here (a same-origin path only), else to the deals.
+      const home =
+        HOME_OF[session.role] ??
+        safeReturnPath(new URLSearchParams(window.location.search).get(RETURN_PARAM)) ??
+        "/";
       // A page load, not a client-side navigation, into the counter app: only its own
       // documents may use the camera.
       if (isCounterArea(home)) window.location.assign(home);
@@ -43,7 +49,7 @@ export function SignInForm() {
   const errorMessage =
     signedUp && signIn.error && readApiError(signIn.error).code === "UNAUTHORIZED"
       ? "This email may already have an account: sign in with that account's password."
-      : active.error?.message;
+      : active.error && apiErrorMessage(active.error);
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -74,10 +80,17 @@ export function SignInForm() {
           name="password"
           type="password"
           autoComplete={mode === "sign-in" ? "current-password" : "new-password"}
-          minLength={mode === "sign-up" ? 10 : undefined}
+          minLength={mode === "sign-up" ? PASSWORD_RULES.minLength : undefined}
+          maxLength={PASSWORD_RULES.maxLength}
+          aria-describedby={mode === "sign-up" ? "password-rules" : undefined}
           required
         />
       </label>
+      {mode === "sign-up" && (
+        <p id="password-rules" className="field-hint" data-testid="password-rules">
+          {PASSWORD_HINT}
+        </p>
+      )}
       {errorMessage && (
         <p className="error" role="alert">
           {errorMessage}

@@ -2,7 +2,9 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { signInHref } from "@/lib/security/return-path";
 import { useTRPC } from "@/lib/trpc/client";
+import { apiErrorMessage } from "@/lib/wire/read-api-error";
 import { VoucherStateBadge } from "./voucher-state-badge";
 
 export function MyVouchers() {
@@ -12,7 +14,7 @@ export function MyVouchers() {
   if (vouchers.isError) {
     return (
       <p className="error">
-        {vouchers.error.message} <Link href="/sign-in">Sign in</Link>
+        {apiErrorMessage(vouchers.error)} <Link href={signInHref("/vouchers")}>Sign in</Link>
       </p>
     );
   }

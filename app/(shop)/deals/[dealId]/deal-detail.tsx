@@ -5,7 +5,8 @@ import Link from "next/link";
 import { useLiveStock } from "@/lib/deals/use-live-stock";
 import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
-import { ClaimButton } from "../../claim-button";
+import { apiErrorMessage } from "@/lib/wire/read-api-error";
+import { ClaimButton, NOT_STARTED } from "../../claim-button";
 import { useNow } from "../../use-now";
 import { useShopperLocation } from "../../use-shopper-location";
 
@@ -21,8 +22,11 @@ export function DealDetail({ dealId }: { dealId: string }) {
   if (deal.isPending) return <p className="muted">Loading…</p>;
   if (deal.isError) {
     return (
-      <p className="error">
-        {deal.error.message} <Link href="/">See all deals</Link>
+      <p className="card not-found error">
+        {apiErrorMessage(deal.error, {
+          missing: "This deal does not exist or is no longer listed.",
+        })}{" "}
+        <Link href="/">See all deals</Link>
       </p>
     );
   }
@@ -65,7 +69,7 @@ export function DealDetail({ dealId }: { dealId: string }) {
       <ClaimButton
         dealId={d.id}
         unavailable={
-          soldOut ? "Sold out" : onSale ? null : d.startsAt > now ? "Not started yet" : "Ended"
+          soldOut ? "Sold out" : onSale ? null : d.startsAt > now ? NOT_STARTED : "Ended"
         }
         signedInAs={me.data?.role ?? null}
         price={price}

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
+import { apiErrorMessage } from "@/lib/wire/read-api-error";
 import { VoucherStateBadge } from "../voucher-state-badge";
 import { VoucherQrCode } from "./voucher-qr-code";
 
@@ -25,7 +26,8 @@ export function VoucherDetail({ voucherId }: { voucherId: string }) {
   if (voucher.isError) {
     return (
       <p className="error">
-        {voucher.error.message} <Link href="/vouchers">My vouchers</Link>
+        {apiErrorMessage(voucher.error, { missing: "No voucher of yours has this address." })}{" "}
+        <Link href="/vouchers">My vouchers</Link>
       </p>
     );
   }
@@ -43,7 +45,9 @@ export function VoucherDetail({ voucherId }: { voucherId: string }) {
       </p>
       <p>
         <VoucherStateBadge state={v.state} />{" "}
-        <span data-testid="voucher-expiry">Valid until {v.expiresAt.toLocaleString()}</span>
+        {v.state === "active" && (
+          <span data-testid="voucher-expiry">Valid until {v.expiresAt.toLocaleString()}</span>
+        )}
       </p>
       {v.state === "active" ? (
         <>
@@ -73,7 +77,7 @@ export function VoucherDetail({ voucherId }: { voucherId: string }) {
           >
             Cancel this voucher
           </button>
-          {cancel.isError && <p className="error">{cancel.error.message}</p>}
+          {cancel.isError && <p className="error">{apiErrorMessage(cancel.error)}</p>}
         </>
       ) : (
         <p className={`voucher-gone voucher-gone-${v.state}`} role="status">
