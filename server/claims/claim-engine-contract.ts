@@ -2,11 +2,11 @@ import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "@/db/client";
-import { countQueries } from "@/db/query-count";
 import { claims, deals, vouchers } from "@/db/schema";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
+import { countQueries } from "@/testing/query-count";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import type { ClaimEngine } from "./claim-engine";
 import { CLAIM_LIMITS } from "./claim-limits";
 

@@ -2,9 +2,9 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claims } from "@/db/schema";
 import { newId } from "@/lib/ids";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { createTestRedis, type TestRedis } from "../testing/test-redis";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createTestRedis, type TestRedis } from "@/testing/test-redis";
 import { describeClaimEngineContract, runAttempts } from "./claim-engine-contract";
 import { insertWinningClaim } from "./claim-records";
 import { gateKeys } from "./gate-keys";
@@ -259,7 +259,7 @@ describe("Redis gate under faults", () => {
     const attempt = () =>
       engine.claim({ dealId, userId: shoppers[0] as string, idempotencyKey: "ghost-deal", now });
     await expect(attempt()).rejects.toMatchObject({ code: "NOT_FOUND" });
-    const { countQueries } = await import("@/db/query-count");
+    const { countQueries } = await import("@/testing/query-count");
     const second = await countQueries(() => attempt().catch((error) => error));
     expect(second.result).toMatchObject({ code: "NOT_FOUND" });
     expect(second.queries).toBe(0);

@@ -1,14 +1,14 @@
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countQueries } from "@/db/query-count";
 import { deals } from "@/db/schema";
 import { destinationPoint, distanceKm, initialBearing } from "@/lib/geo";
 import { newId } from "@/lib/ids";
+import { countQueries } from "@/testing/query-count";
+import { createDeal, createMerchant } from "@/testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createTestRedis, type TestRedis } from "@/testing/test-redis";
 import { ReadThroughCache } from "../cache/read-through-cache";
-import { createDeal, createMerchant } from "../testing/sale-fixtures";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { createTestRedis, type TestRedis } from "../testing/test-redis";
 import { DealDiscovery } from "./deal-discovery";
 import { nearCell, RADIUS_STEPS_KM } from "./near-cell";
 
