@@ -2,14 +2,14 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { postClaimAnsweringChallenge, retryWhileBusy } from "@/lib/claims/claim-client";
-import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
+import type { ClaimInput } from "@/lib/claims/claim-contract";
 import { claimResultMessage } from "@/lib/claims/claim-outcomes";
 import { signInHref } from "@/lib/security/return-path";
 import { useTRPC, useTRPCClient } from "@/lib/trpc/client";
 import { apiErrorMessage } from "@/lib/wire/read-api-error";
-import { ReservationPanel } from "./reservation-panel";
+import { RESERVATION_ENDS, type ReservationEnd, ReservationPanel } from "./reservation-panel";
 
 /**
  * One idempotency key per intent to claim, kept in sessionStorage until a final answer, so a
@@ -27,6 +27,38 @@ function intentKey(dealId: string): string {
 /** The one reason a shopper who is not signed in may still sign in for: the sale opens soon. */
 export const NOT_STARTED = "Not started yet";
 
+/** A claim of this shopper's on this deal that still holds its unit (from `claims.mine`). */
+export interface HeldClaim {
+  claimId: string;
+  status: "reserved" | "confirmed";
+  reservedUntil: Date | null;
+  voucherId: string | null;
+}
+
+/**
+ * Where this shopper's claim on the deal stands, as the button last learnt it. Each phase has
+ * one status line, so an old message never stays above a newer one.
+ */
+type Phase =
+  | { kind: "idle"; says: string | null; failed: boolean; claimAgain: boolean }
+  | { kind: "reserved"; claimId: string; reservedUntil: Date }
+  | { kind: "holding"; voucherId: string | null; says: string };
+
+const IDLE: Phase = { kind: "idle", says: null, failed: false, claimAgain: false };
+const refused = (says: string): Phase => ({ kind: "idle", says, failed: true, claimAgain: false });
+
+/** The claim that `held` stands for: a unit this shopper holds, or nothing. */
+function phaseOfHeld(held: HeldClaim | null | undefined): Phase | null {
+  if (!held) return null;
+  if (held.status === "confirmed") {
+    return { kind: "holding", voucherId: held.voucherId, says: "You have claimed this deal." };
+  }
+  if (held.reservedUntil && held.reservedUntil.getTime() > Date.now()) {
+    return { kind: "reserved", claimId: held.claimId, reservedUntil: held.reservedUntil };
+  }
+  return null;
+}
+
 export function ClaimButton(props: {
   dealId: string;
   /** Why the deal cannot be claimed right now, shown on the button; null when it can. */
@@ -36,12 +68,28 @@ export function ClaimButton(props: {
   price: string | null;
   /** The shopper's position from the browser, for deals with a geo-fence. */
   position?: { lat: number; lng: number };
+  /** The shopper's claim on this deal that holds a unit, as the server last said (a reload). */
+  held?: HeldClaim | null;
 }) {
   const queryClient = useQueryClient();
   const trpc = useTRPC();
   const trpcClient = useTRPCClient();
-  const [result, setResult] = useState<ClaimResult | null>(null);
+  // null until this page has heard an answer of its own; until then the server's word stands.
+  const [known, setKnown] = useState<Phase | null>(null);
   const [busy, setBusy] = useState(false);
+  const phase = known ?? phaseOfHeld(props.held) ?? IDLE;
+
+  const refresh = useCallback(() => {
+    for (const filter of [
+      trpc.deals.byId.queryFilter({ dealId: props.dealId }),
+      trpc.deals.near.pathFilter(),
+      trpc.claims.mine.pathFilter(),
+      trpc.vouchers.mine.pathFilter(),
+    ]) {
+      queryClient.invalidateQueries(filter);
+    }
+  }, [queryClient, trpc, props.dealId]);
+
   // The lean claim route, not tRPC: the one request a sale sends thousands of times a second.
   const claim = useMutation({
     mutationFn: (input: ClaimInput) =>
@@ -49,23 +97,46 @@ export function ClaimButton(props: {
         () => postClaimAnsweringChallenge(input, () => trpcClient.claims.challenge.query()),
         { onBusy: () => setBusy(true) },
       ),
+    onMutate: () => setKnown(IDLE),
     onSettled: () => setBusy(false),
+    onError: (error) => setKnown(refused(apiErrorMessage(error))),
     onSuccess: (answer) => {
-      setResult(answer);
       sessionStorage.removeItem(`claim-intent:${props.dealId}`);
-      // Only a win changes anything a page shows: this deal's stock, and the shopper's claims
-      // and vouchers. Every other outcome left all as it was.
-      if (answer.outcome !== "WON") return;
-      for (const filter of [
-        trpc.deals.byId.queryFilter({ dealId: props.dealId }),
-        trpc.deals.near.pathFilter(),
-        trpc.claims.mine.pathFilter(),
-        trpc.vouchers.mine.pathFilter(),
-      ]) {
-        queryClient.invalidateQueries(filter);
+      if (answer.outcome === "WON") {
+        setKnown(
+          answer.status === "reserved" && answer.reservedUntil
+            ? { kind: "reserved", claimId: answer.claimId, reservedUntil: answer.reservedUntil }
+            : {
+                kind: "holding",
+                voucherId: answer.voucherId ?? null,
+                says: claimResultMessage(answer),
+              },
+        );
+        refresh();
+        return;
       }
+      // Held already (another tab, an earlier visit): the claims list says how, so ask it.
+      if (answer.outcome === "ALREADY_CLAIMED") {
+        setKnown(null);
+        queryClient.invalidateQueries(trpc.claims.mine.pathFilter());
+        return;
+      }
+      setKnown(refused(claimResultMessage(answer)));
     },
   });
+
+  const onReservationEnd = useCallback(
+    (end: ReservationEnd) => {
+      const { says, claimAgain } = RESERVATION_ENDS[end.outcome];
+      setKnown(
+        end.outcome === "PAID"
+          ? { kind: "holding", voucherId: end.voucherId, says }
+          : { kind: "idle", says, failed: true, claimAgain },
+      );
+      refresh();
+    },
+    [refresh],
+  );
 
   if (!props.signedInAs) {
     // Nothing to sign in for when the deal cannot be claimed by anyone.
@@ -86,13 +157,25 @@ export function ClaimButton(props: {
     return <p className="muted">Signed in as {props.signedInAs}: only shoppers claim deals.</p>;
   }
 
-  const won = result?.outcome === "WON";
+  const holds = phase.kind !== "idle";
+  // The one status line: what is true now, never an earlier step's message.
+  const says = busy
+    ? "The sale is busy: your claim is retried in a moment, with the same key."
+    : phase.kind === "reserved"
+      ? null
+      : phase.says;
+  const statusClass =
+    phase.kind === "holding"
+      ? "result-won"
+      : phase.kind === "idle" && phase.failed && !busy
+        ? "result result-bad"
+        : "result";
   return (
     <div className="claim">
       <button
         type="button"
         className="button"
-        disabled={props.unavailable !== null || claim.isPending || won}
+        disabled={props.unavailable !== null || claim.isPending || holds}
         onClick={() =>
           claim.mutate({
             dealId: props.dealId,
@@ -105,24 +188,26 @@ export function ClaimButton(props: {
           ? "Busy, retrying…"
           : claim.isPending
             ? "Claiming…"
-            : won
+            : phase.kind === "holding"
               ? "Claimed"
-              : (props.unavailable ?? "Claim")}
+              : phase.kind === "reserved"
+                ? "Reserved"
+                : (props.unavailable ?? (phase.claimAgain ? "Claim again" : "Claim"))}
       </button>
-      <p role="status" aria-live="polite" className={won ? "result-won" : "result"}>
-        {busy ? "The sale is busy: your claim is retried in a moment, with the same key." : ""}
-        {result ? claimResultMessage(result) : ""}
-        {claim.isError ? apiErrorMessage(claim.error) : ""}
+      <p role="status" aria-live="polite" data-testid="claim-status" className={statusClass}>
+        {says ?? ""}
       </p>
-      {result?.outcome === "WON" && result.status === "reserved" && result.reservedUntil && (
+      {phase.kind === "reserved" && (
         <ReservationPanel
-          claimId={result.claimId}
-          reservedUntil={result.reservedUntil}
+          key={phase.claimId}
+          claimId={phase.claimId}
+          reservedUntil={phase.reservedUntil}
           price={props.price ?? ""}
+          onEnd={onReservationEnd}
         />
       )}
-      {result?.outcome === "WON" && result.voucherId && (
-        <Link className="button" href={`/vouchers/${result.voucherId}`}>
+      {phase.kind === "holding" && phase.voucherId && (
+        <Link className="button" href={`/vouchers/${phase.voucherId}`}>
           Show my voucher
         </Link>
       )}

@@ -8,6 +8,7 @@ import { useTRPC } from "@/lib/trpc/client";
 import { apiErrorMessage } from "@/lib/wire/read-api-error";
 import { ClaimButton, NOT_STARTED } from "./claim-button";
 import { LocationBar } from "./location-bar";
+import { useHeldClaims } from "./use-held-claims";
 import { useNow } from "./use-now";
 import { useShopperLocation } from "./use-shopper-location";
 
@@ -38,6 +39,7 @@ export function DealList() {
     ),
   );
   const me = useQuery(trpc.auth.me.queryOptions());
+  const held = useHeldClaims(me.data?.role === "shopper");
   const now = useNow();
   const bar = (
     <LocationBar
@@ -126,6 +128,7 @@ export function DealList() {
                 signedInAs={me.data?.role ?? null}
                 price={deal.priceCents > 0 ? formatPrice(deal.priceCents, deal.currency) : null}
                 position={location.source === "device" ? location : undefined}
+                held={held.get(deal.id)}
               />
             </li>
           );

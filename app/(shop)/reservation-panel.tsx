@@ -1,19 +1,38 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import Link from "next/link";
 import { type ReactNode, useEffect, useState } from "react";
 import type { PaymentFormSpec } from "@/lib/payments/pay-input";
 import { useTRPC } from "@/lib/trpc/client";
 import { apiErrorMessage } from "@/lib/wire/read-api-error";
 import { PAYMENT_FORMS } from "./_payment-forms/registry";
 
-const OUTCOMES = {
-  DECLINED: "Payment declined. The unit went back on sale.",
-  PAYMENT_UNKNOWN:
-    "The payment could not be confirmed in time, so the reservation was released. If you were charged, it is refunded automatically.",
-  EXPIRED_REFUNDED: "Your reservation had already expired, so the payment was refunded.",
-} as const;
+/** How a reservation ended, for the claim button's one status line. */
+export type ReservationEnd =
+  | { outcome: "PAID"; voucherId: string | null }
+  | { outcome: "DECLINED" | "PAYMENT_UNKNOWN" | "EXPIRED_REFUNDED" | "CANCELLED" | "EXPIRED" };
+
+/** What the shopper reads when a reservation ends, and whether they may claim again. */
+export const RESERVATION_ENDS = {
+  PAID: { says: "Paid. Your voucher is ready.", claimAgain: false },
+  DECLINED: {
+    says: "Payment declined. The unit went back on sale: claim again to pay with another card.",
+    claimAgain: true,
+  },
+  PAYMENT_UNKNOWN: {
+    says: "The payment could not be confirmed in time, so the reservation was released. If you were charged, it is refunded automatically.",
+    claimAgain: true,
+  },
+  EXPIRED_REFUNDED: {
+    says: "Your reservation had already expired, so the payment was refunded.",
+    claimAgain: true,
+  },
+  CANCELLED: { says: "Reservation cancelled. The unit went back on sale.", claimAgain: true },
+  EXPIRED: {
+    says: "Your reservation expired and the unit went back on sale.",
+    claimAgain: true,
+  },
+} as const satisfies Record<ReservationEnd["outcome"], { says: string; claimAgain: boolean }>;
 
 function useSecondsLeft(until: Date) {
   const [left, setLeft] = useState(() =>
@@ -29,49 +48,43 @@ function useSecondsLeft(until: Date) {
   return left;
 }
 
-/** A priced claim held for payment: a countdown, the provider's payment form, or let it go. */
-export function ReservationPanel(props: { claimId: string; reservedUntil: Date; price: string }) {
+/**
+ * A priced claim held for payment: a countdown, the provider's payment form, or let it go.
+ * How it ends goes to `onEnd`; the claim button says it, in its one status line.
+ */
+export function ReservationPanel(props: {
+  claimId: string;
+  reservedUntil: Date;
+  price: string;
+  onEnd: (end: ReservationEnd) => void;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const form = useQuery(trpc.claims.paymentForm.queryOptions(undefined, { staleTime: Infinity }));
   const left = useSecondsLeft(props.reservedUntil);
-  const done = { onSuccess: () => queryClient.invalidateQueries() };
-  const pay = useMutation(trpc.claims.pay.mutationOptions(done));
-  const cancel = useMutation(trpc.claims.cancel.mutationOptions(done));
+  const { onEnd } = props;
+  const pay = useMutation(
+    trpc.claims.pay.mutationOptions({
+      onSuccess: (answer) => {
+        queryClient.invalidateQueries();
+        onEnd(answer.outcome === "PAID" ? answer : { outcome: answer.outcome });
+      },
+    }),
+  );
+  const cancel = useMutation(
+    trpc.claims.cancel.mutationOptions({
+      onSuccess: () => {
+        queryClient.invalidateQueries();
+        onEnd({ outcome: "CANCELLED" });
+      },
+    }),
+  );
+  const expired = left === 0;
+  useEffect(() => {
+    if (expired) onEnd({ outcome: "EXPIRED" });
+  }, [expired, onEnd]);
 
-  const answer = pay.data;
-  if (answer?.outcome === "PAID") {
-    return (
-      <div className="reservation" role="status">
-        <p className="result-won">Paid. Your voucher is ready.</p>
-        {answer.voucherId && (
-          <Link className="button" href={`/vouchers/${answer.voucherId}`}>
-            Show my voucher
-          </Link>
-        )}
-      </div>
-    );
-  }
-  if (answer)
-    return (
-      <p className="reservation error" role="status">
-        {OUTCOMES[answer.outcome]}
-      </p>
-    );
-  if (cancel.isSuccess) {
-    return (
-      <p className="reservation muted" role="status">
-        Reservation cancelled. The unit went back on sale.
-      </p>
-    );
-  }
-  if (left === 0) {
-    return (
-      <p className="reservation error" role="status" data-testid="reservation-expired">
-        Your reservation expired and the unit went back on sale.
-      </p>
-    );
-  }
+  if (expired) return null;
   const minutes = Math.floor(left / 60);
   const seconds = String(left % 60).padStart(2, "0");
   return (

@@ -152,3 +152,39 @@ test("a malformed deal link and an unknown address get human pages, never ids or
   await expect(page.getByRole("link", { name: "See the deals near you" })).toBeVisible();
   await shoot(page, "not-found");
 });
+
+test("a priced claim has one current status line: declined, claimed again without a reload, paid, and held after a reload", async ({
+  page,
+  playwright,
+  baseURL,
+}) => {
+  await createUtrechtDeal(playwright, baseURL as string, {
+    title: "Priced poffertjes",
+    priceCents: 350,
+  });
+  await signInInBrowser(page, "sam@shopper.test");
+  await expect(page.getByTestId("signed-in-as")).toHaveText("Sam");
+  await page.goto("/");
+  const card = page.getByTestId("deal-card").filter({ hasText: "Priced poffertjes" });
+  await card.getByRole("button", { name: "Claim" }).click();
+  await expect(card.getByTestId("reservation")).toContainText("Reserved for you for");
+  await card.getByLabel("Card").selectOption("decline");
+  await card.getByRole("button", { name: "Pay €3.50" }).click();
+  await expect(card.getByTestId("claim-status")).toHaveText(/^Payment declined\./);
+  await expect(card.getByText("Reserved for you for")).toHaveCount(0);
+
+  await card.getByRole("button", { name: "Claim again" }).click();
+  await expect(card.getByTestId("reservation")).toContainText("Reserved for you for");
+  await expect(card.getByText("Payment declined")).toHaveCount(0);
+  await card.getByRole("button", { name: "Pay €3.50" }).click();
+  await expect(card.getByTestId("claim-status")).toHaveText("Paid. Your voucher is ready.");
+  await expect(card.getByText("Reserved for you for")).toHaveCount(0);
+  await expect(card.getByText("Payment declined")).toHaveCount(0);
+  await shoot(page, "paid");
+
+  await page.reload();
+  const reloaded = page.getByTestId("deal-card").filter({ hasText: "Priced poffertjes" });
+  await expect(reloaded.getByRole("button", { name: "Claimed" })).toBeDisabled();
+  await expect(reloaded.getByRole("button", { name: "Claim", exact: true })).toHaveCount(0);
+  await expect(reloaded.getByRole("link", { name: "Show my voucher" })).toBeVisible();
+});

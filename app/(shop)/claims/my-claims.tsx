@@ -2,11 +2,12 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useState } from "react";
 import { formatPrice } from "@/lib/format-price";
 import { signInHref } from "@/lib/security/return-path";
 import { useTRPC } from "@/lib/trpc/client";
 import { apiErrorMessage } from "@/lib/wire/read-api-error";
-import { ReservationPanel } from "../reservation-panel";
+import { RESERVATION_ENDS, type ReservationEnd, ReservationPanel } from "../reservation-panel";
 
 export function MyClaims() {
   const trpc = useTRPC();
@@ -36,15 +37,13 @@ export function MyClaims() {
             <span className={`badge badge-${claim.status}`}>{claim.status}</span>{" "}
             <span className="muted">claimed {claim.claimedAt.toLocaleString()}</span>
             {claim.payment && <PaymentLine {...claim.payment} />}
-            {claim.status === "reserved" &&
-              claim.reservedUntil &&
-              claim.reservedUntil > new Date() && (
-                <ReservationPanel
-                  claimId={claim.claimId}
-                  reservedUntil={claim.reservedUntil}
-                  price={formatPrice(claim.priceCents, claim.currency)}
-                />
-              )}
+            {claim.status === "reserved" && claim.reservedUntil && (
+              <HeldForPayment
+                claimId={claim.claimId}
+                reservedUntil={claim.reservedUntil}
+                price={formatPrice(claim.priceCents, claim.currency)}
+              />
+            )}
             {claim.voucherId && (
               <>
                 {" · "}
@@ -75,4 +74,18 @@ function PaymentLine(props: { status: string; amountCents: number; currency: str
       {words(formatPrice(props.amountCents, props.currency))}
     </span>
   );
+}
+
+/** A reservation still open (pay or let go here), then how it ended, in one status line. */
+function HeldForPayment(props: { claimId: string; reservedUntil: Date; price: string }) {
+  const [end, setEnd] = useState<ReservationEnd | null>(null);
+  if (end) {
+    return (
+      <p className={end.outcome === "PAID" ? "result-won" : "result result-bad"} role="status">
+        {RESERVATION_ENDS[end.outcome].says}
+      </p>
+    );
+  }
+  if (props.reservedUntil <= new Date()) return null;
+  return <ReservationPanel {...props} onEnd={setEnd} />;
 }

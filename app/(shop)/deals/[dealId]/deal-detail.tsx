@@ -7,6 +7,7 @@ import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
 import { apiErrorMessage } from "@/lib/wire/read-api-error";
 import { ClaimButton, NOT_STARTED } from "../../claim-button";
+import { useHeldClaims } from "../../use-held-claims";
 import { useNow } from "../../use-now";
 import { useShopperLocation } from "../../use-shopper-location";
 
@@ -15,6 +16,7 @@ export function DealDetail({ dealId }: { dealId: string }) {
   const trpc = useTRPC();
   const deal = useQuery(trpc.deals.byId.queryOptions({ dealId }, { retry: false }));
   const me = useQuery(trpc.auth.me.queryOptions());
+  const held = useHeldClaims(me.data?.role === "shopper");
   const live = useLiveStock(dealId);
   const now = useNow();
   const { location } = useShopperLocation();
@@ -74,6 +76,7 @@ export function DealDetail({ dealId }: { dealId: string }) {
         signedInAs={me.data?.role ?? null}
         price={price}
         position={location.source === "device" ? location : undefined}
+        held={held.get(d.id)}
       />
     </article>
   );
