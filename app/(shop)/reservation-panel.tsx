@@ -16,7 +16,7 @@ export type ReservationEnd =
 export const RESERVATION_ENDS = {
   PAID: { says: "Paid. Your voucher is ready.", claimAgain: false },
   DECLINED: {
-    says: "Payment declined. The unit went back on sale: claim again to pay with another card.",
+    says: "Payment declined. The unit went back on sale. Claim again to pay with another card.",
     claimAgain: true,
   },
   PAYMENT_UNKNOWN: {
