@@ -59,6 +59,8 @@ export const merchants = pgTable("merchants", {
   address: text("address").notNull(),
   lat: doublePrecision("lat").notNull(),
   lng: doublePrecision("lng").notNull(),
+  /** The shop's IANA time zone: deal pages say pickup windows in it, wherever the shopper is. */
+  timeZone: text("time_zone").notNull().default("Europe/Amsterdam"),
   createdAt: createdAt(),
 });
 
@@ -108,6 +110,11 @@ export const deals = pgTable(
     lat: doublePrecision("lat").notNull(),
     lng: doublePrecision("lng").notNull(),
     geofenceRadiusM: integer("geofence_radius_m"),
+    /** Conditions the shopper reads before claiming (one per person, not with other offers…). */
+    finePrint: text("fine_print").notNull().default(""),
+    /** When a voucher can be collected at the shop; both or neither. */
+    pickupStartsAt: timestamp("pickup_starts_at", { withTimezone: true }),
+    pickupEndsAt: timestamp("pickup_ends_at", { withTimezone: true }),
     status: dealStatus("status").notNull().default("active"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -118,6 +125,10 @@ export const deals = pgTable(
     check("deals_window_ordered", sql`${t.startsAt} < ${t.endsAt}`),
     check("deals_voucher_after_sale", sql`${t.voucherValidUntil} > ${t.endsAt}`),
     check("deals_price_not_negative", sql`${t.priceCents} >= 0`),
+    check(
+      "deals_pickup_window",
+      sql`(${t.pickupStartsAt} IS NULL) = (${t.pickupEndsAt} IS NULL) AND (${t.pickupStartsAt} IS NULL OR ${t.pickupStartsAt} < ${t.pickupEndsAt})`,
+    ),
     index("deals_location_idx").on(t.lat, t.lng),
     index("deals_merchant_idx").on(t.merchantId),
   ],

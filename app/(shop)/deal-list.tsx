@@ -7,6 +7,7 @@ import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
 import { apiErrorMessage } from "@/lib/wire/read-api-error";
 import { ClaimButton, NOT_STARTED } from "./claim-button";
+import { formatDistance } from "./format-distance";
 import { LocationBar } from "./location-bar";
 import { useHeldClaims } from "./use-held-claims";
 import { useNow } from "./use-now";
@@ -14,10 +15,6 @@ import { useShopperLocation } from "./use-shopper-location";
 
 function formatTime(date: Date) {
   return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
-
-function formatDistance(km: number) {
-  return km < 1 ? `${Math.round((km * 1_000) / 10) * 10} m away` : `${km.toFixed(1)} km away`;
 }
 
 /** A countdown in the last hour before a sale, the clock time before that. */

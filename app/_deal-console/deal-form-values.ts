@@ -23,6 +23,9 @@ export interface DealFormValues {
   lat: string;
   lng: string;
   geofenceRadiusM: string;
+  finePrint: string;
+  pickupStartsAt: string;
+  pickupEndsAt: string;
 }
 export type DealInput = keyof DealFormValues;
 
@@ -39,6 +42,9 @@ export const FIELD_OF_INPUT: Record<DealInput, DealField> = {
   lat: "location",
   lng: "location",
   geofenceRadiusM: "geofenceRadiusM",
+  finePrint: "finePrint",
+  pickupStartsAt: "pickupStartsAt",
+  pickupEndsAt: "pickupEndsAt",
 };
 
 export const FIELD_LABELS: Record<DealField, string> = {
@@ -52,6 +58,9 @@ export const FIELD_LABELS: Record<DealField, string> = {
   voucherValidUntil: "Vouchers valid until",
   location: "Location",
   geofenceRadiusM: "Geo-fence radius",
+  finePrint: "Fine print",
+  pickupStartsAt: "Pickup from",
+  pickupEndsAt: "Pickup until",
 };
 
 const euros = (cents: number | null) => (cents === null ? "" : (cents / 100).toFixed(2));
@@ -70,6 +79,9 @@ export function valuesOfDeal(deal: DealFields): DealFormValues {
     lat: String(deal.location.lat),
     lng: String(deal.location.lng),
     geofenceRadiusM: optional(deal.geofenceRadiusM),
+    finePrint: deal.finePrint,
+    pickupStartsAt: deal.pickupStartsAt ? toLocalInput(deal.pickupStartsAt) : "",
+    pickupEndsAt: deal.pickupEndsAt ? toLocalInput(deal.pickupEndsAt) : "",
   };
 }
 
@@ -90,6 +102,9 @@ export function newDealValues(now: Date, location: Point | null): DealFormValues
     lat: location ? String(location.lat) : "",
     lng: location ? String(location.lng) : "",
     geofenceRadiusM: "",
+    finePrint: "",
+    pickupStartsAt: "",
+    pickupEndsAt: "",
   };
 }
 
@@ -98,6 +113,7 @@ const number = (text: string) => (text.trim() === "" ? Number.NaN : Number(text.
 const numberOrNull = (text: string) => (text.trim() === "" ? null : number(text));
 const cents = (text: string) => Math.round(number(text) * 100);
 const date = (text: string) => new Date(text === "" ? Number.NaN : text);
+const dateOrNull = (text: string) => (text.trim() === "" ? null : date(text));
 
 function parsedFields(values: DealFormValues): Record<DealField, unknown> {
   const originalPrice = numberOrNull(values.originalPrice);
@@ -112,6 +128,9 @@ function parsedFields(values: DealFormValues): Record<DealField, unknown> {
     voucherValidUntil: date(values.voucherValidUntil),
     location: { lat: number(values.lat), lng: number(values.lng) },
     geofenceRadiusM: numberOrNull(values.geofenceRadiusM),
+    finePrint: values.finePrint,
+    pickupStartsAt: dateOrNull(values.pickupStartsAt),
+    pickupEndsAt: dateOrNull(values.pickupEndsAt),
   };
 }
 

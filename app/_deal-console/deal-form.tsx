@@ -184,6 +184,11 @@ export function DealForm(props: DealFormProps) {
         {props.leading}
         {field("title", "Title")}
         {field("description", "Description", { textarea: true, optional: true })}
+        {field("finePrint", "Fine print", {
+          textarea: true,
+          optional: true,
+          hint: "conditions shoppers read before they claim",
+        })}
         <div className="form-row">
           {field("price", "Price (€)", { inputMode: "decimal", hint: "0 makes it free" })}
           {field("originalPrice", "Original price (€)", {
@@ -197,6 +202,14 @@ export function DealForm(props: DealFormProps) {
           {field("startsAt", "Sale starts", { type: "datetime-local" })}
           {field("endsAt", "Sale ends", { type: "datetime-local" })}
           {field("voucherValidUntil", "Vouchers valid until", { type: "datetime-local" })}
+        </div>
+        <div className="form-row">
+          {field("pickupStartsAt", "Pickup from", {
+            type: "datetime-local",
+            optional: true,
+            hint: "when vouchers can be collected (this device's time)",
+          })}
+          {field("pickupEndsAt", "Pickup until", { type: "datetime-local", optional: true })}
         </div>
         <fieldset className="form-location" aria-describedby="deal-location-error">
           <legend>Location</legend>

@@ -18,7 +18,13 @@ test.use({
 async function createUtrechtDeal(
   playwright: Parameters<typeof apiSession>[0],
   baseURL: string,
-  fields: { title: string; geofenceRadiusM?: number | null; priceCents?: number },
+  fields: {
+    title: string;
+    geofenceRadiusM?: number | null;
+    priceCents?: number;
+    startsInMs?: number;
+    finePrint?: string;
+  },
 ) {
   const staff = await apiSession(playwright, baseURL, { email: "staff@koffie.test" });
   const now = Date.now();
@@ -28,14 +34,17 @@ async function createUtrechtDeal(
     priceCents: fields.priceCents ?? 0,
     originalPriceCents: null,
     quantity: 5,
-    startsAt: new Date(now - 60_000),
+    startsAt: new Date(now + (fields.startsInMs ?? -60_000)),
     endsAt: new Date(now + HOUR),
     voucherValidUntil: new Date(now + 24 * HOUR),
     location: { lat: UTRECHT.latitude, lng: UTRECHT.longitude },
     geofenceRadiusM: fields.geofenceRadiusM ?? null,
+    finePrint: fields.finePrint,
+    pickupStartsAt: new Date(now + HOUR),
+    pickupEndsAt: new Date(now + 2 * HOUR),
   });
   expect(created.status, JSON.stringify(created.error)).toBe(200);
-  return created.data as { id: string };
+  return { ...(created.data as { id: string }), staff };
 }
 
 /** The home list at the demo city's first place, picked through the folded location panel. */
@@ -187,4 +196,39 @@ test("a priced claim has one current status line: declined, claimed again withou
   await expect(reloaded.getByRole("button", { name: "Claimed" })).toBeDisabled();
   await expect(reloaded.getByRole("button", { name: "Claim", exact: true })).toHaveCount(0);
   await expect(reloaded.getByRole("link", { name: "Show my voucher" })).toBeVisible();
+});
+
+test("the deal page: an upcoming deal counts down, with fine print, pickup, distance and directions; a cancelled one says so", async ({
+  page,
+  playwright,
+  baseURL,
+}) => {
+  const deal = await createUtrechtDeal(playwright, baseURL as string, {
+    title: "Upcoming oliebollen",
+    startsInMs: 2 * 60_000,
+    finePrint: "One bag per person.",
+  });
+  await page.goto(`/deals/${deal.id}`);
+  await expect(page.getByTestId("live-stock")).toHaveText(/^Starts in [12]:\d\d$/);
+  await expect(page.getByTestId("live-stock")).not.toContainText("left");
+  await expect(page.getByTestId("fine-print")).toHaveText("One bag per person.");
+  await expect(page.getByTestId("pickup-window")).toContainText("(Europe/Amsterdam)");
+  await expect(page.getByTestId("deal-distance")).toHaveText(/^\d+ m away$/);
+  await expect(page.getByRole("link", { name: "Directions" })).toHaveAttribute(
+    "href",
+    `https://www.google.com/maps/dir/?api=1&destination=${UTRECHT.latitude},${UTRECHT.longitude}`,
+  );
+  await expect(page.getByRole("link", { name: "Sign in to claim" })).toBeVisible();
+  await shoot(page, "deal-upcoming");
+
+  const cancelled = await trpc(deal.staff, "sales.cancel", { dealId: deal.id, reason: "no oil" });
+  expect(cancelled.status, JSON.stringify(cancelled.error)).toBe(200);
+  // The deal's details are read through a short cache: reload until it has the cancellation.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId("live-stock")).toHaveText("Cancelled by the shop", {
+      timeout: 2_000,
+    });
+  }).toPass({ timeout: 30_000 });
+  await expect(page.getByRole("button", { name: "Cancelled" })).toBeDisabled();
 });

@@ -11,6 +11,9 @@ export const dealFieldsSchema = z.object({
     max: [120, "keep the title under 120 characters"],
   }),
   description: storableText({ max: [1_000, "keep the description under 1,000 characters"] }),
+  finePrint: storableText({ max: [2_000, "keep the fine print under 2,000 characters"] }).default(
+    "",
+  ),
   priceCents: z
     .number({ error: "price must be a number" })
     .int("price must be whole cents")
@@ -37,6 +40,8 @@ export const dealFieldsSchema = z.object({
     .min(50, "geo-fence radius must be at least 50 m")
     .max(50_000, "geo-fence radius must be at most 50 km")
     .nullable(),
+  pickupStartsAt: timestampSchema("pickup start").nullable().default(null),
+  pickupEndsAt: timestampSchema("pickup end").nullable().default(null),
 });
 export type DealFields = z.infer<typeof dealFieldsSchema>;
 export type DealField = keyof DealFields;
@@ -61,6 +66,15 @@ export function dealWindowProblems(deal: DealFields, now?: Date): DealProblems {
   if (deal.voucherValidUntil <= deal.endsAt) {
     add("voucherValidUntil", "vouchers must stay valid until after the sale ends");
   }
+  const { pickupStartsAt, pickupEndsAt } = deal;
+  if ((pickupStartsAt === null) !== (pickupEndsAt === null)) {
+    add(pickupStartsAt ? "pickupEndsAt" : "pickupStartsAt", "give both ends of the pickup window");
+  } else if (pickupStartsAt && pickupEndsAt) {
+    if (pickupEndsAt <= pickupStartsAt) add("pickupEndsAt", "pickup must end after it starts");
+    else if (pickupEndsAt > deal.voucherValidUntil) {
+      add("pickupEndsAt", "pickup must end while vouchers are still valid");
+    }
+  }
   if (deal.originalPriceCents !== null && deal.originalPriceCents <= deal.priceCents) {
     add("originalPriceCents", "the original price must be above the deal price");
   }
@@ -78,7 +92,18 @@ export const createDealInputSchema = dealFieldsSchema
         context.addIssue({ code: "custom", path: [field], message });
     }
   });
-export type CreateDealInput = z.infer<typeof createDealInputSchema>;
+/** What a caller may send: the deal page's details (fine print, pickup) may be left out. */
+export type CreateDealInput = z.input<typeof createDealInputSchema>;
+
+/** A new deal's fields with the deal page's details filled in where the caller left them out. */
+export function withDealDefaults<T extends CreateDealInput>(given: T) {
+  return {
+    ...given,
+    finePrint: given.finePrint ?? "",
+    pickupStartsAt: given.pickupStartsAt ?? null,
+    pickupEndsAt: given.pickupEndsAt ?? null,
+  };
+}
 
 export const updateDealInputSchema = z.object({
   dealId: idSchema,

@@ -15,8 +15,24 @@ export const merchantFieldsSchema = z.object({
     max: [200, "keep the address under 200 characters"],
   }),
   location: pointSchema,
+  timeZone: z
+    .string({ error: "give the shop's time zone" })
+    .max(64, "give a time zone such as Europe/Amsterdam")
+    .refine(isTimeZone, "give a time zone such as Europe/Amsterdam")
+    .default("Europe/Amsterdam"),
 });
-export type MerchantFields = z.infer<typeof merchantFieldsSchema>;
+
+/** An IANA time zone this runtime knows (the browser's and the server's Intl agree on these). */
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return zone.includes("/") || zone === "UTC";
+  } catch {
+    return false;
+  }
+}
+/** The time zone may be left out (the shop keeps its own, or starts in Europe/Amsterdam). */
+export type MerchantFields = z.input<typeof merchantFieldsSchema>;
 
 export const staffInviteSchema = z.object({
   email: z

@@ -17,8 +17,12 @@ export const dealColumns = {
   lat: deals.lat,
   lng: deals.lng,
   geofenceRadiusM: deals.geofenceRadiusM,
+  finePrint: deals.finePrint,
+  pickupStartsAt: deals.pickupStartsAt,
+  pickupEndsAt: deals.pickupEndsAt,
   merchantName: merchants.name,
   merchantAddress: merchants.address,
+  merchantTimeZone: merchants.timeZone,
 };
 
 /** Stock as shoppers read it: units left rather than units sold. */

@@ -56,7 +56,9 @@ export class DealDiscovery {
       return row ? withRemaining(row) : null;
     });
     if (!deal) throw new DomainError("NOT_FOUND", "No deal has this id.", { dealId });
-    return deal;
+    // The server's clock, read now (not cached): the page counts down to the start by it,
+    // not by a phone whose clock may be minutes off.
+    return { ...deal, serverNow: this.clock() };
   }
 
   private async loadNear(center: Point, radiusKm: number) {

@@ -10,6 +10,7 @@ import {
   dealPhase,
   dealWindowProblems,
   type UpdateDealInput,
+  withDealDefaults,
 } from "@/lib/deals/deal-rules";
 import { newId } from "@/lib/ids";
 import { recordAudit } from "../audit/audit-log";
@@ -78,7 +79,8 @@ export class DealManagement {
     return { ...view(row.deal), merchantName: row.merchantName };
   }
 
-  async create(actor: Actor, input: CreateDealInput) {
+  async create(actor: Actor, given: CreateDealInput) {
+    const input = withDealDefaults(given);
     const merchantId = this.merchantOfNewDeal(actor, input.merchantId);
     const now = this.clock();
     throwIfProblems(dealWindowProblems(input, now));
@@ -281,6 +283,9 @@ function fieldsOf(deal: Deal): DealFields {
     voucherValidUntil: deal.voucherValidUntil,
     location: { lat: deal.lat, lng: deal.lng },
     geofenceRadiusM: deal.geofenceRadiusM,
+    finePrint: deal.finePrint,
+    pickupStartsAt: deal.pickupStartsAt,
+    pickupEndsAt: deal.pickupEndsAt,
   };
 }
 

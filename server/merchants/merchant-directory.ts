@@ -137,5 +137,6 @@ function columnsOf(fields: MerchantFields) {
     address: fields.address,
     lat: fields.location.lat,
     lng: fields.location.lng,
+    timeZone: fields.timeZone,
   };
 }

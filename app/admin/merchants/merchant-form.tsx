@@ -11,6 +11,7 @@ const MISSING: Record<string, string> = {
   address: "give the shop's address",
   lat: "enter the latitude, a number such as 52.3731",
   lng: "enter the longitude, a number such as 4.8922",
+  timeZone: "give a time zone such as Europe/Amsterdam",
 };
 
 /** Reads the form and checks it with the API's own schema, so mistakes show before sending. */
@@ -21,6 +22,7 @@ function readMerchantFields(form: FormData): { fields?: MerchantFields; errors: 
     name: text("name"),
     address: text("address"),
     location: { lat: coordinate("lat"), lng: coordinate("lng") },
+    timeZone: text("timeZone").trim(),
   });
   if (parsed.success) return { fields: parsed.data, errors: {} };
   return { errors: issuesByField(parsed.error.issues, MISSING) };
@@ -33,6 +35,12 @@ const TEXT_FIELDS = [
     label: "Address",
     maxLength: 200,
     hint: "Street, number and city, as shoppers will see it.",
+  },
+  {
+    name: "timeZone",
+    label: "Time zone",
+    maxLength: 64,
+    hint: "Where the shop is, such as Europe/Amsterdam: deal pages show pickup times in it.",
   },
 ] as const;
 
@@ -71,7 +79,11 @@ export function MerchantForm(props: MerchantFormProps) {
         <Field
           key={field.name}
           {...field}
-          defaultValue={initial?.[field.name]}
+          defaultValue={
+            field.name === "timeZone"
+              ? (initial?.timeZone ?? "Europe/Amsterdam")
+              : initial?.[field.name]
+          }
           autoComplete="off"
           required
           errors={shown(field.name)}

@@ -48,6 +48,7 @@ interface MerchantRow {
   address: string;
   lat: number;
   lng: number;
+  timeZone: string;
 }
 
 function EditMerchant({ merchant }: { merchant: MerchantRow }) {
@@ -66,6 +67,7 @@ function EditMerchant({ merchant }: { merchant: MerchantRow }) {
           name: merchant.name,
           address: merchant.address,
           location: { lat: merchant.lat, lng: merchant.lng },
+          timeZone: merchant.timeZone,
         }}
         submitLabel="Save changes"
         pending={update.isPending}
