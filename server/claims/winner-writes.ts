@@ -43,18 +43,25 @@ export class WinnerWrites {
   }
 
   private async writeBatch(batch: NewClaim[]): Promise<(WrittenClaim | typeof WRITE_ALONE)[]> {
-    const rows = sql.join(
-      batch.map((claim) => {
-        const reservedUntil = new Date(claim.now.getTime() + claim.reservationMs).toISOString();
-        return sql`(${claim.claimId}, ${claim.dealId}, ${claim.userId}, ${claim.idempotencyKey},
-                    ${claim.now.toISOString()}::timestamptz, ${reservedUntil}::timestamptz)`;
-      }),
-      sql`, `,
+    // One JSON parameter for the whole batch: a statement's text and plan stay the same
+    // whatever the batch's size, and postgres.js binds one value instead of six per winner.
+    const winners = JSON.stringify(
+      batch.map((claim) => ({
+        id: claim.claimId,
+        deal_id: claim.dealId,
+        user_id: claim.userId,
+        idempotency_key: claim.idempotencyKey,
+        now: claim.now.toISOString(),
+        reserved_until: new Date(claim.now.getTime() + claim.reservationMs).toISOString(),
+      })),
     );
     // The inserts and the `sold` counts are one statement: if any deal would pass its quantity
     // (the check constraint) the whole batch rolls back and its winners are written alone.
     const result = await this.db.execute(sql`
-      WITH winner (id, deal_id, user_id, idempotency_key, now, reserved_until) AS (VALUES ${rows}),
+      WITH winner AS (
+        SELECT * FROM json_to_recordset(${winners}::json) AS w(id text, deal_id text,
+          user_id text, idempotency_key text, now timestamptz, reserved_until timestamptz)
+      ),
       inserted AS (
         INSERT INTO claims (id, deal_id, user_id, status, idempotency_key, reserved_until, created_at, updated_at)
         SELECT w.id, w.deal_id, w.user_id,
