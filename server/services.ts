@@ -118,18 +118,6 @@ export async function createServices(
   const clock = options.clock ?? (() => new Date());
   const metrics = new Metrics({ engine: redis ? "redis" : "embedded" });
 
-  const gateLoader = redis ? new RedisGateLoader(redis, db, env.REDIS_KEY_PREFIX) : null;
-  const engine: ClaimEngine =
-    redis && gateLoader
-      ? new RedisClaimEngine({
-          redis,
-          db,
-          loader: gateLoader,
-          keyPrefix: env.REDIS_KEY_PREFIX,
-          reservationMs: env.PRICED_RESERVATION_MS,
-        })
-      : new EmbeddedClaimEngine({ db, reservationMs: env.PRICED_RESERVATION_MS });
-
   // What start-up creates when it is missing. Processes starting together (a claim server's
   // workers) take turns, so the demo city is seeded once and each finds the others' work.
   const { secret, keySecret, signingKeys, subjectSecret, demoSeeded } = await database.oneAtATime(
@@ -148,6 +136,19 @@ export async function createServices(
     },
   );
   const issuer = new VoucherIssuer(db, signingKeys, subjectSecret.value, clock);
+  const gateLoader = redis ? new RedisGateLoader(redis, db, env.REDIS_KEY_PREFIX) : null;
+  const engine: ClaimEngine =
+    redis && gateLoader
+      ? new RedisClaimEngine({
+          redis,
+          db,
+          loader: gateLoader,
+          keyPrefix: env.REDIS_KEY_PREFIX,
+          reservationMs: env.PRICED_RESERVATION_MS,
+          vouchers: issuer,
+        })
+      : new EmbeddedClaimEngine({ db, reservationMs: env.PRICED_RESERVATION_MS });
+
   const limiter = redis
     ? new RedisRateLimiter(redis, env.REDIS_KEY_PREFIX)
     : new MemoryRateLimiter();

@@ -16,7 +16,7 @@ import { CLAIM_LIMITS, rateLimitedError } from "./claim-limits";
 import { findPriorClaim, insertWinningClaim } from "./claim-records";
 import { type GateKeys, gateKeys, pendingMember } from "./gate-keys";
 import type { RedisGateLoader } from "./redis-gate-loader";
-import { WinnerWrites, WRITE_ALONE } from "./winner-writes";
+import { type VoucherDrafts, WinnerWrites, WRITE_ALONE, type WrittenClaim } from "./winner-writes";
 
 const claimScript = new LuaScript("server/claims/lua/claim.lua");
 const releaseScript = new LuaScript("server/claims/lua/release.lua");
@@ -36,6 +36,8 @@ export interface RedisClaimEngineOptions {
   loader: RedisGateLoader;
   keyPrefix: string;
   reservationMs: number;
+  /** Free deals' vouchers signed ahead and committed with their claims (see WinnerWrites). */
+  vouchers?: VoucherDrafts;
 }
 
 /**
@@ -51,7 +53,7 @@ export class RedisClaimEngine implements ClaimEngine {
   private readonly unsettled = new Set<Promise<unknown>>();
 
   constructor(private readonly options: RedisClaimEngineOptions) {
-    this.winnerWrites = new WinnerWrites(options.db);
+    this.winnerWrites = new WinnerWrites(options.db, options.vouchers);
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
@@ -95,6 +97,7 @@ export class RedisClaimEngine implements ClaimEngine {
   }
 
   async dealChanged(dealId: string): Promise<void> {
+    this.options.vouchers?.forgetDeal(dealId);
     await this.options.loader.syncDeal(dealId);
     await this.options.loader.ensureLoaded(dealId);
   }
@@ -187,7 +190,7 @@ export class RedisClaimEngine implements ClaimEngine {
   private async writeWinner(
     request: ClaimRequest & { claimId: string },
   ): Promise<ClaimResult | DomainError> {
-    let recorded: Awaited<ReturnType<typeof insertWinningClaim>>;
+    let recorded: WrittenClaim | null;
     try {
       const claim = { ...request, reservationMs: this.options.reservationMs };
       const batched = await this.winnerWrites.write(claim);
