@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { rowsOf } from "@/db/client";
-import { countQueries } from "@/db/query-count";
 import { claims, deals, vouchers } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { verifyVoucher } from "@/lib/vouchers/verify-voucher";
+import { countQueries } from "@/testing/query-count";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { withTestServices } from "@/testing/test-services";
 import { type VoucherDraft, VoucherIssuer } from "../vouchers/voucher-issuer";
