@@ -5,9 +5,13 @@ import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
 import { resolveSecret } from "./app-secrets";
 import { AuditLogReader } from "./audit/audit-log";
+import { AccountAdmin } from "./auth/account-admin";
+import { AccountStandings, readStanding } from "./auth/account-standing";
 import { AuthService } from "./auth/auth-service";
 import { demoAccountsIn, demoAccountsWarning, demoSeedWanted } from "./auth/demo-accounts";
+import { passwords } from "./auth/password";
 import { SessionCodec } from "./auth/session";
+import { Sessions } from "./auth/sessions";
 import { BotCheck } from "./bots/bot-check";
 import { Challenges, MemoryUsedAnswers, RedisUsedAnswers } from "./bots/challenges";
 import { ReadThroughCache } from "./cache/read-through-cache";
@@ -67,7 +71,11 @@ export interface Services {
   /** The proof of work asked of clients claiming faster than people do. */
   bots: BotCheck;
   gates: GateStatusService;
-  sessions: SessionCodec;
+  sessions: Sessions;
+  /** Each account's standing as session checks read it (cached; Postgres behind). */
+  standings: AccountStandings;
+  /** Admins' view of accounts: search, deactivate, reactivate, change a role. */
+  accounts: AccountAdmin;
   signingKeys: SigningKeyStore;
   vouchers: VoucherService;
   trustFeeds: TrustFeeds;
@@ -148,6 +156,12 @@ export async function createServices(
     },
   );
   const issuer = new VoucherIssuer(db, signingKeys, subjectSecret.value, clock);
+  const standings = new AccountStandings(
+    (userId) => readStanding(db, userId),
+    redis,
+    env.REDIS_KEY_PREFIX,
+  );
+  const sessions = new Sessions(new SessionCodec(secret.value), standings, db, clock);
   const limiter = redis
     ? new RedisRateLimiter(redis, env.REDIS_KEY_PREFIX)
     : new MemoryRateLimiter();
@@ -250,7 +264,9 @@ export async function createServices(
     paymentProvider,
     metrics,
     sweep,
-    auth: new AuthService(db, limiter),
+    auth: new AuthService(db, limiter, passwords, sessions),
+    accounts: new AccountAdmin(db, sessions, clock),
+    standings,
     deals: new DealService(db, clock),
     discovery,
     dealCache,
@@ -262,7 +278,7 @@ export async function createServices(
       perAddress: env.STREAMS_PER_ADDRESS,
       perAccount: env.STREAMS_PER_ACCOUNT,
     }),
-    sessions: new SessionCodec(secret.value),
+    sessions,
     signingKeys,
     vouchers: new VoucherService(db, issuer, clock),
     trustFeeds: new TrustFeeds(db, env.VOUCHER_CLOCK_SKEW_SECONDS, clock),
@@ -318,6 +334,7 @@ export async function createServices(
       saleStats.stop();
       stockBroadcasts.close();
       stock.close();
+      standings.close();
       redis?.disconnect();
       await database.close();
     },
