@@ -3,16 +3,16 @@ import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { merchantDevices, users } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { createMerchant } from "@/testing/sale-fixtures";
+import { TEST_REDIS_URL } from "@/testing/test-redis";
+import { type TestServices, withTestServices } from "@/testing/test-services";
+import { callTrpc } from "@/testing/trpc-call";
 import { hashPassword } from "../auth/password";
 import { SessionCodec } from "../auth/session";
 import { Sessions } from "../auth/sessions";
 import { parseEnv } from "../env";
 import { answerClaim } from "../http/claim-route";
 import { createServices, type Services } from "../services";
-import { createMerchant } from "../testing/sale-fixtures";
-import { TEST_REDIS_URL } from "../testing/test-redis";
-import { type TestServices, withTestServices } from "../testing/test-services";
-import { callTrpc } from "../testing/trpc-call";
 
 const PASSWORD = "the right password";
 
@@ -290,7 +290,7 @@ describe.each([
 /** A device's trust bundle call, with the device's credential. */
 async function callTrpcAsDevice(services: Services, credential: string) {
   const { handleTrpcRequest } = await import("../api/http-handler");
-  const { testCaller } = await import("../testing/test-caller");
+  const { testCaller } = await import("@/testing/test-caller");
   const input = encodeURIComponent(JSON.stringify({ json: {} }));
   const response = await handleTrpcRequest(
     services,
