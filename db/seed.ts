@@ -2,7 +2,6 @@ import "server-only";
 import { count } from "drizzle-orm";
 import { newId } from "@/lib/ids";
 import { PLACES } from "@/lib/places";
-import { hashPassword } from "@/server/auth/password";
 import type { Db } from "./client";
 import { claims, deals, merchants, users } from "./schema";
 
@@ -21,9 +20,14 @@ const MINUTE = 60_000;
 /**
  * Seeds an empty database with a demo city: an admin, two merchants with staff, three
  * shoppers and four deals (live, starting soon, sold out, priced). Does nothing, and returns
- * false, when any user exists.
+ * false, when any user exists. `hashPassword` is the app's own (server/auth/password.ts): the
+ * seed stores hashes a sign-in can check, and db/ stays below server/.
  */
-export async function seedDemo(db: Db, now = new Date()): Promise<boolean> {
+export async function seedDemo(
+  db: Db,
+  hashPassword: (password: string) => Promise<string>,
+  now = new Date(),
+): Promise<boolean> {
   const [existing] = await db.select({ n: count() }).from(users);
   if ((existing?.n ?? 0) > 0) return false;
 

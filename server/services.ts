@@ -1,6 +1,7 @@
 import "server-only";
 import { createHmac } from "node:crypto";
 import path from "node:path";
+import type { Logger } from "drizzle-orm/logger";
 import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
 import { resolveSecret } from "./app-secrets";
@@ -9,7 +10,7 @@ import { AccountAdmin } from "./auth/account-admin";
 import { AccountStandings, readStanding } from "./auth/account-standing";
 import { AuthService } from "./auth/auth-service";
 import { demoAccountsIn, demoAccountsWarning, demoSeedWanted } from "./auth/demo-accounts";
-import { passwords } from "./auth/password";
+import { hashPassword, passwords } from "./auth/password";
 import { SessionCodec } from "./auth/session";
 import { Sessions } from "./auth/sessions";
 import { BotCheck } from "./bots/bot-check";
@@ -115,11 +116,12 @@ export interface Services {
 /** Wires the app from validated configuration. Tests call it with their own databases. */
 export async function createServices(
   env: Env,
-  options: { background?: boolean; clock?: () => Date } = {},
+  options: { background?: boolean; clock?: () => Date; queryLogger?: Logger } = {},
 ): Promise<Services> {
   const database = await openDatabase({
     url: env.DATABASE_URL,
     dataDir: path.resolve(env.DATA_DIR, "pglite"),
+    logger: options.queryLogger,
   });
   const { db } = database;
   const redis = await connectConfiguredRedis(env);
@@ -151,7 +153,7 @@ export async function createServices(
       });
       await signingKeys.ensureActiveKey();
       const subjectSecret = await resolveSecret(db, "voucher-subject", undefined);
-      const demoSeeded = demoSeedWanted(env) ? await seedDemo(db, clock()) : false;
+      const demoSeeded = demoSeedWanted(env) ? await seedDemo(db, hashPassword, clock()) : false;
       return { secret, keySecret, signingKeys, subjectSecret, demoSeeded };
     },
   );

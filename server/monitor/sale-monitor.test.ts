@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { totalQueryCount } from "@/db/query-count";
 import { users } from "@/db/schema";
 import { DEMO_ACCOUNTS } from "@/db/seed";
 import { newId } from "@/lib/ids";
+import { countingLogger, totalQueryCount } from "@/testing/query-count";
 import { createShoppers, createShopWithStaff } from "@/testing/sale-fixtures";
 import { testCaller } from "@/testing/test-caller";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
@@ -32,7 +32,8 @@ beforeAll(async () => {
     DEMO_SEED: "on",
   });
   // Two app instances on one Redis and Postgres: a monitor on one sees both's attempts.
-  instances.push(await createServices(env), await createServices(env));
+  const counted = { queryLogger: countingLogger };
+  instances.push(await createServices(env, counted), await createServices(env, counted));
   embedded = await createServices(parseEnv({ DATABASE_URL: database.url, DEMO_SEED: "off" }));
 });
 afterAll(async () => {
