@@ -6,10 +6,13 @@ import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { seedDemo } from "@/db/seed";
 import { resolveSecret } from "./app-secrets";
 import { AuditLogReader } from "./audit/audit-log";
+import { AccountAdmin } from "./auth/account-admin";
+import { AccountStandings, readStanding } from "./auth/account-standing";
 import { AuthService } from "./auth/auth-service";
 import { demoSeedWanted } from "./auth/demo-accounts";
-import { hashPassword } from "./auth/password";
+import { hashPassword, passwords } from "./auth/password";
 import { SessionCodec } from "./auth/session";
+import { Sessions } from "./auth/sessions";
 import { type SweepReport, startBackgroundJobs, sweeper } from "./background-jobs";
 import { BotCheck } from "./bots/bot-check";
 import { Challenges } from "./bots/challenges";
@@ -60,7 +63,11 @@ export interface Services {
   /** The proof of work asked of clients claiming faster than people do. */
   bots: BotCheck;
   gates: GateStatusService;
-  sessions: SessionCodec;
+  sessions: Sessions;
+  /** Each account's standing as session checks read it (cached; Postgres behind). */
+  standings: AccountStandings;
+  /** Admins' view of accounts: search, deactivate, reactivate, change a role. */
+  accounts: AccountAdmin;
   signingKeys: SigningKeyStore;
   vouchers: VoucherService;
   trustFeeds: TrustFeeds;
@@ -124,10 +131,7 @@ export async function wireServices(
     logger: options.queryLogger,
   });
   const { db } = database;
-  const platform = await openPlatform(env, db);
-  const { engine, redis } = platform;
   const clock = options.clock ?? (() => new Date());
-  const metrics = new Metrics({ engine: platform.name });
 
   // What start-up creates when it is missing. Processes starting together (a claim server's
   // workers) take turns, so the demo city is seeded once and each finds the others' work.
@@ -147,6 +151,16 @@ export async function wireServices(
     },
   );
   const issuer = new VoucherIssuer(db, signingKeys, subjectSecret.value, clock);
+  // Free deals' vouchers are signed ahead and committed with their claims (see WinnerWrites).
+  const platform = await openPlatform(env, db, issuer);
+  const { engine, redis } = platform;
+  const metrics = new Metrics({ engine: platform.name });
+  const standings = new AccountStandings(
+    (userId) => readStanding(db, userId),
+    redis,
+    env.REDIS_KEY_PREFIX,
+  );
+  const sessions = new Sessions(new SessionCodec(secret.value), standings, db, clock);
   const dealCache = new ReadThroughCache({
     name: "deals",
     redis,
@@ -206,7 +220,9 @@ export async function wireServices(
     checkout,
     paymentProvider,
     metrics,
-    auth: new AuthService(db, platform.limiter),
+    auth: new AuthService(db, platform.limiter, passwords, sessions),
+    accounts: new AccountAdmin(db, sessions, clock),
+    standings,
     deals: new DealService(db, clock),
     discovery,
     gates,
@@ -216,7 +232,7 @@ export async function wireServices(
       perAddress: env.STREAMS_PER_ADDRESS,
       perAccount: env.STREAMS_PER_ACCOUNT,
     }),
-    sessions: new SessionCodec(secret.value),
+    sessions,
     signingKeys,
     vouchers: new VoucherService(db, issuer, clock),
     trustFeeds: new TrustFeeds(db, env.VOUCHER_CLOCK_SKEW_SECONDS, clock),
@@ -266,6 +282,7 @@ export async function wireServices(
       saleStats.stop();
       stockBroadcasts.close();
       stock.close();
+      standings.close();
       platform.close();
       await database.close();
     },
