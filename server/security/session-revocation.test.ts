@@ -7,12 +7,12 @@ import { createMerchant } from "@/testing/sale-fixtures";
 import { TEST_REDIS_URL } from "@/testing/test-redis";
 import { type TestServices, withTestServices } from "@/testing/test-services";
 import { callTrpc } from "@/testing/trpc-call";
+import { createServices, type Services } from "@/testing/wired-services";
 import { hashPassword } from "../auth/password";
 import { SessionCodec } from "../auth/session";
 import { Sessions } from "../auth/sessions";
 import { parseEnv } from "../env";
 import { answerClaim } from "../http/claim-route";
-import { createServices, type Services } from "../services";
 
 const PASSWORD = "the right password";
 
