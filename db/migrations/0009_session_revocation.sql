@@ -12,8 +12,7 @@ ALTER TABLE "users" ADD COLUMN "standing_version" integer DEFAULT 0 NOT NULL;-->
 ALTER TABLE "users" ADD COLUMN "deactivated_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "ended_sessions" ADD CONSTRAINT "ended_sessions_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "ended_sessions_user_idx" ON "ended_sessions" USING btree ("user_id","generation");--> statement-breakpoint
-ALTER TABLE "merchant_devices" ADD CONSTRAINT "merchant_devices_kept_by_users_id_fk" FOREIGN KEY ("kept_by") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
--- A role, merchant or deactivation change ends the account's sessions whoever makes it (the
+ALTER TABLE "merchant_devices" ADD CONSTRAINT "merchant_devices_kept_by_users_id_fk" FOREIGN KEY ("kept_by") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint-- A role, merchant or deactivation change ends the account's sessions whoever makes it (the
 -- app, a psql session, a script): the generation moves with it. Every change to what a session
 -- check reads moves standing_version, which orders the cached copies (server/auth/account-standing.ts).
 CREATE FUNCTION "users_session_standing"() RETURNS trigger LANGUAGE plpgsql AS $$
