@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
 import { parseEnv } from "@/server/env";
-import { createServices, type Services } from "@/server/services";
+import { createServices, type Services } from "@/testing/wired-services";
 import { countingLogger } from "./query-count";
 import { createTestDatabase, type TestDatabase } from "./test-database";
 import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "./test-redis";

@@ -8,8 +8,8 @@ import { countingLogger, countQueries } from "@/testing/query-count";
 import { testCaller } from "@/testing/test-caller";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { TEST_REDIS_URL } from "@/testing/test-redis";
+import { createServices, type Services } from "@/testing/wired-services";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 import { handleTrpcRequest } from "./http-handler";
 import { appRouter } from "./root";
 

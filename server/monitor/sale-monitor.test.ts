@@ -9,12 +9,13 @@ import { createShoppers, createShopWithStaff } from "@/testing/sale-fixtures";
 import { testCaller } from "@/testing/test-caller";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { TEST_REDIS_URL } from "@/testing/test-redis";
+import { createServices, type Services } from "@/testing/wired-services";
 import { handleTrpcRequest } from "../api/http-handler";
 import type { Actor } from "../auth/actor";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 import { SaleMonitor } from "./sale-monitor";
 import { SaleStats } from "./sale-stats";
+import { LocalSaleStatsStore, RedisSaleStatsStore } from "./sale-stats-store";
 import type { Ticker } from "./shared-feed";
 
 const MINUTE = 60_000;
@@ -190,7 +191,9 @@ async function openMonitor(services: Services, cookie: string, dealId: string) {
 /** A monitor on the services' database, Redis and gate whose ticks the test gives by hand. */
 function handTurnedMonitor(services: Services) {
   const hand = handTicker();
-  const stats = new SaleStats(services.redis, prefix);
+  const stats = new SaleStats(
+    services.redis ? new RedisSaleStatsStore(services.redis, prefix) : new LocalSaleStatsStore(),
+  );
   const { db } = services.database;
   return {
     hand,
