@@ -70,7 +70,31 @@ export const users = pgTable("users", {
   role: userRole("role").notNull().default("shopper"),
   merchantId: text("merchant_id").references(() => merchants.id),
   createdAt: createdAt(),
+  /**
+   * Sessions carry the generation they were issued under; bumping it ends every one of them
+   * (sign out everywhere, a password, role or merchant change, deactivation). A trigger bumps
+   * it on a role, merchant or deactivation change made by any statement, the app's or not.
+   */
+  sessionGeneration: integer("session_generation").notNull().default(0),
+  /** Grows with every change to what a session check reads: orders the cached copies. */
+  standingVersion: integer("standing_version").notNull().default(0),
+  /** Set while an admin has deactivated the account: no sign-in, no session. */
+  deactivatedAt: timestamp("deactivated_at", { withTimezone: true }),
 });
+
+/** Sessions signed out one by one, under the generation they belong to (bounded per user). */
+export const endedSessions = pgTable(
+  "ended_sessions",
+  {
+    sessionId: text("session_id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    generation: integer("generation").notNull(),
+    endedAt: timestamp("ended_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("ended_sessions_user_idx").on(t.userId, t.generation)],
+);
 
 export const merchantDevices = pgTable("merchant_devices", {
   id: id(),
@@ -85,6 +109,12 @@ export const merchantDevices = pgTable("merchant_devices", {
   createdAt: createdAt(),
   lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
   revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  /**
+   * When the shop owner or an admin chose to keep a device whose enroller has since lost the
+   * right to enrol it (it is on hold until then, or until it is revoked).
+   */
+  keptAt: timestamp("kept_at", { withTimezone: true }),
+  keptBy: text("kept_by").references(() => users.id),
 });
 
 export const deals = pgTable(

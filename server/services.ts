@@ -6,10 +6,13 @@ import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { seedDemo } from "@/db/seed";
 import { resolveSecret } from "./app-secrets";
 import { AuditLogReader } from "./audit/audit-log";
+import { AccountAdmin } from "./auth/account-admin";
+import { AccountStandings, readStanding } from "./auth/account-standing";
 import { AuthService } from "./auth/auth-service";
 import { demoSeedWanted } from "./auth/demo-accounts";
-import { hashPassword } from "./auth/password";
+import { hashPassword, passwords } from "./auth/password";
 import { SessionCodec } from "./auth/session";
+import { Sessions } from "./auth/sessions";
 import { type SweepReport, startBackgroundJobs, sweeper } from "./background-jobs";
 import { BotCheck } from "./bots/bot-check";
 import { Challenges } from "./bots/challenges";
@@ -60,7 +63,11 @@ export interface Services {
   /** The proof of work asked of clients claiming faster than people do. */
   bots: BotCheck;
   gates: GateStatusService;
-  sessions: SessionCodec;
+  sessions: Sessions;
+  /** Each account's standing as session checks read it (cached; Postgres behind). */
+  standings: AccountStandings;
+  /** Admins' view of accounts: search, deactivate, reactivate, change a role. */
+  accounts: AccountAdmin;
   signingKeys: SigningKeyStore;
   vouchers: VoucherService;
   trustFeeds: TrustFeeds;
@@ -148,6 +155,12 @@ export async function wireServices(
   const platform = await openPlatform(env, db, issuer);
   const { engine, redis } = platform;
   const metrics = new Metrics({ engine: platform.name });
+  const standings = new AccountStandings(
+    (userId) => readStanding(db, userId),
+    redis,
+    env.REDIS_KEY_PREFIX,
+  );
+  const sessions = new Sessions(new SessionCodec(secret.value), standings, db, clock);
   const dealCache = new ReadThroughCache({
     name: "deals",
     redis,
@@ -207,7 +220,9 @@ export async function wireServices(
     checkout,
     paymentProvider,
     metrics,
-    auth: new AuthService(db, platform.limiter),
+    auth: new AuthService(db, platform.limiter, passwords, sessions),
+    accounts: new AccountAdmin(db, sessions, clock),
+    standings,
     deals: new DealService(db, clock),
     discovery,
     gates,
@@ -217,7 +232,7 @@ export async function wireServices(
       perAddress: env.STREAMS_PER_ADDRESS,
       perAccount: env.STREAMS_PER_ACCOUNT,
     }),
-    sessions: new SessionCodec(secret.value),
+    sessions,
     signingKeys,
     vouchers: new VoucherService(db, issuer, clock),
     trustFeeds: new TrustFeeds(db, env.VOUCHER_CLOCK_SKEW_SECONDS, clock),
@@ -267,6 +282,7 @@ export async function wireServices(
       saleStats.stop();
       stockBroadcasts.close();
       stock.close();
+      standings.close();
       platform.close();
       await database.close();
     },

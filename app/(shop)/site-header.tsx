@@ -30,9 +30,9 @@ export function SiteHeader() {
         {me.data?.role === "merchant" && <a href="/merchant/deals">My deals</a>}
         {me.data ? (
           <>
-            <span className="who" data-testid="signed-in-as">
+            <Link href="/account" className="who" data-testid="signed-in-as">
               {me.data.displayName}
-            </span>
+            </Link>
             <button type="button" className="link-button" onClick={() => signOut.mutate()}>
               Sign out
             </button>

@@ -12,6 +12,7 @@ const SECTIONS = [
   { href: "/admin", label: "Sales", also: "/admin/deals" },
   { href: "/admin/merchants", label: "Merchants" },
   { href: "/admin/devices", label: "Devices" },
+  { href: "/admin/accounts", label: "Accounts" },
   { href: "/admin/redemptions", label: "Redemptions" },
   { href: "/admin/keys", label: "Signing keys" },
   { href: "/admin/audit", label: "Audit log" },

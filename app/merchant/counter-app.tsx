@@ -104,7 +104,8 @@ export function CounterApp() {
     );
   }
 
-  const revoked = problem?.kind === "revoked" || problem?.kind === "not-enrolled";
+  // Refused by the server: revoked, unknown, or on hold until the shop keeps or revokes it.
+  const revoked = problem !== null && problem.kind !== "offline";
   return (
     <>
       <section className="counter-status" aria-label="Device status">

@@ -13,6 +13,7 @@ import {
 export type SyncProblem =
   | { kind: "revoked"; message: string }
   | { kind: "not-enrolled"; message: string }
+  | { kind: "on-hold"; message: string }
   | { kind: "offline"; message: string };
 
 const BATCH = 200;
@@ -22,6 +23,7 @@ function problemOf(error: unknown): SyncProblem {
   const message = error instanceof Error ? error.message : String(error);
   if (code === "DEVICE_REVOKED") return { kind: "revoked", message };
   if (code === "DEVICE_UNKNOWN") return { kind: "not-enrolled", message };
+  if (code === "DEVICE_ON_HOLD") return { kind: "on-hold", message };
   return { kind: "offline", message: "No connection to Dealdrop: working offline." };
 }
 

@@ -42,6 +42,13 @@ export const DOMAIN_ERRORS = {
   INVALID_STATE: "CONFLICT",
   DEVICE_UNKNOWN: "UNAUTHORIZED",
   DEVICE_REVOKED: "FORBIDDEN",
+  /**
+   * The person who enrolled this device has since lost the right to (role, shop or account):
+   * it is refused until the shop's owner or an admin keeps or revokes it.
+   */
+  DEVICE_ON_HOLD: "FORBIDDEN",
+  /** An admin deactivated this account: no sign-in, no session, until it is reactivated. */
+  ACCOUNT_DEACTIVATED: "FORBIDDEN",
   /** A staff invitation an admin withdrew before it was used. */
   INVITE_REVOKED: "FORBIDDEN",
   OUT_OF_AREA: "FORBIDDEN",

@@ -85,13 +85,13 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapDomainErrors);
 
-const signedIn = publicProcedure.use(({ ctx, next }) => {
+export const signedInProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
   return next({ ctx: { ...ctx, session: ctx.session } });
 });
 
 function withRole(role: Session["role"], message: string) {
-  return signedIn.use(({ ctx, next }) => {
+  return signedInProcedure.use(({ ctx, next }) => {
     if (ctx.session.role !== role) throw new TRPCError({ code: "FORBIDDEN", message });
     return next({ ctx });
   });
@@ -113,7 +113,7 @@ export const merchantProcedure = withRole("merchant", "Only merchant staff can d
  * Admins and merchant staff: the people who manage deals. Which deals a staff member may
  * touch is the services' check (`assertMayManage`), since it needs the deal's merchant.
  */
-export const managerProcedure = signedIn.use(({ ctx, next }) => {
+export const managerProcedure = signedInProcedure.use(({ ctx, next }) => {
   const { role, merchantId } = ctx.session;
   if (role === "admin" || (role === "merchant" && merchantId)) return next({ ctx });
   throw new TRPCError({

@@ -8,8 +8,9 @@ import { storableText } from "@/lib/storable-input";
 import { DomainError } from "../errors";
 import { log } from "../log";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
-import { DECOY_HASH, needsRehash, type PasswordHasher, passwords } from "./password";
+import { DECOY_HASH, needsRehash, type PasswordHasher } from "./password";
 import type { Session } from "./session";
+import { endAllSessions, type Sessions } from "./sessions";
 import { SignInLimits } from "./sign-in-limits";
 
 export const emailSchema = z
@@ -41,7 +42,8 @@ export class AuthService {
   constructor(
     private readonly db: Db,
     private readonly limiter: RateLimiter,
-    private readonly hasher: PasswordHasher = passwords,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: Sessions,
   ) {
     this.signInLimits = new SignInLimits(limiter);
   }
@@ -80,7 +82,38 @@ export class AuthService {
       throw new DomainError("INVALID_CREDENTIALS", "Email or password is wrong.");
     }
     await this.signInLimits.succeeded(input.email, ip);
+    // Told only to someone who knows the password: anyone else hears INVALID_CREDENTIALS.
+    if (user.deactivatedAt) {
+      throw new DomainError("ACCOUNT_DEACTIVATED", "An admin has deactivated this account.", {
+        deactivatedAt: user.deactivatedAt.toISOString(),
+      });
+    }
     if (needsRehash(user.passwordHash)) this.rehashInBackground(user, input.password);
+    return {
+      userId: user.id,
+      role: user.role,
+      merchantId: user.merchantId ?? undefined,
+      displayName: user.displayName,
+    };
+  }
+
+  /**
+   * A new password, given the current one; every session of the account ends, this one
+   * included (the caller starts a fresh one), since a changed password is often a stolen one.
+   */
+  async changePassword(session: Session, current: string, next: string): Promise<Session> {
+    const [user] = await this.db.select().from(users).where(eq(users.id, session.userId));
+    if (!user || !(await this.hasher.verify(current, user.passwordHash))) {
+      throw new DomainError("INVALID_CREDENTIALS", "The current password is wrong.", {
+        fieldErrors: { current: ["is wrong"] },
+      });
+    }
+    const passwordHash = await this.hasher.hash(next);
+    await this.db.transaction(async (tx) => {
+      await tx.update(users).set({ passwordHash }).where(eq(users.id, user.id));
+      await endAllSessions(tx, user.id);
+    });
+    await this.sessions.changed(user.id);
     return {
       userId: user.id,
       role: user.role,

@@ -1,5 +1,5 @@
 import "server-only";
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { SignJWT } from "jose";
 import { z } from "zod";
 
@@ -17,6 +17,9 @@ const sessionClaims = z.object({
   role: z.enum(["shopper", "merchant", "admin"]),
   mid: z.string().optional(),
   name: z.string(),
+  /** The session's own id (sign-out ends this one) and the account's generation at issue. */
+  sid: z.string().optional(),
+  gen: z.number().int().nonnegative().optional(),
 });
 
 export interface Session {
@@ -24,12 +27,17 @@ export interface Session {
   role: "shopper" | "merchant" | "admin";
   merchantId?: string;
   displayName: string;
+  /** Set on every session this codec issues; absent on tokens issued before revocation. */
+  sessionId?: string;
+  /** The account's session generation the token was issued under (server/auth/sessions.ts). */
+  generation?: number;
 }
 
 /**
  * Sessions are HMAC-signed tokens in an HttpOnly cookie: checking one is a few microseconds
  * of CPU and no database round trip, which the claim path needs in the first second of a sale.
- * The cost: a session stays valid until it expires, so sign-out clears the cookie only.
+ * Whether the account still stands behind it (not signed out, deactivated or changed since) is
+ * the next check, `Sessions.read` (server/auth/sessions.ts), from a cached copy of the account.
  * jose signs; reading is plain node:crypto HMAC, synchronous: jose's WebCrypto path imports
  * the key and crosses into async crypto on every call, which was a quarter of the claim
  * route's CPU under load (bench, 2026-11-22).
@@ -42,7 +50,13 @@ export class SessionCodec {
   }
 
   async issue(session: Session): Promise<string> {
-    return new SignJWT({ role: session.role, mid: session.merchantId, name: session.displayName })
+    return new SignJWT({
+      role: session.role,
+      mid: session.merchantId,
+      name: session.displayName,
+      sid: session.sessionId ?? randomBytes(12).toString("base64url"),
+      gen: session.generation ?? 0,
+    })
       .setProtectedHeader(PROTECTED_HEADER)
       .setSubject(session.userId)
       .setIssuer(ISSUER)
@@ -77,6 +91,8 @@ export class SessionCodec {
         role: claims.role,
         merchantId: claims.mid,
         displayName: claims.name,
+        sessionId: claims.sid,
+        generation: claims.gen,
       };
     } catch {
       return null;

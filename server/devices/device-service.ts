@@ -16,12 +16,54 @@ export interface AuthenticatedDevice {
   merchantName: string;
 }
 
+/** The enroller's standing, as the device's hold depends on it. */
+interface Enroller {
+  role: "shopper" | "merchant" | "admin";
+  merchantId: string | null;
+  deactivatedAt: Date | null;
+}
+
+/**
+ * Why a device is on hold, or null: the person who enrolled it no longer works for its shop,
+ * or their account was deactivated, and nobody with the right has kept it since.
+ */
+export function holdReasonOf(
+  device: { merchantId: string; keptAt: Date | null; revokedAt: Date | null },
+  enroller: Enroller,
+): "enroller-deactivated" | "enroller-left-shop" | null {
+  if (device.keptAt || device.revokedAt) return null;
+  if (enroller.deactivatedAt) return "enroller-deactivated";
+  if (enroller.role !== "merchant" || enroller.merchantId !== device.merchantId) {
+    return "enroller-left-shop";
+  }
+  return null;
+}
+
+const enrollerColumns = {
+  enrollerRole: users.role,
+  enrollerMerchantId: users.merchantId,
+  enrollerDeactivatedAt: users.deactivatedAt,
+};
+
+const enrollerOf = (row: {
+  enrollerRole: Enroller["role"];
+  enrollerMerchantId: string | null;
+  enrollerDeactivatedAt: Date | null;
+}): Enroller => ({
+  role: row.enrollerRole,
+  merchantId: row.enrollerMerchantId,
+  deactivatedAt: row.enrollerDeactivatedAt,
+});
+
 /** The credential a device shows: `<device id>.<secret>`. Only a hash of the secret is stored. */
 const CREDENTIAL = /^([0-9A-Za-z]{12})\.([A-Za-z0-9_-]{43})$/;
 
 /**
  * Merchant counter devices. Staff enrol a device once while online; it keeps the credential
  * in IndexedDB and shows it on every sync. Revoking a device refuses its syncs from then on.
+ * A device outlives no one's right by itself: when its enroller loses the role, the shop or
+ * the account, it is on hold (DEVICE_ON_HOLD) until the shop's staff or an admin keeps or
+ * revokes it. The hold is read from Postgres at every call, as the credential is.
  */
 export class DeviceService {
   constructor(
@@ -30,6 +72,22 @@ export class DeviceService {
   ) {}
 
   async enroll(staff: Actor & { merchantId: string }, name: string) {
+    // The session said so when it was checked; Postgres says so now, for a credential that
+    // outlives the session (a change made in SQL reaches sessions only as their copies expire).
+    const [enroller] = await this.db
+      .select({
+        role: users.role,
+        merchantId: users.merchantId,
+        deactivatedAt: users.deactivatedAt,
+      })
+      .from(users)
+      .where(eq(users.id, staff.userId));
+    if (!enroller || enroller.deactivatedAt) {
+      throw new DomainError("ACCOUNT_DEACTIVATED", "This account was deactivated.");
+    }
+    if (enroller.role !== "merchant" || enroller.merchantId !== staff.merchantId) {
+      throw new DomainError("NOT_YOURS", "This account no longer belongs to this merchant.");
+    }
     const secret = randomBytes(32).toString("base64url");
     const device = {
       id: newId(),
@@ -86,9 +144,12 @@ export class DeviceService {
         merchantName: merchants.name,
         credentialHash: merchantDevices.credentialHash,
         revokedAt: merchantDevices.revokedAt,
+        keptAt: merchantDevices.keptAt,
+        ...enrollerColumns,
       })
       .from(merchantDevices)
       .innerJoin(merchants, eq(merchants.id, merchantDevices.merchantId))
+      .innerJoin(users, eq(users.id, merchantDevices.enrolledBy))
       .where(eq(merchantDevices.id, deviceId));
     const given = Buffer.from(hashSecret(secret));
     if (!row || !timingSafeEqual(given, Buffer.from(row.credentialHash))) {
@@ -104,17 +165,29 @@ export class DeviceService {
         { revokedAt: row.revokedAt.toISOString() },
       );
     }
+    const hold = holdReasonOf(row, enrollerOf(row));
+    if (hold) {
+      throw new DomainError(
+        "DEVICE_ON_HOLD",
+        "This device is on hold: the person who enrolled it no longer may. Ask the shop's staff or an admin to keep or revoke it.",
+        { reason: hold },
+      );
+    }
     await this.db
       .update(merchantDevices)
       .set({ lastSeenAt: this.clock() })
       .where(eq(merchantDevices.id, deviceId));
-    const { credentialHash: _hash, revokedAt: _revoked, ...device } = row;
-    return device;
+    return {
+      deviceId: row.deviceId,
+      deviceName: row.deviceName,
+      merchantId: row.merchantId,
+      merchantName: row.merchantName,
+    };
   }
 
   /** Devices of one merchant, or of all merchants for an admin (merchantId null). */
   async list(merchantId: string | null) {
-    return this.db
+    const rows = await this.db
       .select({
         deviceId: merchantDevices.id,
         name: merchantDevices.name,
@@ -124,12 +197,74 @@ export class DeviceService {
         enrolledAt: merchantDevices.createdAt,
         lastSeenAt: merchantDevices.lastSeenAt,
         revokedAt: merchantDevices.revokedAt,
+        keptAt: merchantDevices.keptAt,
+        ...enrollerColumns,
       })
       .from(merchantDevices)
       .innerJoin(merchants, eq(merchants.id, merchantDevices.merchantId))
       .innerJoin(users, eq(users.id, merchantDevices.enrolledBy))
       .where(merchantId ? eq(merchantDevices.merchantId, merchantId) : undefined)
       .orderBy(desc(merchantDevices.createdAt));
+    return rows.map(({ enrollerRole, enrollerMerchantId, enrollerDeactivatedAt, ...device }) => ({
+      ...device,
+      holdReason: holdReasonOf(device, {
+        role: enrollerRole,
+        merchantId: enrollerMerchantId,
+        deactivatedAt: enrollerDeactivatedAt,
+      }),
+    }));
+  }
+
+  /**
+   * Keeps a device on hold: the shop's staff or an admin vouch for it in place of the person
+   * who enrolled it, and it is heard again. Keeping a device not on hold changes nothing.
+   */
+  async keep(actor: Actor, deviceId: string) {
+    const merchantId = actor.role === "admin" ? null : merchantScopeOf(actor);
+    const now = this.clock();
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .select({
+          merchantId: merchantDevices.merchantId,
+          name: merchantDevices.name,
+          keptAt: merchantDevices.keptAt,
+          revokedAt: merchantDevices.revokedAt,
+          ...enrollerColumns,
+        })
+        .from(merchantDevices)
+        .innerJoin(users, eq(users.id, merchantDevices.enrolledBy))
+        .where(
+          merchantId
+            ? and(eq(merchantDevices.id, deviceId), eq(merchantDevices.merchantId, merchantId))
+            : eq(merchantDevices.id, deviceId),
+        )
+        .for("update", { of: merchantDevices });
+      if (!row) throw new DomainError("NOT_FOUND", "No device with this id.", { deviceId });
+      if (row.revokedAt) {
+        throw new DomainError("INVALID_STATE", "This device is revoked: enrol it again.", {
+          revokedAt: row.revokedAt.toISOString(),
+        });
+      }
+      const reason = holdReasonOf(row, enrollerOf(row));
+      if (!reason) return { deviceId, keptAt: row.keptAt };
+      await tx
+        .update(merchantDevices)
+        .set({ keptAt: now, keptBy: actor.userId })
+        .where(eq(merchantDevices.id, deviceId));
+      await recordAudit(
+        tx,
+        actor,
+        {
+          action: "device.keep",
+          targetType: "device",
+          targetId: deviceId,
+          merchantId: row.merchantId,
+          details: { name: row.name, reason },
+        },
+        now,
+      );
+      return { deviceId, keptAt: now };
+    });
   }
 
   /** Revokes a device; staff may revoke only their own merchant's, admins any. */

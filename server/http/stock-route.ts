@@ -59,10 +59,8 @@ async function admit(
   const { dealId } = parsed.data;
   let slot: StreamSlot | undefined;
   try {
-    slot = services.streams.take({
-      address: req.address,
-      accountId: services.sessions.read(readCookie(req.cookie ?? null, SESSION_COOKIE))?.userId,
-    });
+    const session = await services.sessions.read(readCookie(req.cookie ?? null, SESSION_COOKIE));
+    slot = services.streams.take({ address: req.address, accountId: session?.userId });
     if (!services.stockBroadcasts.watched(dealId)) await services.discovery.byId(dealId);
     return { dealId, slot };
   } catch (error) {

@@ -63,7 +63,12 @@ describe("a flood of sign-ins gets 429 with a retry delay, not a stalled server"
   it("answers TOO_MANY_REQUESTS with retryAfterMs while the hash queue is full", async () => {
     const { derive, releaseAll } = heldDerive();
     const hasher = new PasswordHasher({ inFlight: 1, waiting: 1 }, derive);
-    const auth = new AuthService(world.database.db, new MemoryRateLimiter(), hasher);
+    const auth = new AuthService(
+      world.database.db,
+      new MemoryRateLimiter(),
+      hasher,
+      world.services.sessions,
+    );
     const flooded = { ...world.services, auth };
     const signIn = (i: number) =>
       handleTrpcRequest(

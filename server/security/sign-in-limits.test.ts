@@ -57,7 +57,7 @@ const limiters: [string, () => RateLimiter][] = [
 
 describe.each(limiters)("issue 14 item 6: nobody can lock an account (%s limits)", (_, limiter) => {
   it("lets the owner in from an address with no failures while others guess wrong", async () => {
-    const auth = new AuthService(world.database.db, limiter(), hasher);
+    const auth = new AuthService(world.database.db, limiter(), hasher, world.services.sessions);
     const { attempt } = await account(auth);
     // 60 guesses from 30 addresses: the old per-email limit shut the account after 10.
     const outcomes = [];
@@ -71,7 +71,7 @@ describe.each(limiters)("issue 14 item 6: nobody can lock an account (%s limits)
   });
 
   it("slows one address on one account, not that address elsewhere nor the account elsewhere", async () => {
-    const auth = new AuthService(world.database.db, limiter(), hasher);
+    const auth = new AuthService(world.database.db, limiter(), hasher, world.services.sessions);
     const victim = await account(auth);
     const other = await account(auth);
     const guesser = freshAddress();
@@ -86,7 +86,7 @@ describe.each(limiters)("issue 14 item 6: nobody can lock an account (%s limits)
   });
 
   it("makes addresses that failed on an account under attack share a small budget", async () => {
-    const auth = new AuthService(world.database.db, limiter(), hasher);
+    const auth = new AuthService(world.database.db, limiter(), hasher, world.services.sessions);
     const { attempt } = await account(auth);
     const failed: string[] = [];
     for (let i = 0; i < ACCOUNT_UNDER_ATTACK.failures; i++) {
@@ -106,7 +106,7 @@ describe.each(limiters)("issue 14 item 6: nobody can lock an account (%s limits)
   });
 
   it("counts unknown emails as it counts known ones", async () => {
-    const auth = new AuthService(world.database.db, limiter(), hasher);
+    const auth = new AuthService(world.database.db, limiter(), hasher, world.services.sessions);
     const guesser = freshAddress();
     const email = `nobody-${newId().toLowerCase()}@example.test`;
     const outcomes = [];

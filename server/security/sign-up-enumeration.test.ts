@@ -52,6 +52,7 @@ describe("issue 14 item 10: sign-up does not tell whether an email has an accoun
       world.database.db,
       new MemoryRateLimiter(),
       new PasswordHasher({ inFlight: 2, waiting: 10 }, countingDerive),
+      world.services.sessions,
     );
     const taken = `taken-${newId().toLowerCase()}@example.test`;
     const fresh = `fresh-${newId().toLowerCase()}@example.test`;

@@ -120,6 +120,16 @@ export function describeChanges(entry: AuditRow): string[] {
       return [text(details.address) ?? ""].filter(Boolean);
     case "staff.invite":
       return text(details.email) ? [String(details.email)] : [];
+    case "account.role": {
+      const role = (side: unknown) => text(asDetails(side).role) ?? "unknown";
+      return [`${text(details.email) ?? ""} ${role(details.from)} → ${role(details.to)}`.trim()];
+    }
+    case "account.deactivate":
+      return [`${text(details.email) ?? "the account"}: its sessions ended`];
+    case "account.reactivate":
+      return [`${text(details.email) ?? "the account"} may sign in again`];
+    case "device.keep":
+      return ["kept after its enroller lost the right to it"];
     case "staff.join":
     case "device.enroll":
     case "device.revoke":

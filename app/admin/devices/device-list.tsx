@@ -5,6 +5,7 @@ import { useState } from "react";
 import { useTRPC } from "@/lib/trpc/client";
 import { AdminTable, ConfirmButton, ErrorNote, formatWhen, QueryView } from "../admin-parts";
 import { MerchantFilter } from "../merchant-filter";
+import { DeviceHold } from "./device-hold";
 
 const COLUMNS = [
   "Device",
@@ -20,16 +21,16 @@ export function DeviceList({ initialMerchantId }: { initialMerchantId: string | 
   const queryClient = useQueryClient();
   const [merchantId, setMerchantId] = useState(initialMerchantId);
   const devices = useQuery(trpc.admin.devices.queryOptions());
-  const revoke = useMutation(
-    trpc.admin.revokeDevice.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.admin.pathKey() }),
-    }),
-  );
+  const refresh = {
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.admin.pathKey() }),
+  };
+  const revoke = useMutation(trpc.admin.revokeDevice.mutationOptions(refresh));
+  const keep = useMutation(trpc.admin.keepDevice.mutationOptions(refresh));
 
   return (
     <section className="card admin-section" aria-label="Devices">
       <MerchantFilter merchantId={merchantId} onChange={setMerchantId} />
-      <ErrorNote error={revoke.error} />
+      <ErrorNote error={revoke.error ?? keep.error} />
       <QueryView query={devices} what="devices">
         {(all) => {
           const rows = merchantId ? all.filter((device) => device.merchantId === merchantId) : all;
@@ -42,11 +43,13 @@ export function DeviceList({ initialMerchantId }: { initialMerchantId: string | 
             );
           }
           const revoked = rows.filter((device) => device.revokedAt).length;
+          const held = rows.filter((device) => device.holdReason).length;
           return (
             <>
               <p className="muted">
                 {rows.length} {rows.length === 1 ? "device" : "devices"}
                 {revoked > 0 && `, ${revoked} revoked`}
+                {held > 0 && `, ${held} on hold`}
               </p>
               <AdminTable columns={COLUMNS}>
                 {rows.map((device) => (
@@ -69,11 +72,22 @@ export function DeviceList({ initialMerchantId }: { initialMerchantId: string | 
                         <span className="badge badge-out">
                           Revoked {formatWhen(device.revokedAt)}
                         </span>
+                      ) : device.holdReason ? (
+                        <DeviceHold reason={device.holdReason} />
                       ) : (
                         <span className="badge badge-live">Active</span>
                       )}
                     </td>
                     <td className="actions">
+                      {device.holdReason && (
+                        <ConfirmButton
+                          question={`Keep "${device.name}" of ${device.merchantName}? It syncs again, with you vouching for it instead of ${device.enrolledBy}.`}
+                          disabled={keep.isPending}
+                          onConfirm={() => keep.mutate({ deviceId: device.deviceId })}
+                        >
+                          Keep
+                        </ConfirmButton>
+                      )}
                       {!device.revokedAt && (
                         <ConfirmButton
                           question={`Revoke "${device.name}" of ${device.merchantName}? It will no longer sync, and this cannot be undone: staff would have to enrol it again.`}

@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { HOLD_REASON_TEXT } from "@/lib/devices/device-hold";
 import { useTRPC } from "@/lib/trpc/client";
 import { CLOCK_FLAG_TEXT } from "@/lib/vouchers/server-clock";
 
@@ -13,11 +14,9 @@ export function DevicesAndConflicts() {
   const queryClient = useQueryClient();
   const devices = useQuery(trpc.merchant.devices.queryOptions(undefined, { retry: false }));
   const history = useQuery(trpc.merchant.redemptions.queryOptions(undefined, { retry: false }));
-  const revoke = useMutation(
-    trpc.merchant.revokeDevice.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries(),
-    }),
-  );
+  const refresh = { onSuccess: () => queryClient.invalidateQueries() };
+  const revoke = useMutation(trpc.merchant.revokeDevice.mutationOptions(refresh));
+  const keep = useMutation(trpc.merchant.keepDevice.mutationOptions(refresh));
 
   if (devices.isError) {
     return (
@@ -47,22 +46,49 @@ export function DevicesAndConflicts() {
                   <span className="muted">
                     enrolled by {device.enrolledBy} · last seen {time(device.lastSeenAt)}
                   </span>
+                  {device.holdReason && (
+                    <span className="device-hold-note" data-testid="device-on-hold">
+                      <span className="badge sync-pending">on hold</span>{" "}
+                      {HOLD_REASON_TEXT[device.holdReason]}: it does not sync until you keep or
+                      revoke it.
+                    </span>
+                  )}
                 </div>
                 {device.revokedAt ? (
                   <span className="badge sync-rejected">revoked {time(device.revokedAt)}</span>
                 ) : (
-                  <button
-                    type="button"
-                    className="button button-secondary button-small"
-                    disabled={revoke.isPending}
-                    onClick={() => {
-                      if (window.confirm(`Revoke "${device.name}"? It will no longer sync.`)) {
-                        revoke.mutate({ deviceId: device.deviceId });
-                      }
-                    }}
-                  >
-                    Revoke
-                  </button>
+                  <span className="device-actions">
+                    {device.holdReason && (
+                      <button
+                        type="button"
+                        className="button button-small"
+                        disabled={keep.isPending}
+                        onClick={() => {
+                          if (
+                            window.confirm(
+                              `Keep "${device.name}"? It syncs again, with you vouching for it.`,
+                            )
+                          ) {
+                            keep.mutate({ deviceId: device.deviceId });
+                          }
+                        }}
+                      >
+                        Keep
+                      </button>
+                    )}
+                    <button
+                      type="button"
+                      className="button button-secondary button-small"
+                      disabled={revoke.isPending}
+                      onClick={() => {
+                        if (window.confirm(`Revoke "${device.name}"? It will no longer sync.`)) {
+                          revoke.mutate({ deviceId: device.deviceId });
+                        }
+                      }}
+                    >
+                      Revoke
+                    </button>
+                  </span>
                 )}
               </li>
             ))}

@@ -3,10 +3,12 @@ import { z } from "zod";
 import { idSchema } from "@/lib/ids";
 import { merchantFieldsSchema, staffInviteSchema } from "@/lib/merchants/merchant-rules";
 import { auditCursor } from "../../audit/audit-log";
+import { accountSearchInput, roleChangeInput } from "../../auth/account-admin";
 import { adminProcedure, router } from "../trpc";
 
 const dealInput = z.object({ dealId: idSchema });
 const merchantInput = z.object({ merchantId: idSchema });
+const accountInput = z.object({ userId: idSchema });
 
 export const adminRouter = router({
   merchants: adminProcedure.query(({ ctx }) => ctx.services.merchants.list()),
@@ -41,6 +43,25 @@ export const adminRouter = router({
   revokeDevice: adminProcedure
     .input(z.object({ deviceId: idSchema }))
     .mutation(({ ctx, input }) => ctx.services.devices.revoke(ctx.session, input.deviceId)),
+  /** Keeps a device on hold (its enroller lost the right): it is heard again. */
+  keepDevice: adminProcedure
+    .input(z.object({ deviceId: idSchema }))
+    .mutation(({ ctx, input }) => ctx.services.devices.keep(ctx.session, input.deviceId)),
+  accounts: adminProcedure
+    .input(accountSearchInput)
+    .query(({ ctx, input }) => ctx.services.accounts.list(input.search)),
+  /** The account's sessions end at once, on every server; it cannot sign in until reactivated. */
+  deactivateAccount: adminProcedure
+    .input(accountInput)
+    .mutation(({ ctx, input }) => ctx.services.accounts.deactivate(ctx.session, input.userId)),
+  reactivateAccount: adminProcedure
+    .input(accountInput)
+    .mutation(({ ctx, input }) => ctx.services.accounts.reactivate(ctx.session, input.userId)),
+  changeAccountRole: adminProcedure
+    .input(accountInput.extend({ change: roleChangeInput }))
+    .mutation(({ ctx, input }) =>
+      ctx.services.accounts.changeRole(ctx.session, input.userId, input.change),
+    ),
   redemptions: adminProcedure.query(({ ctx }) => ctx.services.redemptionSync.history(null)),
   signingKeys: adminProcedure.query(({ ctx }) => ctx.services.signingKeys.list()),
   /** Publishes a new key; it starts signing after the lead time (VOUCHER_KEY_LEAD_MS). */

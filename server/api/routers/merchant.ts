@@ -30,6 +30,10 @@ export const merchantRouter = router({
   revokeDevice: merchantProcedure
     .input(z.object({ deviceId: idSchema }))
     .mutation(({ ctx, input }) => ctx.services.devices.revoke(ctx.session, input.deviceId)),
+  /** Keeps a device on hold (its enroller left the shop): it is heard again. */
+  keepDevice: merchantProcedure
+    .input(z.object({ deviceId: idSchema }))
+    .mutation(({ ctx, input }) => ctx.services.devices.keep(ctx.session, input.deviceId)),
   redemptions: merchantProcedure.query(({ ctx }) =>
     ctx.services.redemptionSync.history(ctx.merchantId),
   ),
