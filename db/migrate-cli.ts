@@ -1,3 +1,4 @@
+import "@/server/load-env";
 import path from "node:path";
 import { describeMode, parseEnv } from "@/server/env";
 import { openDatabase } from "./client";

@@ -211,6 +211,17 @@ export const envSchema = z
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
+    /** How log lines are written (server/log.ts). Unset: pretty with NODE_ENV=development, else JSON. */
+    LOG_FORMAT: z
+      .enum(
+        ["pretty", "json"],
+        "must be 'pretty' (coloured lines for people) or 'json' (one object a line)",
+      )
+      .optional(),
+    /** The file read into the environment at start (server/env-file.ts); `none` reads none. */
+    ENV_FILE: z.string().trim().optional(),
+    /** The address the servers listen on. Unset: every interface (0.0.0.0). */
+    HOSTNAME: z.string().trim().optional(),
   })
   .refine((env) => !(env.REDIS_URL && env.REDIS_CLUSTER_NODES), {
     path: ["REDIS_CLUSTER_NODES"],

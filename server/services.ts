@@ -2,6 +2,7 @@ import "server-only";
 import { createHmac } from "node:crypto";
 import path from "node:path";
 import { type DatabaseHandle, openDatabase } from "@/db/client";
+import { placeDemoSales } from "@/db/demo-sales";
 import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
 import { resolveSecret } from "./app-secrets";
 import { AuditLogReader } from "./audit/audit-log";
@@ -144,6 +145,9 @@ export async function createServices(
       await signingKeys.ensureActiveKey();
       const subjectSecret = await resolveSecret(db, "voucher-subject", undefined);
       const demoSeeded = demoSeedWanted(env) ? await seedDemo(db, clock()) : false;
+      // A demo started again: its ended sales are placed relative to now, gates told.
+      const demoMoved = demoSeedWanted(env) && !demoSeeded ? await placeDemoSales(db, clock()) : [];
+      for (const dealId of demoMoved) await engine.dealChanged(dealId);
       return { secret, keySecret, signingKeys, subjectSecret, demoSeeded };
     },
   );
