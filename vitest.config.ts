@@ -6,7 +6,7 @@ export default defineConfig({
     alias: {
       "@": import.meta.dirname,
       // `server-only` throws outside Next's server bundles; tests are server code too.
-      "server-only": path.join(import.meta.dirname, "server/testing/server-only-stub.ts"),
+      "server-only": path.join(import.meta.dirname, "testing/server-only-stub.ts"),
     },
   },
   test: {

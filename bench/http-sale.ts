@@ -18,15 +18,10 @@ import { createScratchDatabase, type ScratchDatabase } from "@/db/scratch-databa
 import { SessionCodec } from "@/server/auth/session";
 import { RedisGateLoader } from "@/server/claims/redis-gate-loader";
 import { createRedis } from "@/server/redis/client";
-import { startPrivateRedis } from "@/server/testing/private-redis";
-import {
-  freePort,
-  processTreeCpuSeconds,
-  startProcess,
-  waitForHttp,
-} from "@/server/testing/processes";
-import { UNUSED_STRIPE_ENV } from "@/server/testing/production-payments";
-import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
+import { startPrivateRedis } from "@/testing/private-redis";
+import { freePort, processTreeCpuSeconds, startProcess, waitForHttp } from "@/testing/processes";
+import { UNUSED_STRIPE_ENV } from "@/testing/production-payments";
+import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { type PhaseSummary, sendArrivals, summarise } from "./arrivals";
 import {
   attemptCounts,

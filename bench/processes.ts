@@ -1,4 +1,4 @@
-/** What the HTTP bench needs beyond the shared process helpers (server/testing/processes.ts). */
+/** What the HTTP bench needs beyond the shared process helpers (testing/processes.ts). */
 import { spawn } from "node:child_process";
 
 /** Runs a command to its end, its output passed through; throws on a non-zero exit. */

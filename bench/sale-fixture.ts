@@ -1,11 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import {
-  claimTruth,
-  createDeal,
-  createMerchant,
-  createShoppers,
-} from "@/server/testing/sale-fixtures";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 
 export interface SaleDeals {
   dealId: string;

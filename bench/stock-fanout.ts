@@ -16,8 +16,8 @@ import { liveStockUrl } from "@/lib/deals/live-stock";
 import { newId } from "@/lib/ids";
 import { ApiRequestError } from "@/lib/wire/read-api-error";
 import { SESSION_COOKIE, SessionCodec } from "@/server/auth/session";
-import { cpuSeconds } from "@/server/testing/processes";
-import { createShoppers } from "@/server/testing/sale-fixtures";
+import { cpuSeconds } from "@/testing/processes";
+import { createShoppers } from "@/testing/sale-fixtures";
 import { scrapeMetrics } from "./processes";
 import { percentile } from "./report";
 

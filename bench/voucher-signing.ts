@@ -8,9 +8,9 @@
 import { createPrivateKey, type JsonWebKey } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { signVoucher } from "@/lib/vouchers/sign-voucher";
-import { SAMPLE_VOUCHER_PAYLOAD } from "@/lib/vouchers/testing/sample-payload";
 import type { VoucherPayload } from "@/lib/vouchers/voucher-format";
 import { encodedVoucherHeader, signVoucherToken } from "@/server/vouchers/voucher-signer";
+import { SAMPLE_VOUCHER_PAYLOAD } from "@/testing/vouchers/sample-payload";
 import { positiveInt } from "./report";
 
 const signs = positiveInt("BENCH_SIGNS", 10_000);

@@ -21,15 +21,10 @@ import postgres from "postgres";
 import { createScratchDatabase, type ScratchDatabase } from "@/db/scratch-database";
 import { SessionCodec } from "@/server/auth/session";
 import { createRedis, type RedisClient } from "@/server/redis/client";
-import { startPrivateRedis } from "@/server/testing/private-redis";
-import {
-  freePort,
-  processTreeCpuSeconds,
-  startProcess,
-  waitForHttp,
-} from "@/server/testing/processes";
-import { UNUSED_STRIPE_ENV } from "@/server/testing/production-payments";
-import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
+import { startPrivateRedis } from "@/testing/private-redis";
+import { freePort, processTreeCpuSeconds, startProcess, waitForHttp } from "@/testing/processes";
+import { UNUSED_STRIPE_ENV } from "@/testing/production-payments";
+import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { printSelfTime, selfTimeIn } from "./cpu-profile";
 import {
   attemptCounts,

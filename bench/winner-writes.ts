@@ -11,7 +11,7 @@ import { createScratchDatabase } from "@/db/scratch-database";
 import { newId } from "@/lib/ids";
 import { insertWinningClaim, type NewClaim } from "@/server/claims/claim-records";
 import { WinnerWrites } from "@/server/claims/winner-writes";
-import { createDeal, createMerchant, createShoppers } from "@/server/testing/sale-fixtures";
+import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { writeResults } from "./report";
 
 const winners = Number(process.env.BENCH_WINNERS ?? 10_000);

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEmptyTestDatabase } from "@/server/testing/test-database";
+import { createEmptyTestDatabase } from "@/testing/test-database";
 import { type DatabaseHandle, openDatabase, rowsOf } from "./client";
 import type { EmptyDatabase } from "./scratch-database";
 

@@ -1,9 +1,9 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmptyDatabase } from "@/db/scratch-database";
+import { createEmptyTestDatabase } from "@/testing/test-database";
 import { parseEnv } from "./env";
 import { createServices, type Services } from "./services";
-import { createEmptyTestDatabase } from "./testing/test-database";
 
 const started: Services[] = [];
 let empty: EmptyDatabase;

@@ -3,7 +3,7 @@ import path from "node:path";
 import { type BrowserContextOptions, expect, test } from "@playwright/test";
 import postgres from "postgres";
 import { E2E_DATABASE_URL } from "../../playwright.config";
-import { bulkClaimsWithVouchers } from "../../server/testing/bulk-vouchers";
+import { bulkClaimsWithVouchers } from "../../testing/bulk-vouchers";
 import { enrolledCounter, refreshNow, typeCode, watchTrustRequests } from "../fixtures/counter";
 import { apiSession, trpc } from "../fixtures/trpc";
 import { claimCroissantVoucher, signAsServer } from "../fixtures/vouchers";

@@ -5,13 +5,13 @@ import {
   buildVoucherVectors,
   runVoucherVectors,
   type VectorOutcome,
-} from "../../lib/vouchers/testing/adversarial-vectors";
+} from "../../testing/vouchers/adversarial-vectors";
 
 /** The verifier module as a browser gets it: bundled for the browser, with jose's WebCrypto build. */
 async function bundleVectorRunner(): Promise<string> {
   const result = await build({
     stdin: {
-      contents: `export { runVoucherVectors } from "./lib/vouchers/testing/adversarial-vectors";`,
+      contents: `export { runVoucherVectors } from "./testing/vouchers/adversarial-vectors";`,
       resolveDir: path.resolve(import.meta.dirname, "../.."),
       loader: "ts",
     },

@@ -3,7 +3,7 @@ import {
   buildVoucherVectors,
   runVoucherVectors,
   type VectorOutcome,
-} from "./testing/adversarial-vectors";
+} from "@/testing/vouchers/adversarial-vectors";
 
 describe("verifyVoucher against the adversarial vectors (Node)", () => {
   let outcomes: VectorOutcome[];

@@ -1,8 +1,8 @@
 import { CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import QRCode from "qrcode";
 import { describe, expect, it } from "vitest";
+import { SAMPLE_VOUCHER_PAYLOAD } from "@/testing/vouchers/sample-payload";
 import { signVoucher } from "./sign-voucher";
-import { SAMPLE_VOUCHER_PAYLOAD } from "./testing/sample-payload";
 import { verifyVoucher } from "./verify-voucher";
 import { tokenFromScan, VOUCHER_QR_PREFIX, voucherQrText } from "./voucher-qr";
 

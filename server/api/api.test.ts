@@ -5,11 +5,11 @@ import { countQueries } from "@/db/query-count";
 import { claims, deals, users } from "@/db/schema";
 import { DEMO_ACCOUNTS } from "@/db/seed";
 import { newId } from "@/lib/ids";
+import { testCaller } from "@/testing/test-caller";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { TEST_REDIS_URL } from "@/testing/test-redis";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
-import { testCaller } from "../testing/test-caller";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { TEST_REDIS_URL } from "../testing/test-redis";
 import { handleTrpcRequest } from "./http-handler";
 import { appRouter } from "./root";
 

@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import type { z } from "zod";
-import { type FuzzWorld, openFuzzWorld, ROLES } from "../testing/fuzz-world";
-import { callSpec } from "../testing/hostile-http";
-import { envelopeOf, validShaped } from "../testing/hostile-input";
-import { proceduresOf } from "../testing/router-procedures";
-import { assertProperty, problemWithAnswer } from "../testing/typed-answer";
+import { type FuzzWorld, openFuzzWorld, ROLES } from "@/testing/fuzz-world";
+import { callSpec } from "@/testing/hostile-http";
+import { envelopeOf, validShaped } from "@/testing/hostile-input";
+import { proceduresOf } from "@/testing/router-procedures";
+import { assertProperty, problemWithAnswer } from "@/testing/typed-answer";
 import { appRouter } from "./root";
 
 /**

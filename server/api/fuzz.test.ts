@@ -5,20 +5,15 @@ import {
   badCookieHeaders,
   badDeviceCredentials,
   forgedSessionTokens,
-} from "../testing/forged-credentials";
+} from "@/testing/forged-credentials";
 import {
   type FuzzWorld,
   openFuzzWorld,
   ROLES,
   type Role,
   SESSION_SECRET,
-} from "../testing/fuzz-world";
-import {
-  callSpec,
-  malformedRequests,
-  plainRequests,
-  rawRequestInit,
-} from "../testing/hostile-http";
+} from "@/testing/fuzz-world";
+import { callSpec, malformedRequests, plainRequests, rawRequestInit } from "@/testing/hostile-http";
 import {
   brokenMetaPayloads,
   brokenShaped,
@@ -29,14 +24,14 @@ import {
   jsonPayloads,
   type Payload,
   validShaped,
-} from "../testing/hostile-input";
+} from "@/testing/hostile-input";
 import {
   type Procedure,
   proceduresOf,
   refusable,
   successAllowed,
-} from "../testing/router-procedures";
-import { fingerprintState } from "../testing/state-fingerprint";
+} from "@/testing/router-procedures";
+import { fingerprintState } from "@/testing/state-fingerprint";
 import {
   assertProperty,
   headerBytes,
@@ -44,7 +39,7 @@ import {
   NODE_HEADER_LIMIT,
   problemWithAnswer,
   problemWithPlainAnswer,
-} from "../testing/typed-answer";
+} from "@/testing/typed-answer";
 import { appRouter } from "./root";
 
 /**

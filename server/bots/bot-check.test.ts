@@ -6,15 +6,15 @@ import { type Challenge, encodeSolution, solveChallenge } from "@/lib/bots/proof
 import { postClaim, postClaimAnsweringChallenge } from "@/lib/claims/claim-client";
 import { newId } from "@/lib/ids";
 import { ApiRequestError } from "@/lib/wire/read-api-error";
+import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import { fingerprintState } from "@/testing/state-fingerprint";
+import { testCaller } from "@/testing/test-caller";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { TEST_REDIS_URL } from "@/testing/test-redis";
 import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
 import { createNodeClaimRoute } from "../http/claim-route";
 import { createServices, type Services } from "../services";
-import { createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import { fingerprintState } from "../testing/state-fingerprint";
-import { testCaller } from "../testing/test-caller";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { TEST_REDIS_URL } from "../testing/test-redis";
 import { BotCheck } from "./bot-check";
 import { Challenges, MemoryUsedAnswers } from "./challenges";
 

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestRedis, type TestRedis } from "../testing/test-redis";
+import { createTestRedis, type TestRedis } from "@/testing/test-redis";
 import { type CacheLookup, ReadThroughCache } from "./read-through-cache";
 
 // A full collection before each heap reading, so the reading is what is still referenced.

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "@/lib/ids";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "@/testing/test-redis";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "../testing/test-redis";
 
 /**
  * The fraud the rule "one voucher per shopper per deal, ever" (invariant 10) closes: show the

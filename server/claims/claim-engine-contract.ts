@@ -6,7 +6,7 @@ import { countQueries } from "@/db/query-count";
 import { claims, deals, vouchers } from "@/db/schema";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import type { ClaimEngine } from "./claim-engine";
 import { CLAIM_LIMITS } from "./claim-limits";
 

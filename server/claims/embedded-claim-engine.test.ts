@@ -2,8 +2,8 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import { deals } from "@/db/schema";
-import { createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import { createTestDatabase } from "../testing/test-database";
+import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import { createTestDatabase } from "@/testing/test-database";
 import { describeClaimEngineContract } from "./claim-engine-contract";
 import { EmbeddedClaimEngine } from "./embedded-claim-engine";
 

@@ -2,16 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 import type { CreateDealInput } from "@/lib/deals/deal-rules";
 import { newId } from "@/lib/ids";
-import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 import {
   claimTruth,
   createDeal,
   createShoppers,
   createShopWithStaff,
-} from "../testing/sale-fixtures";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "../testing/test-redis";
+} from "@/testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "@/testing/test-redis";
+import { parseEnv } from "../env";
+import { createServices, type Services } from "../services";
 import { type AttemptOutcome, outcomeOfError } from "./claim-observer";
 import { gateKeys } from "./gate-keys";
 

@@ -5,10 +5,10 @@ import { countQueries } from "@/db/query-count";
 import { deals } from "@/db/schema";
 import { destinationPoint, distanceKm, initialBearing } from "@/lib/geo";
 import { newId } from "@/lib/ids";
+import { createDeal, createMerchant } from "@/testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createTestRedis, type TestRedis } from "@/testing/test-redis";
 import { ReadThroughCache } from "../cache/read-through-cache";
-import { createDeal, createMerchant } from "../testing/sale-fixtures";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { createTestRedis, type TestRedis } from "../testing/test-redis";
 import { DealDiscovery } from "./deal-discovery";
 import { nearCell, RADIUS_STEPS_KM } from "./near-cell";
 

@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, deals, redemptions, vouchers } from "@/db/schema";
 import type { CreateDealInput } from "@/lib/deals/deal-rules";
 import { newId } from "@/lib/ids";
+import { claimTruth, createShoppers, createShopWithStaff } from "@/testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { TEST_REDIS_URL } from "@/testing/test-redis";
 import type { Actor } from "../auth/actor";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
-import { claimTruth, createShoppers, createShopWithStaff } from "../testing/sale-fixtures";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { TEST_REDIS_URL } from "../testing/test-redis";
 
 const MINUTE = 60_000;
 let database: TestDatabase;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { newId } from "@/lib/ids";
-import { createTestRedis } from "../testing/test-redis";
+import { createTestRedis } from "@/testing/test-redis";
 import { StockBroadcasts, type StockSink } from "./stock-broadcast";
 import {
   LocalStockTransport,

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { newId } from "@/lib/ids";
-import { createTestRedis } from "../testing/test-redis";
+import { createTestRedis } from "@/testing/test-redis";
 import {
   LocalStockTransport,
   RedisStockTransport,

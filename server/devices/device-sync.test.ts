@@ -2,13 +2,13 @@ import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redemptionConflicts, redemptions } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { createDeal, createMerchant, createShoppers, createStaff } from "@/testing/sale-fixtures";
+import { testCaller } from "@/testing/test-caller";
+import { clockStart } from "@/testing/test-clock";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
-import { createDeal, createMerchant, createShoppers, createStaff } from "../testing/sale-fixtures";
-import { testCaller } from "../testing/test-caller";
-import { clockStart } from "../testing/test-clock";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 
 let database: TestDatabase;
 let services: Services;

@@ -1,12 +1,12 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ClaimWorker, startClaimWorker } from "@/testing/claim-worker-process";
+import { faultEnv, gateCount, waitFor, waitForStatementsToSettle } from "@/testing/fault-sale";
+import { type PrivateRedis, startPrivateRedis } from "@/testing/private-redis";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { reconcileGates } from "../claims/reconciler";
 import { RedisGateLoader } from "../claims/redis-gate-loader";
-import { type ClaimWorker, startClaimWorker } from "../testing/claim-worker-process";
-import { faultEnv, gateCount, waitFor, waitForStatementsToSettle } from "../testing/fault-sale";
-import { type PrivateRedis, startPrivateRedis } from "../testing/private-redis";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 
 /**
  * An app instance dies with kill -9 in the middle of a burst (DESIGN.md, invariants 1 and 4):

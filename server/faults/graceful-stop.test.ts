@@ -4,12 +4,12 @@ import { ACTIVE_CLAIM_STATUSES, claims } from "@/db/schema";
 import { postClaim } from "@/lib/claims/claim-client";
 import { newId } from "@/lib/ids";
 import { ApiRequestError } from "@/lib/wire/read-api-error";
+import { type ClaimServerProcess, startClaimServer } from "@/testing/claim-server-process";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createTestRedis } from "@/testing/test-redis";
 import { SessionCodec } from "../auth/session";
 import { gateKeys } from "../claims/gate-keys";
-import { type ClaimServerProcess, startClaimServer } from "../testing/claim-server-process";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { createTestRedis } from "../testing/test-redis";
 
 /**
  * Issue 21, item 2: a claim server (two workers) stopped with SIGTERM in the middle of a sale.

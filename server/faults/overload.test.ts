@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
+import { type FaultWorld, startFaultWorld } from "@/testing/fault-sale";
+import type { PrivateRedis } from "@/testing/private-redis";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import type { TestDatabase } from "@/testing/test-database";
 import { DomainError } from "../errors";
 import { createRedis } from "../redis/client";
 import type { Services } from "../services";
-import { type FaultWorld, startFaultWorld } from "../testing/fault-sale";
-import type { PrivateRedis } from "../testing/private-redis";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import type { TestDatabase } from "../testing/test-database";
 
 /**
  * Load shedding under real overload: the gate's Redis stops answering for two seconds

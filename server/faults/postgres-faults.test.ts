@@ -1,8 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { reconcileGates } from "../claims/reconciler";
-import { DomainError } from "../errors";
-import type { Services } from "../services";
-import { type FaultProxy, startFaultProxy } from "../testing/fault-proxy";
+import { type FaultProxy, startFaultProxy } from "@/testing/fault-proxy";
 import {
   activeClaimIds,
   attemptsOf,
@@ -16,9 +13,12 @@ import {
   waitForDatabase,
   waitForStatementsToSettle,
   wins,
-} from "../testing/fault-sale";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import type { TestDatabase } from "../testing/test-database";
+} from "@/testing/fault-sale";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import type { TestDatabase } from "@/testing/test-database";
+import { reconcileGates } from "../claims/reconciler";
+import { DomainError } from "../errors";
+import type { Services } from "../services";
 
 /**
  * Postgres is the truth (DESIGN.md, invariants 1 and 4): a shopper hears "won" only after

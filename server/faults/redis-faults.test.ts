@@ -1,8 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { newId } from "@/lib/ids";
-import { reconcileGates } from "../claims/reconciler";
-import { DomainError } from "../errors";
-import type { Services } from "../services";
 import {
   activeClaimIds,
   attemptsOf,
@@ -14,10 +11,13 @@ import {
   untypedErrors,
   waitFor,
   wins,
-} from "../testing/fault-sale";
-import type { PrivateRedis } from "../testing/private-redis";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import type { TestDatabase } from "../testing/test-database";
+} from "@/testing/fault-sale";
+import type { PrivateRedis } from "@/testing/private-redis";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import type { TestDatabase } from "@/testing/test-database";
+import { reconcileGates } from "../claims/reconciler";
+import { DomainError } from "../errors";
+import type { Services } from "../services";
 
 /**
  * Redis is derived state (DESIGN.md, invariant 4): losing it, or losing the connection to

@@ -3,13 +3,13 @@ import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowsOf } from "@/db/client";
 import { newId } from "@/lib/ids";
+import { type FaultProxy, startFaultProxy } from "@/testing/fault-proxy";
+import { type FaultWorld, startFaultWorld } from "@/testing/fault-sale";
+import { createDeal, createMerchant, createShoppers, createStaff } from "@/testing/sale-fixtures";
+import { testCaller } from "@/testing/test-caller";
+import type { TestDatabase } from "@/testing/test-database";
 import { handleTrpcRequest } from "../api/http-handler";
 import type { Services } from "../services";
-import { type FaultProxy, startFaultProxy } from "../testing/fault-proxy";
-import { type FaultWorld, startFaultWorld } from "../testing/fault-sale";
-import { createDeal, createMerchant, createShoppers, createStaff } from "../testing/sale-fixtures";
-import { testCaller } from "../testing/test-caller";
-import type { TestDatabase } from "../testing/test-database";
 
 /**
  * A counter device syncs its offline redemptions and the connection dies halfway through the

@@ -21,7 +21,7 @@ await build({
   format: "esm",
   target: "node20",
   packages: "external",
-  alias: { "server-only": path.join(root, "server/testing/server-only-stub.ts") },
+  alias: { "server-only": path.join(root, "testing/server-only-stub.ts") },
   tsconfig: path.join(root, "tsconfig.json"),
   sourcemap: "linked",
   logLevel: "warning",

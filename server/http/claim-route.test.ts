@@ -7,20 +7,20 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { claimInputSchema } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
 import { type ApiErrorBody, fieldErrorsOf, firstInputMessage } from "@/lib/wire/error-contract";
-import { CLAIM_LIMITS } from "../claims/claim-limits";
-import type { ClaimService } from "../claims/claim-service";
-import { DomainError } from "../errors";
-import { log } from "../log";
 import {
   type ClaimAnswer,
   type ClaimRouteWorld,
   openClaimRouteWorld,
   type RawClaimRequest,
-} from "../testing/claim-route-world";
-import { badCookieHeaders, forgedSessionTokens, headerText } from "../testing/forged-credentials";
-import { SESSION_SECRET } from "../testing/fuzz-world";
-import { bodyText, brokenShaped, type KnownIds, validShaped } from "../testing/hostile-input";
-import { assertProperty, headerBytes, NODE_HEADER_LIMIT } from "../testing/typed-answer";
+} from "@/testing/claim-route-world";
+import { badCookieHeaders, forgedSessionTokens, headerText } from "@/testing/forged-credentials";
+import { SESSION_SECRET } from "@/testing/fuzz-world";
+import { bodyText, brokenShaped, type KnownIds, validShaped } from "@/testing/hostile-input";
+import { assertProperty, headerBytes, NODE_HEADER_LIMIT } from "@/testing/typed-answer";
+import { CLAIM_LIMITS } from "../claims/claim-limits";
+import type { ClaimService } from "../claims/claim-service";
+import { DomainError } from "../errors";
+import { log } from "../log";
 import { answerClaim, type ClaimHttpRequest } from "./claim-route";
 
 /**

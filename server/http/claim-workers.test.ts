@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postClaim } from "@/lib/claims/claim-client";
 import { newId } from "@/lib/ids";
 import { ApiRequestError } from "@/lib/wire/read-api-error";
+import { startClaimServer } from "@/testing/claim-server-process";
+import { cpuSeconds, freePort, type Running, startProcess } from "@/testing/processes";
+import { UNUSED_STRIPE_ENV } from "@/testing/production-payments";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createTestRedis, TEST_REDIS_URL } from "@/testing/test-redis";
 import { SessionCodec } from "../auth/session";
 import { parseEnv } from "../env";
-import { startClaimServer } from "../testing/claim-server-process";
-import { cpuSeconds, freePort, type Running, startProcess } from "../testing/processes";
-import { UNUSED_STRIPE_ENV } from "../testing/production-payments";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { createTestRedis, TEST_REDIS_URL } from "../testing/test-redis";
 
 /**
  * The claim server with CLAIM_WORKERS=2: a primary and two worker processes on one port.

@@ -1,8 +1,8 @@
 import { BlockList, isIP } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { headerText } from "@/testing/forged-credentials";
 import { parseEnv } from "../env";
-import { headerText } from "../testing/forged-credentials";
 import { clientAddress } from "./client-address";
 import { normalizeIp } from "./ip-literal";
 import { parseProxyTrust, TRUST_NOBODY, trustsHop } from "./proxy-trust";

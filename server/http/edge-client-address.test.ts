@@ -3,16 +3,16 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { liveStockUrl } from "@/lib/deals/live-stock";
 import { newId } from "@/lib/ids";
-import { log } from "../log";
 import {
   gateAddressCounters,
   LIMITED_ON_THE_ELEVENTH,
   signUp as signUpAt,
   signUpsUntilLimited as signUpsUntilLimitedAt,
   spoofed,
-} from "../testing/address-limits";
-import { EDGE_PROXY, type EdgeWorld, openEdgeWorld } from "../testing/edge-world";
-import { sendFrom } from "../testing/loopback-client";
+} from "@/testing/address-limits";
+import { EDGE_PROXY, type EdgeWorld, openEdgeWorld } from "@/testing/edge-world";
+import { sendFrom } from "@/testing/loopback-client";
+import { log } from "../log";
 
 /**
  * Issue 14, item 1: the client's address is the socket's peer unless that peer is a trusted

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { TRPC_MAX_BATCH } from "@/lib/trpc/trpc-wire";
-import { type EdgeWorld, openEdgeWorld } from "../testing/edge-world";
-import { sendFrom } from "../testing/loopback-client";
+import { type EdgeWorld, openEdgeWorld } from "@/testing/edge-world";
+import { sendFrom } from "@/testing/loopback-client";
 
 /**
  * Issue 14, item 3 at the edge: a tRPC batch holds at most TRPC_MAX_BATCH calls (more is a

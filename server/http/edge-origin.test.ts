@@ -3,8 +3,8 @@ import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claims, signingKeys, users } from "@/db/schema";
 import { newId } from "@/lib/ids";
-import { type EdgeWorld, openEdgeWorld } from "../testing/edge-world";
-import { sendFrom } from "../testing/loopback-client";
+import { type EdgeWorld, openEdgeWorld } from "@/testing/edge-world";
+import { sendFrom } from "@/testing/loopback-client";
 import { crossSiteRefusal } from "./same-origin";
 
 /**

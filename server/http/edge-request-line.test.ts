@@ -2,8 +2,8 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EdgeWorld, openEdgeWorld } from "../testing/edge-world";
-import { sendFrom } from "../testing/loopback-client";
+import { type EdgeWorld, openEdgeWorld } from "@/testing/edge-world";
+import { sendFrom } from "@/testing/loopback-client";
 
 /**
  * The request line as the edge takes it. Issue 14, item 10: a URL with a malformed

@@ -10,15 +10,15 @@ import {
   READYZ_PATH,
   readinessSchema,
 } from "@/lib/ops/health-answers";
+import { sendFrom } from "@/testing/loopback-client";
+import { type PrivateRedis, startPrivateRedis } from "@/testing/private-redis";
+import { createDeal, createMerchant } from "@/testing/sale-fixtures";
+import { StreamReader } from "@/testing/stream-reader";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { parseEnv } from "../env";
 import { ReadinessCheck } from "../health/readiness";
 import { log } from "../log";
 import { createServices, type Services } from "../services";
-import { sendFrom } from "../testing/loopback-client";
-import { type PrivateRedis, startPrivateRedis } from "../testing/private-redis";
-import { createDeal, createMerchant } from "../testing/sale-fixtures";
-import { StreamReader } from "../testing/stream-reader";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { createEdgeServer, createHttpEdge, type EdgeServer, type NodeHandler } from "./http-edge";
 
 /**

@@ -2,11 +2,11 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, users } from "@/db/schema";
 import { DEMO_ACCOUNTS } from "@/db/seed";
+import { clockStart } from "@/testing/test-clock";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import type { Actor } from "../auth/actor";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
-import { clockStart } from "../testing/test-clock";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 
 let database: TestDatabase;
 let services: Services;

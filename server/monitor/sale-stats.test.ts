@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "@/lib/ids";
+import { createTestRedis, type TestRedis } from "@/testing/test-redis";
 import type { AttemptOutcome } from "../claims/claim-observer";
-import { createTestRedis, type TestRedis } from "../testing/test-redis";
 import { SaleStats } from "./sale-stats";
 
 let testRedis: TestRedis;

@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deals } from "@/db/schema";
 import { DEMO_ACCOUNTS } from "@/db/seed";
 import { newId } from "@/lib/ids";
+import { captureLog } from "@/testing/capture-log";
+import { testCaller } from "@/testing/test-caller";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "@/testing/test-redis";
 import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
 import { log } from "../log";
 import { createServices, type Services } from "../services";
-import { captureLog } from "../testing/capture-log";
-import { testCaller } from "../testing/test-caller";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "../testing/test-redis";
 import { serveMetrics } from "./metrics-endpoint";
 import { serveWithRequestId } from "./request-log";
 

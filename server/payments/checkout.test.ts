@@ -2,11 +2,11 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claims, payments } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "@/testing/test-redis";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "../testing/test-redis";
 import { TestPaymentProvider } from "./providers/test";
 
 const TTL_MS = 10 * 60_000;

@@ -5,12 +5,12 @@ import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claims, payments, vouchers } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import { StripeRecorder, TEST_PAYMENT_METHODS } from "@/testing/stripe-recorder";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { parseEnv } from "../env";
 import { createNodePaymentWebhookRoute } from "../http/payment-webhook-route";
 import { createServices, type Services } from "../services";
-import { createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import { StripeRecorder, TEST_PAYMENT_METHODS } from "../testing/stripe-recorder";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 
 /**
  * POST /api/payments/stripe/webhook, as the production server serves it, with the services

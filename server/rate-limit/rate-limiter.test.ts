@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { createTestRedis } from "@/testing/test-redis";
 import { gateKeys } from "../claims/gate-keys";
-import { createTestRedis } from "../testing/test-redis";
 import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limiter";
 
 const testRedis = createTestRedis();

@@ -4,22 +4,22 @@ import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { liveStockUrl } from "@/lib/deals/live-stock";
 import { newId } from "@/lib/ids";
-import { gateKeys } from "../claims/gate-keys";
-import { log } from "../log";
-import type { Services } from "../services";
 import {
   gateAddressCounters,
   LIMITED_ON_THE_ELEVENTH,
   signUpsUntilLimited,
   spoofed,
-} from "../testing/address-limits";
-import { type ClaimServerProcess, startClaimServer } from "../testing/claim-server-process";
-import { createServerModeServices, serveEdge } from "../testing/edge-server";
-import { sendFrom } from "../testing/loopback-client";
-import { type RunningNginx, startNginx } from "../testing/nginx";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import { StreamReader } from "../testing/stream-reader";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
+} from "@/testing/address-limits";
+import { type ClaimServerProcess, startClaimServer } from "@/testing/claim-server-process";
+import { createServerModeServices, serveEdge } from "@/testing/edge-server";
+import { sendFrom } from "@/testing/loopback-client";
+import { type RunningNginx, startNginx } from "@/testing/nginx";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import { StreamReader } from "@/testing/stream-reader";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { gateKeys } from "../claims/gate-keys";
+import { log } from "../log";
+import type { Services } from "../services";
 
 /**
  * Issue 21, item 1: deploy/nginx.conf as shipped, on loopback, in front of two app servers

@@ -2,6 +2,14 @@ import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
+import { type LocalRedisCluster, startRedisCluster } from "@/testing/redis-cluster";
+import {
+  claimTruth,
+  createDeal,
+  createShoppers,
+  createShopWithStaff,
+} from "@/testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { ReadThroughCache } from "../cache/read-through-cache";
 import { CLAIM_LIMITS } from "../claims/claim-limits";
 import { gateKeys } from "../claims/gate-keys";
@@ -12,14 +20,6 @@ import { DomainError } from "../errors";
 import { RedisRateLimiter } from "../rate-limit/rate-limiter";
 import { mastersOf } from "../redis/client";
 import { createServices, type Services } from "../services";
-import { type LocalRedisCluster, startRedisCluster } from "../testing/redis-cluster";
-import {
-  claimTruth,
-  createDeal,
-  createShoppers,
-  createShopWithStaff,
-} from "../testing/sale-fixtures";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 
 /**
  * The app on a real Redis Cluster: three masters of this file's own, the real services, a

@@ -3,13 +3,13 @@ import { postClaim } from "@/lib/claims/claim-client";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
 import { newId } from "@/lib/ids";
 import { ApiRequestError } from "@/lib/wire/read-api-error";
+import { startClaimServer } from "@/testing/claim-server-process";
+import type { Running } from "@/testing/processes";
+import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createTestRedis } from "@/testing/test-redis";
 import { SessionCodec } from "../auth/session";
 import { gateKeys } from "../claims/gate-keys";
-import { startClaimServer } from "../testing/claim-server-process";
-import type { Running } from "../testing/processes";
-import { claimTruth, createDeal, createMerchant, createShoppers } from "../testing/sale-fixtures";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
-import { createTestRedis } from "../testing/test-redis";
 
 /**
  * Two app instances, each a process of its own on its own port (the claim server, as

@@ -4,7 +4,7 @@ import { count, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
-import { withTestServices } from "../testing/test-services";
+import { withTestServices } from "@/testing/test-services";
 
 const world = withTestServices();
 const TSX = path.join(process.cwd(), "node_modules/.bin/tsx");

@@ -2,11 +2,11 @@ import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { users } from "@/db/schema";
 import { DEMO_ACCOUNTS } from "@/db/seed";
+import { captureLog } from "@/testing/capture-log";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { demoSeedWanted } from "../auth/demo-accounts";
 import { type EnvError, parseEnv } from "../env";
 import { announceStart, createServices, type Services } from "../services";
-import { captureLog } from "../testing/capture-log";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 
 const databases: TestDatabase[] = [];
 const started: Services[] = [];

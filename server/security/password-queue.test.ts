@@ -1,11 +1,11 @@
 import superjson from "superjson";
 import { describe, expect, it, vi } from "vitest";
+import { testCaller } from "@/testing/test-caller";
+import { withTestServices } from "@/testing/test-services";
 import { handleTrpcRequest } from "../api/http-handler";
 import { AuthService } from "../auth/auth-service";
 import { type Derive, PasswordHasher } from "../auth/password";
 import { MemoryRateLimiter } from "../rate-limit/rate-limiter";
-import { testCaller } from "../testing/test-caller";
-import { withTestServices } from "../testing/test-services";
 
 interface TrpcErrorBody {
   error: { json: { data: { code: string; retryAfterMs?: number } } };

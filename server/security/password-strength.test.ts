@@ -3,8 +3,8 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { withTestServices } from "@/testing/test-services";
 import { hashPassword, verifyPassword } from "../auth/password";
-import { withTestServices } from "../testing/test-services";
 
 /** OWASP Password Storage Cheat Sheet: scrypt N=2^17, r=8, p=1 is the minimum. */
 const OWASP_MINIMUM = { N: 2 ** 17, r: 8, p: 1 };

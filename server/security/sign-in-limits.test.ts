@@ -2,6 +2,7 @@ import { scrypt } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { withTestServices } from "@/testing/test-services";
 import { AuthService } from "../auth/auth-service";
 import { type Derive, PasswordHasher } from "../auth/password";
 import {
@@ -10,7 +11,6 @@ import {
   FAILURES_PER_ACCOUNT_AND_ADDRESS,
 } from "../auth/sign-in-limits";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "../rate-limit/rate-limiter";
-import { withTestServices } from "../testing/test-services";
 
 /**
  * The limits are what is under test, not scrypt: the same AuthService, with a cheap key

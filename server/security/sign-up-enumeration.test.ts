@@ -5,12 +5,12 @@ import { describe, expect, it } from "vitest";
 import { countQueries } from "@/db/query-count";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { testCaller } from "@/testing/test-caller";
+import { withTestServices } from "@/testing/test-services";
 import { handleTrpcRequest } from "../api/http-handler";
 import { AuthService } from "../auth/auth-service";
 import { type Derive, PasswordHasher } from "../auth/password";
 import { MemoryRateLimiter } from "../rate-limit/rate-limiter";
-import { testCaller } from "../testing/test-caller";
-import { withTestServices } from "../testing/test-services";
 
 const world = withTestServices();
 

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { users } from "@/db/schema";
 import { DEMO_ACCOUNTS } from "@/db/seed";
 import { newId } from "@/lib/ids";
-import { withTestServices } from "../testing/test-services";
-import { callTrpc } from "../testing/trpc-call";
+import { withTestServices } from "@/testing/test-services";
+import { callTrpc } from "@/testing/trpc-call";
 
 const world = withTestServices({ env: { DEMO_SEED: "on" } });
 const call = (path: string, input?: unknown, cookie?: string, query = false) =>

@@ -2,11 +2,11 @@ import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redemptionConflicts, redemptions, vouchers } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { createDeal, createShoppers, createShopWithStaff } from "@/testing/sale-fixtures";
+import { clockStart } from "@/testing/test-clock";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
-import { createDeal, createShoppers, createShopWithStaff } from "../testing/sale-fixtures";
-import { clockStart } from "../testing/test-clock";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 
 /**
  * Issue 15, item 3b: a shopper shows a voucher at an offline counter, cancels it online (the

@@ -11,14 +11,14 @@ import {
   refreshTrustInFull,
   type TrustPage,
 } from "@/lib/vouchers/trust-refresh";
+import { bulkClaimsWithVouchers } from "@/testing/bulk-vouchers";
+import { createDeal, createShoppers, createShopWithStaff } from "@/testing/sale-fixtures";
+import { testCaller } from "@/testing/test-caller";
+import { clockStart } from "@/testing/test-clock";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
 import { createServices, type Services } from "../services";
-import { bulkClaimsWithVouchers } from "../testing/bulk-vouchers";
-import { createDeal, createShoppers, createShopWithStaff } from "../testing/sale-fixtures";
-import { testCaller } from "../testing/test-caller";
-import { clockStart } from "../testing/test-clock";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
 import { FEED_OVERLAP_MS, FEED_PAGE } from "./trust-feeds";
 import { revokeVouchersOfClaims } from "./voucher-service";
 

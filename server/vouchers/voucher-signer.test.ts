@@ -2,8 +2,8 @@ import { createPrivateKey, type JsonWebKey } from "node:crypto";
 import { calculateJwkThumbprint, compactVerify, exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { signVoucher } from "@/lib/vouchers/sign-voucher";
-import { SAMPLE_VOUCHER_PAYLOAD } from "@/lib/vouchers/testing/sample-payload";
 import { verifyVoucher } from "@/lib/vouchers/verify-voucher";
+import { SAMPLE_VOUCHER_PAYLOAD } from "@/testing/vouchers/sample-payload";
 import { encodedVoucherHeader, signVoucherToken } from "./voucher-signer";
 
 async function keyPair() {

@@ -4,17 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signingKeys, users, vouchers } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { verifyVoucher } from "@/lib/vouchers/verify-voucher";
-import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 import {
   claimTruth,
   createDeal,
   createMerchant,
   createShoppers,
   createStaff,
-} from "../testing/sale-fixtures";
-import { clockStart } from "../testing/test-clock";
-import { createTestDatabase, type TestDatabase } from "../testing/test-database";
+} from "@/testing/sale-fixtures";
+import { clockStart } from "@/testing/test-clock";
+import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { parseEnv } from "../env";
+import { createServices, type Services } from "../services";
 import { KeyEncryption } from "./key-encryption";
 
 const HOUR = 3_600_000;

@@ -1,13 +1,13 @@
 import Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { newId } from "@/lib/ids";
-import { StripeRecorder, TEST_PAYMENT_METHODS } from "../../testing/stripe-recorder";
+import { StripeRecorder, TEST_PAYMENT_METHODS } from "@/testing/stripe-recorder";
 import { PaymentTimeout } from "../payment-provider";
 import { StripePaymentProvider } from "./stripe";
 
 /**
  * The Stripe adapter's requests, against a loopback recorder that answers as Stripe's API
- * reference documents (server/testing/stripe-recorder.ts). Stripe itself is not reachable
+ * reference documents (testing/stripe-recorder.ts). Stripe itself is not reachable
  * from this machine: what these tests prove is what the SDK sends and how each answer is read.
  */
 let recorder: StripeRecorder;

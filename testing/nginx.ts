@@ -4,13 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePort, type Running, startProcess, waitForHttp } from "./processes";
 
-export const SHIPPED_NGINX_CONF = path.join(
-  import.meta.dirname,
-  "..",
-  "..",
-  "deploy",
-  "nginx.conf",
-);
+export const SHIPPED_NGINX_CONF = path.join(import.meta.dirname, "..", "deploy", "nginx.conf");
 
 /** Debian's nginx is in /usr/sbin, which a user's PATH may not hold. */
 const NGINX = existsSync("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { newId } from "@/lib/ids";
-import { createRedis } from "../redis/client";
+import { createRedis } from "@/server/redis/client";
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 

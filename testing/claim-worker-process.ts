@@ -43,7 +43,7 @@ export function startClaimWorker(options: {
     process.execPath,
     ["--conditions=react-server", "--import", "tsx", WORKER_SCRIPT],
     {
-      cwd: path.join(import.meta.dirname, "..", ".."),
+      cwd: path.join(import.meta.dirname, ".."),
       env: {
         PATH: process.env.PATH ?? "",
         ...options.env,

@@ -1,8 +1,8 @@
 import type { AddressInfo } from "node:net";
-import { parseEnv } from "../env";
-import { createEdgeServer, type NodeHandler } from "../http/http-edge";
-import { createNodeTrpcRoute } from "../http/trpc-route";
-import { createServices, type Services } from "../services";
+import { parseEnv } from "@/server/env";
+import { createEdgeServer, type NodeHandler } from "@/server/http/http-edge";
+import { createNodeTrpcRoute } from "@/server/http/trpc-route";
+import { createServices, type Services } from "@/server/services";
 import type { TestDatabase } from "./test-database";
 import { TEST_REDIS_URL } from "./test-redis";
 

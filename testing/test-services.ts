@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
-import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
+import { parseEnv } from "@/server/env";
+import { createServices, type Services } from "@/server/services";
 import { createTestDatabase, type TestDatabase } from "./test-database";
 import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "./test-redis";
 

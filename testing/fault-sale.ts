@@ -1,13 +1,13 @@
 import { sql } from "drizzle-orm";
 import { type Db, rowsOf } from "@/db/client";
 import type { ClaimResult } from "@/lib/claims/claim-contract";
-import type { ClaimService } from "../claims/claim-service";
-import { gateKeys } from "../claims/gate-keys";
-import { parseEnv } from "../env";
-import { DomainError } from "../errors";
-import { log } from "../log";
-import type { RedisClient } from "../redis/client";
-import { createServices, type Services } from "../services";
+import type { ClaimService } from "@/server/claims/claim-service";
+import { gateKeys } from "@/server/claims/gate-keys";
+import { parseEnv } from "@/server/env";
+import { DomainError } from "@/server/errors";
+import { log } from "@/server/log";
+import type { RedisClient } from "@/server/redis/client";
+import { createServices, type Services } from "@/server/services";
 import { type PrivateRedis, startPrivateRedis } from "./private-redis";
 import { createTestDatabase, type TestDatabase } from "./test-database";
 

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type Db, rowsOf } from "@/db/client";
-import { mastersOf, type RedisClient } from "../redis/client";
+import { mastersOf, type RedisClient } from "@/server/redis/client";
 
 /**
  * Redis keys that change without any state changing: rate-limit windows (every refused

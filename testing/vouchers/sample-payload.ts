@@ -1,4 +1,4 @@
-import type { VoucherPayload } from "../voucher-format";
+import type { VoucherPayload } from "../../lib/vouchers/voucher-format";
 
 /** A well-formed voucher payload for tests and benches (issued 2026-11-18, valid a week). */
 export const SAMPLE_VOUCHER_PAYLOAD: VoucherPayload = {

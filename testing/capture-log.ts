@@ -1,5 +1,5 @@
 import pino from "pino";
-import { log } from "../log";
+import { log } from "@/server/log";
 
 /** Runs `work` with the app's logger at debug, writing into an array instead of stdout. */
 export async function captureLog(work: () => Promise<void>): Promise<Record<string, unknown>[]> {

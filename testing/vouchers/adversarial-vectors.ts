@@ -6,9 +6,13 @@ import {
   generateKeyPair,
   type JWK,
 } from "jose";
-import { signVoucher } from "../sign-voucher";
-import { type VerifyVoucherResult, type VoucherRejection, verifyVoucher } from "../verify-voucher";
-import type { VoucherPayload, VoucherPublicKey } from "../voucher-format";
+import { signVoucher } from "../../lib/vouchers/sign-voucher";
+import {
+  type VerifyVoucherResult,
+  type VoucherRejection,
+  verifyVoucher,
+} from "../../lib/vouchers/verify-voucher";
+import type { VoucherPayload, VoucherPublicKey } from "../../lib/vouchers/voucher-format";
 
 /**
  * Attacks on the voucher format with the verdict each must get. Built in Node (it needs

@@ -2,7 +2,7 @@
  * An app instance under load, run as a process of its own so that a crash test can kill it
  * with SIGKILL (see claim-worker-process.ts, which starts it):
  *
- *   node --conditions=react-server --import tsx server/testing/claim-worker.ts
+ *   node --conditions=react-server --import tsx testing/claim-worker.ts
  *
  * It builds the services from the environment as the app does, then claims WORKER_DEAL_ID
  * once for every shopper in the database, WORKER_CONCURRENCY at a time, with one
@@ -13,8 +13,8 @@
  */
 import { eq } from "drizzle-orm";
 import { users } from "@/db/schema";
-import { parseEnv } from "../env";
-import { createServices } from "../services";
+import { parseEnv } from "@/server/env";
+import { createServices } from "@/server/services";
 import { claimWave } from "./fault-sale";
 
 const report = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);

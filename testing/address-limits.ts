@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { expect } from "vitest";
 import { newId } from "@/lib/ids";
-import { gateKeys } from "../claims/gate-keys";
+import { gateKeys } from "@/server/claims/gate-keys";
 import { sendFrom } from "./loopback-client";
 
 /**

@@ -3,7 +3,7 @@ import { deals } from "@/db/schema";
 import { CLAIM_ROUTE, postClaim } from "@/lib/claims/claim-client";
 import type { ClaimInput, ClaimResult } from "@/lib/claims/claim-contract";
 import { ApiRequestError } from "@/lib/wire/read-api-error";
-import { CLAIM_LIMITS } from "../claims/claim-limits";
+import { CLAIM_LIMITS } from "@/server/claims/claim-limits";
 import { type FuzzWorld, openFuzzWorld } from "./fuzz-world";
 import { callSpec, type RawRequest, rawRequestInit } from "./hostile-http";
 import { envelopeOf } from "./hostile-input";

@@ -1,4 +1,4 @@
-import type { Caller } from "../api/context";
+import type { Caller } from "@/server/api/context";
 
 /**
  * The caller a test hands the tRPC fetch handler when it calls it in-process, as the HTTP edge
