@@ -36,6 +36,7 @@ import { SaleMonitor } from "./monitor/sale-monitor";
 import { SaleStats } from "./monitor/sale-stats";
 import { Metrics } from "./observability/metrics";
 import { describeMetricsAccess, metricsAccess } from "./observability/metrics-endpoint";
+import { measureOversell, pingRedis } from "./observability/oversell-detector";
 import { CheckoutService } from "./payments/checkout-service";
 import type { PaymentProvider } from "./payments/payment-provider";
 import { createPaymentProvider } from "./payments/providers/registry";
@@ -198,9 +199,19 @@ export async function createServices(
   const checkout: CheckoutService = new CheckoutService(db, paymentProvider, claimService, issuer, {
     timeoutMs: env.PAYMENT_TIMEOUT_MS,
     clock,
+    observe: (event) => metrics.observeCheckout(event),
   });
+  metrics.watch({
+    oversoldUnits: () => measureOversell(db, redis, env.REDIS_KEY_PREFIX, clock()),
+    redisPing: redis ? () => pingRedis(redis) : undefined,
+  });
+  const expire = async () => {
+    const expired = await expireReservations(db, engine, clock(), onStockChange);
+    metrics.observeReservationsExpired(expired);
+    return expired;
+  };
   const sweep = async () => ({
-    expired: await expireReservations(db, engine, clock(), onStockChange),
+    expired: await expire(),
     paymentsSettled: await checkout.settleUnknownPayments(2 * env.PAYMENT_TIMEOUT_MS),
     refundsPaid: await checkout.refundOwed(),
     // The embedded gate has nothing to load.
