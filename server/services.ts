@@ -24,6 +24,7 @@ import { expireReservations } from "./claims/reservation-expiry";
 import { DealDiscovery } from "./deals/deal-discovery";
 import { DealManagement } from "./deals/deal-management";
 import { DealService } from "./deals/deal-service";
+import { ReadReplica } from "./deals/read-replica";
 import { StockBroadcasts } from "./deals/stock-broadcast";
 import { LocalStockTransport, RedisStockTransport, StockFeed } from "./deals/stock-feed";
 import { DeviceService } from "./devices/device-service";
@@ -60,6 +61,8 @@ export interface Services {
   auth: AuthService;
   deals: DealService;
   discovery: DealDiscovery;
+  /** Where discovery reads go: the read replica while it keeps up, else the primary. */
+  reads: ReadReplica;
   dealCache: ReadThroughCache;
   stock: StockFeed;
   /** Live-stock streams open on this process, one broadcast per deal (server/http/stock-route). */
@@ -173,7 +176,16 @@ export async function createServices(
   );
   const stockBroadcasts = new StockBroadcasts(stock);
   const onStockChange = (dealId: string) => stock.changed(dealId);
-  const discovery = new DealDiscovery(db, dealCache, clock);
+  const reads = await ReadReplica.open(db, env.DATABASE_READ_URL, {
+    maxLagMs: env.DATABASE_READ_MAX_LAG_MS,
+    background: options.background,
+  });
+  const discovery = new DealDiscovery(reads, dealCache, clock);
+  metrics.watch({
+    oversoldUnits: () => measureOversell(db, redis, env.REDIS_KEY_PREFIX, clock()),
+    redisPing: redis ? () => pingRedis(redis) : undefined,
+    readReplica: env.DATABASE_READ_URL ? () => reads.current : undefined,
+  });
   const saleStats = new SaleStats(redis, env.REDIS_KEY_PREFIX);
   const bots = new BotCheck(
     botChallengeThreshold(env),
@@ -201,10 +213,7 @@ export async function createServices(
     clock,
     observe: (event) => metrics.observeCheckout(event),
   });
-  metrics.watch({
-    oversoldUnits: () => measureOversell(db, redis, env.REDIS_KEY_PREFIX, clock()),
-    redisPing: redis ? () => pingRedis(redis) : undefined,
-  });
+
   const expire = async () => {
     const expired = await expireReservations(db, engine, clock(), onStockChange);
     metrics.observeReservationsExpired(expired);
@@ -266,7 +275,8 @@ export async function createServices(
     metrics,
     sweep,
     auth: new AuthService(db, limiter),
-    deals: new DealService(db, clock),
+    deals: new DealService(db, clock, reads),
+    reads,
     discovery,
     dealCache,
     gates,
@@ -334,6 +344,7 @@ export async function createServices(
       stockBroadcasts.close();
       stock.close();
       redis?.disconnect();
+      await reads.close();
       await database.close();
     },
   };

@@ -60,7 +60,11 @@ describe("issue 21 item 4: the alert rules and the dashboard", () => {
 
   it("read only series the app exports", async () => {
     const metrics = new Metrics({ engine: "redis" });
-    metrics.watch({ oversoldUnits: async () => 0, redisPing: async () => 0.001 });
+    metrics.watch({
+      oversoldUnits: async () => 0,
+      redisPing: async () => 0.001,
+      readReplica: () => ({ serving: "replica", lagMs: 0 }),
+    });
     const exported = new Set(
       [...(await metrics.render()).body.matchAll(/^# TYPE (\S+)/gm)].map(([, name]) => name),
     );

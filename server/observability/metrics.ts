@@ -30,6 +30,8 @@ export interface Watched {
   oversoldUnits(): Promise<number>;
   /** Seconds a Redis PING took, or null when it did not answer: absent in embedded mode. */
   redisPing?(): Promise<number | null>;
+  /** Where discovery reads go and the replica's last measured lag: only with DATABASE_READ_URL. */
+  readReplica?(): { serving: "replica" | "primary"; lagMs: number | null };
 }
 
 /**
@@ -128,6 +130,28 @@ export class Metrics {
         this.set(await measured("the oversell detector", () => watched.oversoldUnits()));
       },
     });
+    const replica = watched.readReplica;
+    if (replica) {
+      new Gauge({
+        name: "dealdrop_read_replica_serving",
+        help: "1 while discovery reads go to the read replica, 0 while the primary takes them.",
+        registers: [this.registry],
+        aggregator: "min",
+        collect() {
+          this.set(replica().serving === "replica" ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: "dealdrop_read_replica_lag_seconds",
+        help: "How far the read replica was behind the primary at its last check (NaN: no answer).",
+        registers: [this.registry],
+        aggregator: "max",
+        collect() {
+          const { lagMs } = replica();
+          this.set(lagMs === null ? Number.NaN : lagMs / 1000);
+        },
+      });
+    }
     const ping = watched.redisPing;
     if (!ping) return;
     // One PING per scrape for both gauges, which a scrape collects at the same time.
