@@ -11,6 +11,7 @@ import cluster from "node:cluster";
 import { createServer } from "node:http";
 import { newId } from "@/lib/ids";
 import { gateKeys } from "@/server/claims/gate-keys";
+import { decodeGateReply } from "@/server/claims/gate-reply";
 import { createRedis } from "@/server/redis/client";
 import { LuaScript } from "@/server/redis/lua-script";
 
@@ -40,13 +41,15 @@ function serve() {
         const userId = (req.headers.cookie ?? "").slice(-16);
         const ip = String(req.headers["x-forwarded-for"] ?? "");
         const keys = gateKeys(prefix, input.dealId);
-        const reply = (await claimScript.run(
-          redis,
-          [...keys.forScripts, keys.shopperAttempts(userId), keys.addressAttempts(ip)],
-          [userId, input.idempotencyKey, newId(), Date.now(), "", "", 20, 600, 10_000],
-        )) as [string];
+        const reply = decodeGateReply(
+          await claimScript.run(
+            redis,
+            [...keys.forScripts, keys.shopperAttempts(userId), keys.addressAttempts(ip)],
+            [userId, input.idempotencyKey, newId(), Date.now(), "", "", 20, 600, 10_000],
+          ),
+        );
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ result: { outcome: reply[0] } }));
+        res.end(JSON.stringify({ result: { outcome: reply.outcome } }));
       } catch (error) {
         res.writeHead(500).end(String(error));
       }

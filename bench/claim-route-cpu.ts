@@ -19,6 +19,7 @@ import { answerClaim, type ClaimHttpRequest } from "@/server/http/claim-route";
 import { clientAddress } from "@/server/http/client-address";
 import { parseProxyTrust } from "@/server/http/proxy-trust";
 import { SaleStats } from "@/server/monitor/sale-stats";
+import { LocalSaleStatsStore } from "@/server/monitor/sale-stats-store";
 import { Metrics } from "@/server/observability/metrics";
 import type { VoucherIssuer } from "@/server/vouchers/voucher-issuer";
 import { BENCH_SESSION_SECRET } from "./processes";
@@ -42,7 +43,7 @@ const soldOutGate = {
 async function main() {
   const calls = positiveInt("BENCH_CALLS", 200_000);
   const metrics = new Metrics({ engine: "redis" });
-  const saleStats = new SaleStats(null, "bench:");
+  const saleStats = new SaleStats(new LocalSaleStatsStore());
   // Counting as in production, with a threshold no bench shopper reaches: the cost everyone
   // below it pays. (This bench's 1,000 shoppers claim far faster than people, who never reach it.)
   const bots = new BotCheck(

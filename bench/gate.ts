@@ -8,9 +8,9 @@ import os from "node:os";
 import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import { type Db, rowsOf } from "@/db/client";
-import { totalQueryCount } from "@/db/query-count";
 import { createScratchDatabase } from "@/db/scratch-database";
 import { createRedis } from "@/server/redis/client";
+import { countingLogger, totalQueryCount } from "@/testing/query-count";
 import { planAttempts } from "./attempt-plan";
 import { lineUpDesigns } from "./designs/lineup";
 import { formatTable, positiveInt, type Scenario, writeResults } from "./report";
@@ -57,6 +57,7 @@ async function main(): Promise<number> {
     adminUrl: params.adminDatabaseUrl,
     name: `dealdrop_bench_${stamp}`,
     poolSize: POOL_SIZE,
+    logger: countingLogger,
   });
   const redis = createRedis(params.redisUrl);
   try {

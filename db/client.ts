@@ -1,8 +1,8 @@
 import "server-only";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import type { Logger } from "drizzle-orm/logger";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { countingLogger } from "./query-count";
 import * as schema from "./schema";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -26,18 +26,20 @@ export const MIGRATIONS_FOLDER = path.join(process.cwd(), "db", "migrations");
 /**
  * One code path, two engines: postgres.js when a URL is given, else PGlite in a data folder
  * (or in memory for `memory://`). PGlite is a single connection, so open it once per process.
+ * `logger` sees every statement; the app passes none, test harnesses their query counter.
  */
 export async function openDatabase(options: {
   url?: string;
   dataDir?: string;
   poolSize?: number;
+  logger?: Logger;
 }): Promise<DatabaseHandle> {
   if (options.url) {
     const { default: postgres } = await import("postgres");
     const { drizzle } = await import("drizzle-orm/postgres-js");
     const { migrate } = await import("drizzle-orm/postgres-js/migrator");
     const client = postgres(options.url, poolOptions(options.poolSize ?? 20, "dealdrop"));
-    const db = drizzle(client, { schema, logger: countingLogger });
+    const db = drizzle(client, { schema, logger: options.logger });
     const url = options.url;
     const handle: DatabaseHandle = {
       db: db as unknown as Db,
@@ -53,7 +55,7 @@ export async function openDatabase(options: {
   const dataDir = options.dataDir ?? "memory://";
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir);
-  const db = drizzle(client, { schema, logger: countingLogger });
+  const db = drizzle(client, { schema, logger: options.logger });
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   // One process per data folder (see above): nobody to take turns with.
   return { db: db as unknown as Db, close: () => client.close(), oneAtATime: (work) => work() };
@@ -83,11 +85,14 @@ function poolOptions(max: number, applicationName: string) {
  * has the primary's schema by replication), its connections named `dealdrop-read` in
  * pg_stat_activity. Used through server/deals/read-replica.ts only.
  */
-export async function openReadOnlyDatabase(url: string, poolSize = 10): Promise<DatabaseHandle> {
+export async function openReadOnlyDatabase(
+  url: string,
+  options: { poolSize?: number; logger?: Logger } = {},
+): Promise<DatabaseHandle> {
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
-  const client = postgres(url, poolOptions(poolSize, "dealdrop-read"));
-  const db = drizzle(client, { schema, logger: countingLogger }) as unknown as Db;
+  const client = postgres(url, poolOptions(options.poolSize ?? 10, "dealdrop-read"));
+  const db = drizzle(client, { schema, logger: options.logger }) as unknown as Db;
   return {
     db,
     close: () => client.end({ timeout: 5 }),

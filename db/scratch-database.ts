@@ -1,3 +1,4 @@
+import type { Logger } from "drizzle-orm/logger";
 import postgres from "postgres";
 import { type DatabaseHandle, openDatabase } from "./client";
 
@@ -44,6 +45,7 @@ export async function createScratchDatabase(options: {
   adminUrl: string;
   name: string;
   poolSize: number;
+  logger?: Logger;
 }): Promise<ScratchDatabase> {
   const empty = await createEmptyDatabase(options);
   let handle: DatabaseHandle | undefined;
@@ -52,7 +54,11 @@ export async function createScratchDatabase(options: {
     await empty.drop();
   };
   try {
-    handle = await openDatabase({ url: empty.url, poolSize: options.poolSize });
+    handle = await openDatabase({
+      url: empty.url,
+      poolSize: options.poolSize,
+      logger: options.logger,
+    });
   } catch (error) {
     await drop().catch(() => undefined);
     throw error;

@@ -2,7 +2,6 @@ import "server-only";
 import { count } from "drizzle-orm";
 import { newId } from "@/lib/ids";
 import { PLACES } from "@/lib/places";
-import { hashPassword } from "@/server/auth/password";
 import type { Db } from "./client";
 import { type DemoSale, type DemoSaleWindow, demoSaleTimes, rememberDemoSales } from "./demo-sales";
 import { claims, deals, merchants, users } from "./schema";
@@ -20,10 +19,16 @@ export const DEMO_ACCOUNTS = {
 /**
  * Seeds an empty database with a demo city: an admin, two merchants with staff, three
  * shoppers and four deals (live, starting soon, sold out, priced). Does nothing, and returns
- * false, when any user exists. The sales are placed relative to `now`, and again at each later
- * start of the demo once they have ended (db/demo-sales.ts).
+ * false, when any user exists. `hashPassword` is the app's own (server/auth/password.ts): the
+ * seed stores hashes a sign-in can check, and db/ stays below server/. The sales are placed
+ * relative to `now`, and again at each later start of the demo once they have ended
+ * (db/demo-sales.ts).
  */
-export async function seedDemo(db: Db, now = new Date()): Promise<boolean> {
+export async function seedDemo(
+  db: Db,
+  hashPassword: (password: string) => Promise<string>,
+  now = new Date(),
+): Promise<boolean> {
   const [existing] = await db.select({ n: count() }).from(users);
   if ((existing?.n ?? 0) > 0) return false;
 

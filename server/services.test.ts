@@ -2,8 +2,8 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmptyDatabase } from "@/db/scratch-database";
 import { createEmptyTestDatabase } from "@/testing/test-database";
+import { createServices, type Services } from "@/testing/wired-services";
 import { parseEnv } from "./env";
-import { createServices, type Services } from "./services";
 
 const started: Services[] = [];
 let empty: EmptyDatabase;

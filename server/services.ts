@@ -1,48 +1,45 @@
 import "server-only";
 import { createHmac } from "node:crypto";
 import path from "node:path";
+import type { Logger } from "drizzle-orm/logger";
 import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { placeDemoSales } from "@/db/demo-sales";
-import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
+import { seedDemo } from "@/db/seed";
 import { resolveSecret } from "./app-secrets";
 import { AuditLogReader } from "./audit/audit-log";
 import { AuthService } from "./auth/auth-service";
-import { demoAccountsIn, demoAccountsWarning, demoSeedWanted } from "./auth/demo-accounts";
+import { demoSeedWanted } from "./auth/demo-accounts";
+import { hashPassword } from "./auth/password";
 import { SessionCodec } from "./auth/session";
+import { type SweepReport, startBackgroundJobs, sweeper } from "./background-jobs";
 import { BotCheck } from "./bots/bot-check";
-import { Challenges, MemoryUsedAnswers, RedisUsedAnswers } from "./bots/challenges";
+import { Challenges } from "./bots/challenges";
 import { ReadThroughCache } from "./cache/read-through-cache";
 import type { ClaimEngine } from "./claims/claim-engine";
 import { ClaimService } from "./claims/claim-service";
-import { EmbeddedClaimEngine } from "./claims/embedded-claim-engine";
 import { GateStatusService } from "./claims/gate-status";
-import { warmUpcomingGates } from "./claims/gate-warmup";
-import { reconcileGates } from "./claims/reconciler";
-import { RedisClaimEngine } from "./claims/redis-claim-engine";
-import { RedisGateLoader } from "./claims/redis-gate-loader";
-import { expireReservations } from "./claims/reservation-expiry";
+import type { RedisGateLoader } from "./claims/redis-gate-loader";
 import { DealDiscovery } from "./deals/deal-discovery";
 import { DealManagement } from "./deals/deal-management";
 import { DealService } from "./deals/deal-service";
 import { ReadReplica } from "./deals/read-replica";
 import { StockBroadcasts } from "./deals/stock-broadcast";
-import { LocalStockTransport, RedisStockTransport, StockFeed } from "./deals/stock-feed";
+import { StockFeed } from "./deals/stock-feed";
 import { DeviceService } from "./devices/device-service";
-import { botChallengeThreshold, describeMode, type Env, parseEnv } from "./env";
+import { botChallengeThreshold, type Env, parseEnv } from "./env";
 import { ReadinessCheck } from "./health/readiness";
-import { log } from "./log";
 import { MerchantDirectory } from "./merchants/merchant-directory";
 import { StaffInvites } from "./merchants/staff-invites";
 import { SaleMonitor } from "./monitor/sale-monitor";
 import { SaleStats } from "./monitor/sale-stats";
 import { Metrics } from "./observability/metrics";
-import { describeMetricsAccess, metricsAccess } from "./observability/metrics-endpoint";
 import { measureOversell, pingRedis } from "./observability/oversell-detector";
 import { CheckoutService } from "./payments/checkout-service";
 import type { PaymentProvider } from "./payments/payment-provider";
 import { createPaymentProvider } from "./payments/providers/registry";
-import { MemoryRateLimiter, RedisRateLimiter } from "./rate-limit/rate-limiter";
-import { connectConfiguredRedis, type RedisClient } from "./redis/client";
+import { openPlatform, type Platform } from "./platform";
+import type { RedisClient } from "./redis/client";
+import { announceStart } from "./start-banner";
 import { StreamSlots } from "./streams/stream-slots";
 import { KeyEncryption } from "./vouchers/key-encryption";
 import { RedemptionService } from "./vouchers/redemption-service";
@@ -52,19 +49,15 @@ import { TrustFeeds } from "./vouchers/trust-feeds";
 import { VoucherIssuer } from "./vouchers/voucher-issuer";
 import { VoucherService } from "./vouchers/voucher-service";
 
+/** What request handlers, routes and pages read. Wiring only: each member is made here. */
 export interface Services {
   env: Env;
-  database: DatabaseHandle;
-  redis: RedisClient | null;
-  engine: ClaimEngine;
   claims: ClaimService;
   auth: AuthService;
   deals: DealService;
   discovery: DealDiscovery;
   /** Where discovery reads go: the read replica while it keeps up, else the primary. */
   reads: ReadReplica;
-  dealCache: ReadThroughCache;
-  stock: StockFeed;
   /** Live-stock streams open on this process, one broadcast per deal (server/http/stock-route). */
   stockBroadcasts: StockBroadcasts;
   /** Places for long-lived streams on this process, per address and per account. */
@@ -88,15 +81,6 @@ export interface Services {
   /** The provider PAYMENT_PROVIDER names (server/payments/providers/registry.ts). */
   paymentProvider: PaymentProvider;
   metrics: Metrics;
-  /** One pass of the durable background work (also run on a timer when `background`). */
-  sweep(): Promise<{
-    expired: number;
-    paymentsSettled: number;
-    refundsPaid: number;
-    gatesWarmed: number;
-  }>;
-  gateLoader: RedisGateLoader | null;
-  demoSeeded: boolean;
   /** What `/readyz` answers (server/health/readiness.ts). */
   readiness: ReadinessCheck;
   /**
@@ -104,36 +88,51 @@ export interface Services {
    * progress, and settles every winner still being written (ClaimEngine.settle).
    */
   settle(): Promise<void>;
-  sessionSecretSource: "env" | "database" | "generated";
-  voucherKeySecretSource: "env" | "database" | "generated";
   stop(): Promise<void>;
 }
 
+/**
+ * What wiring made that no request reads: the start banner reads it, and tests reach it
+ * through their own helper (testing/wired-services.ts).
+ */
+export interface ServiceInternals {
+  database: DatabaseHandle;
+  platform: Platform;
+  redis: RedisClient | null;
+  engine: ClaimEngine;
+  gateLoader: RedisGateLoader | null;
+  dealCache: ReadThroughCache;
+  stock: StockFeed;
+  /** One pass of the durable background work (also run on a timer when `background`). */
+  sweep(): Promise<SweepReport>;
+  demoSeeded: boolean;
+  sessionSecretSource: "env" | "database" | "generated";
+  voucherKeySecretSource: "env" | "database" | "generated";
+}
+
+export interface ServiceOptions {
+  /** Runs the background jobs on a timer (server/background-jobs.ts). */
+  background?: boolean;
+  clock?: () => Date;
+  /** Sees every SQL statement; test harnesses pass their query counter. */
+  queryLogger?: Logger;
+}
+
 /** Wires the app from validated configuration. Tests call it with their own databases. */
-export async function createServices(
+export async function wireServices(
   env: Env,
-  options: { background?: boolean; clock?: () => Date } = {},
-): Promise<Services> {
+  options: ServiceOptions = {},
+): Promise<{ services: Services; internals: ServiceInternals }> {
   const database = await openDatabase({
     url: env.DATABASE_URL,
     dataDir: path.resolve(env.DATA_DIR, "pglite"),
+    logger: options.queryLogger,
   });
   const { db } = database;
-  const redis = await connectConfiguredRedis(env);
+  const platform = await openPlatform(env, db);
+  const { engine, redis } = platform;
   const clock = options.clock ?? (() => new Date());
-  const metrics = new Metrics({ engine: redis ? "redis" : "embedded" });
-
-  const gateLoader = redis ? new RedisGateLoader(redis, db, env.REDIS_KEY_PREFIX) : null;
-  const engine: ClaimEngine =
-    redis && gateLoader
-      ? new RedisClaimEngine({
-          redis,
-          db,
-          loader: gateLoader,
-          keyPrefix: env.REDIS_KEY_PREFIX,
-          reservationMs: env.PRICED_RESERVATION_MS,
-        })
-      : new EmbeddedClaimEngine({ db, reservationMs: env.PRICED_RESERVATION_MS });
+  const metrics = new Metrics({ engine: platform.name });
 
   // What start-up creates when it is missing. Processes starting together (a claim server's
   // workers) take turns, so the demo city is seeded once and each finds the others' work.
@@ -148,7 +147,7 @@ export async function createServices(
       });
       await signingKeys.ensureActiveKey();
       const subjectSecret = await resolveSecret(db, "voucher-subject", undefined);
-      const demoSeeded = demoSeedWanted(env) ? await seedDemo(db, clock()) : false;
+      const demoSeeded = demoSeedWanted(env) ? await seedDemo(db, hashPassword, clock()) : false;
       // A demo started again: its ended sales are placed relative to now, gates told.
       const demoMoved = demoSeedWanted(env) && !demoSeeded ? await placeDemoSales(db, clock()) : [];
       for (const dealId of demoMoved) await engine.dealChanged(dealId);
@@ -156,9 +155,6 @@ export async function createServices(
     },
   );
   const issuer = new VoucherIssuer(db, signingKeys, subjectSecret.value, clock);
-  const limiter = redis
-    ? new RedisRateLimiter(redis, env.REDIS_KEY_PREFIX)
-    : new MemoryRateLimiter();
   const dealCache = new ReadThroughCache({
     name: "deals",
     redis,
@@ -169,31 +165,29 @@ export async function createServices(
     rebuildLockMs: 2_000,
     onLookup: (lookup, cache) => metrics.observeCacheLookup(lookup, cache),
   });
-  const gates = new GateStatusService(db, redis, env.REDIS_KEY_PREFIX, gateLoader);
-  const stock = new StockFeed(
-    (dealId) => gates.stock(dealId),
-    redis ? new RedisStockTransport(redis, env.REDIS_KEY_PREFIX) : new LocalStockTransport(),
-  );
+  const gates = new GateStatusService(db, platform.gate);
+  const stock = new StockFeed((dealId) => gates.stock(dealId), platform.stockTransport);
   const stockBroadcasts = new StockBroadcasts(stock);
   const onStockChange = (dealId: string) => stock.changed(dealId);
   const reads = await ReadReplica.open(db, env.DATABASE_READ_URL, {
     maxLagMs: env.DATABASE_READ_MAX_LAG_MS,
     background: options.background,
+    logger: options.queryLogger,
   });
   const discovery = new DealDiscovery(reads, dealCache, clock);
   metrics.watch({
-    oversoldUnits: () => measureOversell(db, redis, env.REDIS_KEY_PREFIX, clock()),
+    oversoldUnits: () => measureOversell(db, platform.gate, clock()),
     redisPing: redis ? () => pingRedis(redis) : undefined,
     readReplica: env.DATABASE_READ_URL ? () => reads.current : undefined,
   });
-  const saleStats = new SaleStats(redis, env.REDIS_KEY_PREFIX);
+  const saleStats = new SaleStats(platform.saleStats);
   const bots = new BotCheck(
     botChallengeThreshold(env),
     new Challenges(
       // Derived from the session secret, which every instance shares.
       createHmac("sha256", secret.value).update("proof-of-work challenges").digest(),
       env.BOT_CHALLENGE_COST,
-      redis ? new RedisUsedAnswers(redis, env.REDIS_KEY_PREFIX) : new MemoryUsedAnswers(),
+      platform.usedAnswers,
     ),
   );
   const claimService: ClaimService = new ClaimService(engine, db, issuer, {
@@ -213,74 +207,34 @@ export async function createServices(
     clock,
     observe: (event) => metrics.observeCheckout(event),
   });
-
-  const expire = async () => {
-    const expired = await expireReservations(db, engine, clock(), onStockChange);
-    metrics.observeReservationsExpired(expired);
-    return expired;
-  };
-  const sweep = async () => ({
-    expired: await expire(),
-    paymentsSettled: await checkout.settleUnknownPayments(2 * env.PAYMENT_TIMEOUT_MS),
-    refundsPaid: await checkout.refundOwed(),
-    // The embedded gate has nothing to load.
-    gatesWarmed: gateLoader ? await warmUpcomingGates(db, engine, clock()) : 0,
+  const sweepOnce = sweeper({
+    db,
+    platform,
+    checkout,
+    clock,
+    paymentTimeoutMs: env.PAYMENT_TIMEOUT_MS,
+    onStockChange,
   });
-
-  let timer: NodeJS.Timeout | undefined;
-  /** Background passes in progress (each part of one catches its own failure). */
-  const passes = new Set<Promise<unknown>>();
-  const running = (parts: Promise<unknown>[]) => {
-    const pass = Promise.all(parts);
-    passes.add(pass);
-    void pass.finally(() => passes.delete(pass));
+  const sweep = async () => {
+    const report = await sweepOnce();
+    metrics.observeReservationsExpired(report.expired);
+    return report;
   };
-  if (options.background) {
-    timer = setInterval(() => {
-      const swept = sweep()
-        .then((done) => {
-          if (done.expired > 0 || done.paymentsSettled > 0 || done.refundsPaid > 0)
-            log.info({ done }, "background sweep");
-        })
-        .catch((error) => log.error({ err: error }, "background sweep failed"));
-      const rotated = signingKeys
-        .advanceRotation()
-        .then((rotated) => rotated && log.info("voucher signing key rotated"))
-        .catch((error) => log.error({ err: error }, "signing key rotation failed"));
-      if (!redis) return running([swept, rotated]);
-      const reconciled = reconcileGates({
-        redis,
-        db,
-        keyPrefix: env.REDIS_KEY_PREFIX,
-        graceMs: env.CLAIM_PENDING_GRACE_MS,
-      })
-        .then((report) => {
-          if (report.released > 0 || report.confirmed > 0)
-            log.warn({ report }, "reconciled pending claims");
-        })
-        .catch((error) => log.error({ err: error }, "reconciler failed"));
-      running([swept, rotated, reconciled]);
-    }, env.RECONCILE_INTERVAL_MS);
-    timer.unref();
-  }
+  const jobs = options.background
+    ? startBackgroundJobs({ sweep, signingKeys, platform, intervalMs: env.RECONCILE_INTERVAL_MS })
+    : null;
 
-  return {
+  const services: Services = {
     env,
-    database,
-    redis,
-    engine,
     claims: claimService,
     checkout,
     paymentProvider,
     metrics,
-    sweep,
-    auth: new AuthService(db, limiter),
+    auth: new AuthService(db, platform.limiter),
     deals: new DealService(db, clock, reads),
-    reads,
     discovery,
-    dealCache,
+    reads,
     gates,
-    stock,
     stockBroadcasts,
     bots,
     streams: new StreamSlots({
@@ -327,27 +281,35 @@ export async function createServices(
     staffInvites: new StaffInvites(db, clock),
     audit: new AuditLogReader(db),
     monitor: new SaleMonitor(db, saleStats, gates, clock),
-    gateLoader,
-    demoSeeded,
     readiness: new ReadinessCheck({ db, redis, signingKeys }),
     async settle() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await Promise.all([...passes]);
+      await jobs?.settle();
       await engine.settle();
     },
-    sessionSecretSource: secret.source,
-    voucherKeySecretSource: keySecret.source,
     async stop() {
-      if (timer) clearInterval(timer);
+      jobs?.halt();
       saleStats.stop();
       stockBroadcasts.close();
       stock.close();
-      redis?.disconnect();
+      platform.close();
       await reads.close();
       await database.close();
     },
   };
+  const internals: ServiceInternals = {
+    database,
+    platform,
+    redis,
+    engine,
+    gateLoader: platform.gateLoader,
+    dealCache,
+    stock,
+    sweep,
+    demoSeeded,
+    sessionSecretSource: secret.source,
+    voucherKeySecretSource: keySecret.source,
+  };
+  return { services, internals };
 }
 
 const GLOBAL_KEY = Symbol.for("dealdrop.services");
@@ -361,45 +323,9 @@ export function getServices(): Promise<Services> {
   const store = globalThis as GlobalWithServices;
   store[GLOBAL_KEY] ??= (async () => {
     const env = parseEnv();
-    const services = await createServices(env, { background: true });
-    await announceStart(services);
+    const { services, internals } = await wireServices(env, { background: true });
+    await announceStart({ ...internals, env });
     return services;
   })();
   return store[GLOBAL_KEY];
-}
-
-/** The first log lines: the mode, the URLs, the demo accounts, and what is not set that should be. */
-export async function announceStart(services: Services) {
-  const { env } = services;
-  const url = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
-  log.info(
-    `Dealdrop running in ${env.DATABASE_URL || services.redis ? "server" : "embedded"} mode: ${describeMode(env)}`,
-  );
-  log.info(`Storefront: ${url}/   Sign in: ${url}/sign-in`);
-  const demoLeft = env.DATABASE_URL ? await demoAccountsIn(services.database.db) : [];
-  if (demoLeft.length > 0) log.warn(demoAccountsWarning(demoLeft));
-  else if (env.DATABASE_URL && env.DEMO_SEED === "auto") {
-    log.info(
-      "No demo seed with DATABASE_URL (DEMO_SEED=on asks for one). First admin: npm run admin:create.",
-    );
-  }
-  if (services.demoSeeded || (!env.DATABASE_URL && demoSeedWanted(env))) {
-    const demo = DEMO_ACCOUNTS;
-    log.info(
-      `${services.demoSeeded ? "Demo data seeded" : "Demo accounts"} (password for each: ${demo.password}). ` +
-        `Admin: ${demo.admin}. Merchant staff: ${demo.merchantStaff.join(", ")}. ` +
-        `Shoppers: ${demo.shoppers.join(", ")}.`,
-    );
-  }
-  if (services.sessionSecretSource !== "env") {
-    log.warn("SESSION_SECRET is not set: using a secret generated and stored in the database.");
-  }
-  if (metricsAccess(env) === "refused") log.warn(describeMetricsAccess(env));
-  else log.info(describeMetricsAccess(env));
-  if (services.voucherKeySecretSource !== "env") {
-    log.warn(
-      "VOUCHER_KEY_SECRET is not set: voucher signing keys are sealed with a secret stored in the " +
-        "same database. Fine for a demo; set it for any real deployment.",
-    );
-  }
 }

@@ -14,7 +14,7 @@
 import { eq } from "drizzle-orm";
 import { users } from "@/db/schema";
 import { parseEnv } from "@/server/env";
-import { createServices } from "@/server/services";
+import { createServices } from "@/testing/wired-services";
 import { claimWave } from "./fault-sale";
 
 const report = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { parseEnv } from "@/server/env";
 import { createEdgeServer, type NodeHandler } from "@/server/http/http-edge";
 import { createNodeTrpcRoute } from "@/server/http/trpc-route";
-import { createServices, type Services } from "@/server/services";
+import { createServices, type Services } from "@/testing/wired-services";
 import type { TestDatabase } from "./test-database";
 import { TEST_REDIS_URL } from "./test-redis";
 

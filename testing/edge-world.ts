@@ -1,6 +1,6 @@
 import { newId } from "@/lib/ids";
 import { log } from "@/server/log";
-import type { Services } from "@/server/services";
+import type { Services } from "@/testing/wired-services";
 import { createServerModeServices, serveEdge } from "./edge-server";
 import { createDeal, createMerchant, createShoppers } from "./sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "./test-database";

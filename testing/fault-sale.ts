@@ -7,7 +7,7 @@ import { parseEnv } from "@/server/env";
 import { DomainError } from "@/server/errors";
 import { log } from "@/server/log";
 import type { RedisClient } from "@/server/redis/client";
-import { createServices, type Services } from "@/server/services";
+import { createServices, type Services } from "@/testing/wired-services";
 import { type PrivateRedis, startPrivateRedis } from "./private-redis";
 import { createTestDatabase, type TestDatabase } from "./test-database";
 

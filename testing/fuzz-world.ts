@@ -7,7 +7,7 @@ import { appRouter } from "@/server/api/root";
 import { jsonAnswer, sendAnswer } from "@/server/http/json-answer";
 import { createNodeMetricsRoute } from "@/server/http/metrics-route";
 import { log } from "@/server/log";
-import type { Services } from "@/server/services";
+import type { Services } from "@/testing/wired-services";
 import { createServerModeServices, serveEdge } from "./edge-server";
 import { callSpec, type RequestSpec, requestInitOf, urlOf } from "./hostile-http";
 import { envelopeOf, type KnownIds } from "./hostile-input";

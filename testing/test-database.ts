@@ -5,6 +5,7 @@ import {
   type ScratchDatabase,
 } from "@/db/scratch-database";
 import { newId } from "@/lib/ids";
+import { countingLogger } from "./query-count";
 
 export const ADMIN_DATABASE_URL =
   process.env.TEST_ADMIN_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -17,6 +18,7 @@ export function createTestDatabase(): Promise<TestDatabase> {
     adminUrl: ADMIN_DATABASE_URL,
     name: `dealdrop_test_${newId().toLowerCase()}`,
     poolSize: 30,
+    logger: countingLogger,
   });
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll } from "vitest";
 import { parseEnv } from "@/server/env";
-import { createServices, type Services } from "@/server/services";
+import { createServices, type Services } from "@/testing/wired-services";
+import { countingLogger } from "./query-count";
 import { createTestDatabase, type TestDatabase } from "./test-database";
 import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "./test-redis";
 
@@ -28,7 +29,7 @@ export function withTestServices(
       : {};
     world.services = await createServices(
       parseEnv({ DATABASE_URL: world.database.url, DEMO_SEED: "off", ...redisEnv, ...options.env }),
-      { clock: options.clock },
+      { clock: options.clock, queryLogger: countingLogger },
     );
   });
   afterAll(async () => {

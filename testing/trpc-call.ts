@@ -1,6 +1,6 @@
 import superjson, { type SuperJSONResult } from "superjson";
 import { handleTrpcRequest } from "@/server/api/http-handler";
-import type { Services } from "@/server/services";
+import type { Services } from "@/testing/wired-services";
 import { testCaller } from "./test-caller";
 
 export interface TrpcAnswer {

@@ -11,10 +11,10 @@ import { fingerprintState } from "@/testing/state-fingerprint";
 import { testCaller } from "@/testing/test-caller";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { TEST_REDIS_URL } from "@/testing/test-redis";
+import { createServices, type Services } from "@/testing/wired-services";
 import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
 import { createNodeClaimRoute } from "../http/claim-route";
-import { createServices, type Services } from "../services";
 import { BotCheck } from "./bot-check";
 import { Challenges, MemoryUsedAnswers } from "./challenges";
 

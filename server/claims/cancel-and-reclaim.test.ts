@@ -3,8 +3,8 @@ import { newId } from "@/lib/ids";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "@/testing/test-redis";
+import { createServices, type Services } from "@/testing/wired-services";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 
 /**
  * The fraud the rule "one voucher per shopper per deal, ever" (invariant 10) closes: show the

@@ -6,9 +6,6 @@ import { recordAudit } from "../audit/audit-log";
 import { type Actor, assertMayManage } from "../auth/actor";
 
 import { DomainError } from "../errors";
-import type { RedisClient } from "../redis/client";
-import { gateKeys } from "./gate-keys";
-import type { RedisGateLoader } from "./redis-gate-loader";
 
 export interface GateStatus {
   dealId: string;
@@ -21,13 +18,31 @@ export interface GateStatus {
   consistent: boolean;
 }
 
+/**
+ * What a platform's gate holds beside Postgres (server/platform.ts). The Redis gate keeps its
+ * own count; the embedded gate is the deal row itself, so it has nothing to add.
+ */
+export interface GateReadout {
+  /** The gate's units left and quantity; null when it holds none (cold, or no gate of its own). */
+  stock(dealId: string): Promise<{ remaining: number; quantity: number } | null>;
+  /** Units it would grant (null: not loaded) and pending marks; null for no gate of its own. */
+  held(dealId: string): Promise<{ remaining: number | null; pending: number } | null>;
+  /** Drops what it holds for the deal and loads it again from Postgres. */
+  reload(dealId: string): Promise<void>;
+}
+
+/** The embedded platform's readout: the deal row is the gate. */
+export const DEAL_ROW_GATE: GateReadout = {
+  stock: async () => null,
+  held: async () => null,
+  reload: async () => {},
+};
+
 /** Reconciliation status of one deal: the gate's count against Postgres's. */
 export class GateStatusService {
   constructor(
     private readonly db: Db,
-    private readonly redis: RedisClient | null,
-    private readonly keyPrefix: string,
-    private readonly loader: RedisGateLoader | null,
+    private readonly gate: GateReadout,
   ) {}
 
   /**
@@ -35,16 +50,8 @@ export class GateStatusService {
    * Postgres's when the gate is cold.
    */
   async stock(dealId: string): Promise<{ remaining: number; quantity: number }> {
-    if (this.redis) {
-      const [remaining, quantity] = await this.redis.hmget(
-        gateKeys(this.keyPrefix, dealId).meta,
-        "remaining",
-        "quantity",
-      );
-      if (remaining !== null && quantity !== null) {
-        return { remaining: Math.max(0, Number(remaining)), quantity: Number(quantity) };
-      }
-    }
+    const atGate = await this.gate.stock(dealId);
+    if (atGate) return atGate;
     const [deal] = await this.db
       .select({ quantity: deals.quantity, sold: deals.sold })
       .from(deals)
@@ -63,14 +70,9 @@ export class GateStatusService {
       .where(and(eq(claims.dealId, dealId), inArray(claims.status, [...ACTIVE_CLAIM_STATUSES])));
     const activeClaims = held?.n ?? 0;
 
-    let remainingAtGate: number | null = deal.quantity - deal.sold;
-    let pendingAtGate = 0;
-    if (this.redis) {
-      const keys = gateKeys(this.keyPrefix, dealId);
-      const remaining = await this.redis.hget(keys.meta, "remaining");
-      remainingAtGate = remaining === null ? null : Number(remaining);
-      pendingAtGate = await this.redis.zcard(keys.pending);
-    }
+    const atGate = await this.gate.held(dealId);
+    const remainingAtGate = atGate ? atGate.remaining : deal.quantity - deal.sold;
+    const pendingAtGate = atGate?.pending ?? 0;
     const consistent =
       remainingAtGate === null || remainingAtGate + activeClaims + pendingAtGate === deal.quantity;
     return {
@@ -84,7 +86,7 @@ export class GateStatusService {
   }
 
   /**
-   * Drops the deal's Redis gate and loads it again from Postgres. An operator's rebuild is
+   * Drops the deal's gate state and loads it again from Postgres. An operator's rebuild is
    * audited (`actor`); one that is part of another change (a cancellation) is not again.
    */
   async rebuild(dealId: string, actor?: Actor): Promise<GateStatus> {
@@ -95,10 +97,7 @@ export class GateStatusService {
     if (!deal) throw new DomainError("NOT_FOUND", "No deal has this id.", { dealId });
     if (actor) assertMayManage(actor, deal.merchantId);
     const before = actor ? await this.status(dealId) : null;
-    if (this.loader) {
-      await this.loader.unload(dealId);
-      await this.loader.ensureLoaded(dealId);
-    }
+    await this.gate.reload(dealId);
     const after = await this.status(dealId);
     if (actor) {
       const entry = {

@@ -10,8 +10,8 @@ import {
 } from "@/testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "@/testing/test-redis";
+import { createServices, type Services } from "@/testing/wired-services";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 import { type AttemptOutcome, outcomeOfError } from "./claim-observer";
 import { gateKeys } from "./gate-keys";
 

@@ -259,7 +259,7 @@ describe("Redis gate under faults", () => {
     const attempt = () =>
       engine.claim({ dealId, userId: shoppers[0] as string, idempotencyKey: "ghost-deal", now });
     await expect(attempt()).rejects.toMatchObject({ code: "NOT_FOUND" });
-    const { countQueries } = await import("@/db/query-count");
+    const { countQueries } = await import("@/testing/query-count");
     const second = await countQueries(() => attempt().catch((error) => error));
     expect(second.result).toMatchObject({ code: "NOT_FOUND" });
     expect(second.queries).toBe(0);

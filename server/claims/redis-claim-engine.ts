@@ -15,13 +15,12 @@ import {
 import { CLAIM_LIMITS, rateLimitedError } from "./claim-limits";
 import { findPriorClaim, insertWinningClaim } from "./claim-records";
 import { type GateKeys, gateKeys, pendingMember } from "./gate-keys";
+import { decodeGateReply, type GateReply } from "./gate-reply";
 import type { RedisGateLoader } from "./redis-gate-loader";
 import { WinnerWrites, WRITE_ALONE } from "./winner-writes";
 
 const claimScript = new LuaScript("server/claims/lua/claim.lua");
 const releaseScript = new LuaScript("server/claims/lua/release.lua");
-
-type GateReply = [string, (string | number)?, string?, number?];
 
 /**
  * How long a winner waits for its row. A connection Postgres stopped answering on (no reset,
@@ -58,28 +57,27 @@ export class RedisClaimEngine implements ClaimEngine {
     const claimId = newId();
     const reply = await this.askGate(request, claimId);
     request.decided?.();
-    switch (reply[0]) {
+    switch (reply.outcome) {
       case "WON":
-        return reply[2] === "new"
-          ? this.recordWin({ ...request, claimId })
-          : this.replayWin(request, reply[3] === 1);
+        return reply.replay
+          ? this.replayWin(request, reply.inFlight)
+          : this.recordWin({ ...request, claimId });
       case "ALREADY_CLAIMED":
       case "ALREADY_CANCELLED":
-        return { outcome: reply[0], claimId: String(reply[1] ?? "") };
-      case "OUT_OF_AREA": {
-        const distanceM = Number(reply[1]);
-        throw outOfAreaError(distanceM < 0 ? null : distanceM, Number(reply[2]));
-      }
+        return { outcome: reply.outcome, claimId: reply.claimId };
+      case "OUT_OF_AREA":
+        throw outOfAreaError(reply.distanceM, reply.radiusM);
       case "SOLD_OUT":
       case "NOT_STARTED":
       case "ENDED":
       case "CANCELLED":
-        return { outcome: reply[0] };
+        return { outcome: reply.outcome };
       case "NOT_FOUND":
         throw new DomainError("NOT_FOUND", "No deal has this id.", { dealId: request.dealId });
       case "RATE_LIMITED":
-        throw rateLimitedError(Number(reply[1]));
-      default:
+        throw rateLimitedError(reply.retryAfterMs);
+      case "NOT_LOADED":
+      case "UNREADABLE":
         throw new DomainError("UNAVAILABLE", "The sale could not be reached; please try again.");
     }
   }
@@ -110,7 +108,8 @@ export class RedisClaimEngine implements ClaimEngine {
   async reserveAtGate(request: ClaimRequest): Promise<string> {
     const claimId = newId();
     const reply = await this.askGate(request, claimId);
-    if (reply[0] !== "WON" || reply[2] !== "new") throw new Error(`the gate answered ${reply[0]}`);
+    if (reply.outcome !== "WON" || reply.replay)
+      throw new Error(`the gate answered ${reply.outcome}`);
     return claimId;
   }
 
@@ -132,10 +131,10 @@ export class RedisClaimEngine implements ClaimEngine {
       request.ip ? CLAIM_LIMITS.perAddress : 0,
       CLAIM_LIMITS.windowMs,
     ];
-    const reply = (await claimScript.run(this.options.redis, keyList, args)) as GateReply;
-    if (reply[0] !== "NOT_LOADED") return reply;
+    const reply = decodeGateReply(await claimScript.run(this.options.redis, keyList, args));
+    if (reply.outcome !== "NOT_LOADED") return reply;
     await this.options.loader.ensureLoaded(request.dealId);
-    return (await claimScript.run(this.options.redis, keyList, args)) as GateReply;
+    return decodeGateReply(await claimScript.run(this.options.redis, keyList, args));
   }
 
   /** A deal's key names, made once per deal rather than once per attempt. */

@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countQueries } from "@/db/query-count";
 import { deals } from "@/db/schema";
 import { destinationPoint, distanceKm, initialBearing } from "@/lib/geo";
 import { newId } from "@/lib/ids";
+import { countQueries } from "@/testing/query-count";
 import { createDeal, createMerchant } from "@/testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { createTestRedis, type TestRedis } from "@/testing/test-redis";

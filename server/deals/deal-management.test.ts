@@ -6,9 +6,9 @@ import { newId } from "@/lib/ids";
 import { claimTruth, createShoppers, createShopWithStaff } from "@/testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { TEST_REDIS_URL } from "@/testing/test-redis";
+import { createServices, type Services } from "@/testing/wired-services";
 import type { Actor } from "../auth/actor";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 
 const MINUTE = 60_000;
 let database: TestDatabase;

@@ -1,5 +1,6 @@
 import "server-only";
 import { sql } from "drizzle-orm";
+import type { Logger } from "drizzle-orm/logger";
 import { type DatabaseHandle, type Db, openReadOnlyDatabase, rowsOf } from "@/db/client";
 import { log } from "../log";
 
@@ -40,11 +41,11 @@ export class ReadReplica {
   static async open(
     primary: Db,
     url: string | undefined,
-    options: { maxLagMs: number; background?: boolean },
+    options: { maxLagMs: number; background?: boolean; logger?: Logger },
   ): Promise<ReadReplica> {
     const checkMs = Math.max(100, Math.min(1_000, Math.floor(options.maxLagMs / 2)));
     if (!url) return ReadReplica.primaryOnly(primary);
-    const replica = await openReadOnlyDatabase(url);
+    const replica = await openReadOnlyDatabase(url, { logger: options.logger });
     const reads = new ReadReplica(primary, replica, { maxLagMs: options.maxLagMs, checkMs });
     await reads.check();
     if (options.background) {

@@ -6,9 +6,9 @@ import { createDeal, createMerchant, createShoppers, createStaff } from "@/testi
 import { testCaller } from "@/testing/test-caller";
 import { clockStart } from "@/testing/test-clock";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createServices, type Services } from "@/testing/wired-services";
 import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 
 let database: TestDatabase;
 let services: Services;

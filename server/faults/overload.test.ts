@@ -4,9 +4,9 @@ import { type FaultWorld, startFaultWorld } from "@/testing/fault-sale";
 import type { PrivateRedis } from "@/testing/private-redis";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import type { TestDatabase } from "@/testing/test-database";
+import type { Services } from "@/testing/wired-services";
 import { DomainError } from "../errors";
 import { createRedis } from "../redis/client";
-import type { Services } from "../services";
 
 /**
  * Load shedding under real overload: the gate's Redis stops answering for two seconds

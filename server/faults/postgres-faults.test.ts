@@ -16,9 +16,9 @@ import {
 } from "@/testing/fault-sale";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import type { TestDatabase } from "@/testing/test-database";
+import type { Services } from "@/testing/wired-services";
 import { reconcileGates } from "../claims/reconciler";
 import { DomainError } from "../errors";
-import type { Services } from "../services";
 
 /**
  * Postgres is the truth (DESIGN.md, invariants 1 and 4): a shopper hears "won" only after

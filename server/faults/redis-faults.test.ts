@@ -15,9 +15,9 @@ import {
 import type { PrivateRedis } from "@/testing/private-redis";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import type { TestDatabase } from "@/testing/test-database";
+import type { Services } from "@/testing/wired-services";
 import { reconcileGates } from "../claims/reconciler";
 import { DomainError } from "../errors";
-import type { Services } from "../services";
 
 /**
  * Redis is derived state (DESIGN.md, invariant 4): losing it, or losing the connection to

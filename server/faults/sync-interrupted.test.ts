@@ -8,8 +8,8 @@ import { type FaultWorld, startFaultWorld } from "@/testing/fault-sale";
 import { createDeal, createMerchant, createShoppers, createStaff } from "@/testing/sale-fixtures";
 import { testCaller } from "@/testing/test-caller";
 import type { TestDatabase } from "@/testing/test-database";
+import type { Services } from "@/testing/wired-services";
 import { handleTrpcRequest } from "../api/http-handler";
-import type { Services } from "../services";
 
 /**
  * A counter device syncs its offline redemptions and the connection dies halfway through the

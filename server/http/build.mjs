@@ -1,8 +1,9 @@
 /**
  * Bundles the production server (server/http/main.ts) into dist/server.mjs, and the
  * claim server (server/http/claim-server.ts) into dist/claim-server.mjs. Packages stay
- * in node_modules; `server-only` is swapped for an empty module, as the tests do, because
- * this bundle is server code by construction and Node would otherwise throw on it.
+ * in node_modules; `server-only` becomes an empty module (what the package itself answers
+ * under the `react-server` condition), because this bundle is server code by construction
+ * and Node would otherwise throw on it.
  */
 import path from "node:path";
 import { build } from "esbuild";
@@ -21,7 +22,18 @@ await build({
   format: "esm",
   target: "node20",
   packages: "external",
-  alias: { "server-only": path.join(root, "testing/server-only-stub.ts") },
+  plugins: [
+    {
+      name: "server-only-is-empty",
+      setup(bundle) {
+        bundle.onResolve({ filter: /^server-only$/ }, () => ({
+          path: "server-only",
+          namespace: "empty",
+        }));
+        bundle.onLoad({ filter: /.*/, namespace: "empty" }, () => ({ contents: "", loader: "js" }));
+      },
+    },
+  ],
   tsconfig: path.join(root, "tsconfig.json"),
   sourcemap: "linked",
   logLevel: "warning",

@@ -15,10 +15,10 @@ import { type PrivateRedis, startPrivateRedis } from "@/testing/private-redis";
 import { createDeal, createMerchant } from "@/testing/sale-fixtures";
 import { StreamReader } from "@/testing/stream-reader";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createServices, type Services } from "@/testing/wired-services";
 import { parseEnv } from "../env";
 import { ReadinessCheck } from "../health/readiness";
 import { log } from "../log";
-import { createServices, type Services } from "../services";
 import { createEdgeServer, createHttpEdge, type EdgeServer, type NodeHandler } from "./http-edge";
 
 /**

@@ -10,11 +10,11 @@ import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtu
 import { StreamReader } from "@/testing/stream-reader";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { TEST_REDIS_URL } from "@/testing/test-redis";
+import { createServices, type Services } from "@/testing/wired-services";
 import { StockBroadcasts } from "../deals/stock-broadcast";
 import { LocalStockTransport, StockFeed } from "../deals/stock-feed";
 import { parseEnv } from "../env";
 import { log } from "../log";
-import { createServices, type Services } from "../services";
 import { createEdgeServer } from "./http-edge";
 import { createNodeStockRoute } from "./stock-route";
 

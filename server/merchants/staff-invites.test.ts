@@ -4,9 +4,9 @@ import { auditLog, users } from "@/db/schema";
 import { DEMO_ACCOUNTS } from "@/db/seed";
 import { clockStart } from "@/testing/test-clock";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createServices, type Services } from "@/testing/wired-services";
 import type { Actor } from "../auth/actor";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 
 let database: TestDatabase;
 let services: Services;

@@ -1,20 +1,21 @@
 import { eq } from "drizzle-orm";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { totalQueryCount } from "@/db/query-count";
 import { users } from "@/db/schema";
 import { DEMO_ACCOUNTS } from "@/db/seed";
 import { newId } from "@/lib/ids";
+import { countingLogger, totalQueryCount } from "@/testing/query-count";
 import { createShoppers, createShopWithStaff } from "@/testing/sale-fixtures";
 import { testCaller } from "@/testing/test-caller";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { TEST_REDIS_URL } from "@/testing/test-redis";
+import { createServices, type Services } from "@/testing/wired-services";
 import { handleTrpcRequest } from "../api/http-handler";
 import type { Actor } from "../auth/actor";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 import { SaleMonitor } from "./sale-monitor";
 import { SaleStats } from "./sale-stats";
+import { LocalSaleStatsStore, RedisSaleStatsStore } from "./sale-stats-store";
 import type { Ticker } from "./shared-feed";
 
 const MINUTE = 60_000;
@@ -32,7 +33,8 @@ beforeAll(async () => {
     DEMO_SEED: "on",
   });
   // Two app instances on one Redis and Postgres: a monitor on one sees both's attempts.
-  instances.push(await createServices(env), await createServices(env));
+  const counted = { queryLogger: countingLogger };
+  instances.push(await createServices(env, counted), await createServices(env, counted));
   embedded = await createServices(parseEnv({ DATABASE_URL: database.url, DEMO_SEED: "off" }));
 });
 afterAll(async () => {
@@ -189,7 +191,9 @@ async function openMonitor(services: Services, cookie: string, dealId: string) {
 /** A monitor on the services' database, Redis and gate whose ticks the test gives by hand. */
 function handTurnedMonitor(services: Services) {
   const hand = handTicker();
-  const stats = new SaleStats(services.redis, prefix);
+  const stats = new SaleStats(
+    services.redis ? new RedisSaleStatsStore(services.redis, prefix) : new LocalSaleStatsStore(),
+  );
   const { db } = services.database;
   return {
     hand,

@@ -3,6 +3,7 @@ import { newId } from "@/lib/ids";
 import { createTestRedis, type TestRedis } from "@/testing/test-redis";
 import type { AttemptOutcome } from "../claims/claim-observer";
 import { SaleStats } from "./sale-stats";
+import { LocalSaleStatsStore, RedisSaleStatsStore } from "./sale-stats-store";
 
 let testRedis: TestRedis;
 const stopped: SaleStats[] = [];
@@ -15,7 +16,9 @@ afterAll(async () => {
 });
 
 function statsOn(redis: TestRedis["redis"] | null) {
-  const stats = new SaleStats(redis, testRedis.prefix);
+  const stats = new SaleStats(
+    redis ? new RedisSaleStatsStore(redis, testRedis.prefix) : new LocalSaleStatsStore(),
+  );
   stopped.push(stats);
   return stats;
 }

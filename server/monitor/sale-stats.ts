@@ -1,7 +1,7 @@
 import "server-only";
-import { ATTEMPT_OUTCOMES, type AttemptOutcome, OUTCOMES } from "@/lib/claims/claim-outcomes";
+import { type AttemptOutcome, OUTCOMES } from "@/lib/claims/claim-outcomes";
 import type { ClaimAttempt } from "../claims/claim-observer";
-import type { RedisClient } from "../redis/client";
+import { addInto, emptySecond, type SaleStatsStore, type SecondStats } from "./sale-stats-store";
 
 /** Upper bounds (ms) of the latency buckets; a percentile reads as "at most this". */
 export const LATENCY_BOUNDS_MS = [
@@ -28,15 +28,9 @@ export const LATENCY_BOUNDS_MS = [
   5_000,
   Number.POSITIVE_INFINITY,
 ];
-const KEEP_MS = 15 * 60_000;
 const FLUSH_EVERY_MS = 500;
 /** Deals remembered as real, so their shed or failed attempts are counted too. */
 const KNOWN_DEALS = 10_000;
-
-interface SecondStats {
-  outcomes: Partial<Record<AttemptOutcome, number>>;
-  latency: number[];
-}
 
 export interface SecondSeries {
   /** Epoch second. */
@@ -47,24 +41,18 @@ export interface SecondSeries {
   p99Ms: number | null;
 }
 
-const emptySecond = (): SecondStats => ({ outcomes: {}, latency: [] });
-
 /**
  * Claim attempts per deal per second, by outcome, with a latency histogram: what the live
  * sale monitor draws. Recording is a few map updates in memory; every half second each
- * instance adds its counts to Redis (a pipeline per deal), so a monitor sees every instance's
- * attempts. Without Redis the counts stay in this process, which is then the only one.
+ * instance adds its counts to the platform's store (server/platform.ts): Redis, so a monitor
+ * sees every instance's attempts, or this process, which is then the only one.
  */
 export class SaleStats {
   private pending = new Map<string, Map<number, SecondStats>>();
-  private readonly local = new Map<string, Map<number, SecondStats>>();
   private readonly knownDeals = new Set<string>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(
-    private readonly redis: RedisClient | null,
-    private readonly prefix: string,
-  ) {
+  constructor(private readonly store: SaleStatsStore) {
     this.timer = setInterval(() => void this.flush().catch(() => undefined), FLUSH_EVERY_MS);
     this.timer.unref();
   }
@@ -101,30 +89,7 @@ export class SaleStats {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    if (!this.redis) {
-      for (const [dealId, seconds] of batch) mergeInto(this.local, dealId, seconds);
-      this.forgetOld();
-      return;
-    }
-    // One pipeline per deal: a Cluster runs a pipeline on one node, and a deal's keys share
-    // its `{deal:ID}` slot while different deals' keys may live on different masters.
-    const redis = this.redis;
-    await Promise.all(
-      [...batch].map(([dealId, seconds]) => {
-        const pipeline = redis.pipeline();
-        for (const [second, stats] of seconds) {
-          const key = this.key(dealId, second);
-          for (const [outcome, n] of Object.entries(stats.outcomes)) {
-            pipeline.hincrby(key, `o:${outcome}`, n);
-          }
-          stats.latency.forEach((n, bucket) => {
-            if (n) pipeline.hincrby(key, `l:${bucket}`, n);
-          });
-          pipeline.pexpire(key, KEEP_MS);
-        }
-        return pipeline.exec();
-      }),
-    );
+    await this.store.add(batch);
   }
 
   /**
@@ -135,16 +100,7 @@ export class SaleStats {
     await this.flush();
     const seconds: number[] = [];
     for (let t = fromSecond; t <= toSecond; t++) seconds.push(t);
-    let stats: SecondStats[];
-    if (this.redis) {
-      const pipeline = this.redis.pipeline();
-      for (const t of seconds) pipeline.hgetall(this.key(dealId, t));
-      const replies = (await pipeline.exec()) ?? [];
-      stats = replies.map(([, hash]) => parseHash((hash ?? {}) as Record<string, string>));
-    } else {
-      const kept = this.local.get(dealId);
-      stats = seconds.map((t) => kept?.get(t) ?? emptySecond());
-    }
+    const stats = await this.store.read(dealId, seconds);
     const recent = emptySecond();
     for (const second of stats.slice(-recentSeconds)) addInto(recent, second);
     return {
@@ -156,58 +112,6 @@ export class SaleStats {
   stop(): void {
     clearInterval(this.timer);
   }
-
-  private key(dealId: string, second: number) {
-    return `${this.prefix}{deal:${dealId}}:monitor:${second}`;
-  }
-
-  private forgetOld() {
-    const oldest = Math.floor((Date.now() - KEEP_MS) / 1_000);
-    for (const [dealId, seconds] of this.local) {
-      for (const second of seconds.keys()) if (second < oldest) seconds.delete(second);
-      if (seconds.size === 0) this.local.delete(dealId);
-    }
-  }
-}
-
-function mergeInto(
-  store: Map<string, Map<number, SecondStats>>,
-  dealId: string,
-  seconds: Map<number, SecondStats>,
-) {
-  let kept = store.get(dealId);
-  if (!kept) {
-    kept = new Map();
-    store.set(dealId, kept);
-  }
-  for (const [second, stats] of seconds) {
-    const into = kept.get(second) ?? emptySecond();
-    addInto(into, stats);
-    kept.set(second, into);
-  }
-}
-
-function addInto(into: SecondStats, stats: SecondStats) {
-  for (const [outcome, n] of Object.entries(stats.outcomes) as [AttemptOutcome, number][]) {
-    into.outcomes[outcome] = (into.outcomes[outcome] ?? 0) + n;
-  }
-  stats.latency.forEach((n, bucket) => {
-    into.latency[bucket] = (into.latency[bucket] ?? 0) + (n ?? 0);
-  });
-}
-
-function parseHash(hash: Record<string, string>): SecondStats {
-  const stats = emptySecond();
-  for (const [field, value] of Object.entries(hash)) {
-    const n = Number(value);
-    if (field.startsWith("o:")) {
-      const outcome = field.slice(2) as AttemptOutcome;
-      if (ATTEMPT_OUTCOMES.includes(outcome)) stats.outcomes[outcome] = n;
-    } else if (field.startsWith("l:")) {
-      stats.latency[Number(field.slice(2))] = n;
-    }
-  }
-  return stats;
 }
 
 function summarise(t: number, stats: SecondStats): SecondSeries {

@@ -4,9 +4,9 @@ import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtu
 import { clockStart } from "@/testing/test-clock";
 import { TEST_REDIS_URL } from "@/testing/test-redis";
 import { withTestServices } from "@/testing/test-services";
+import { createServices } from "@/testing/wired-services";
 import { gateKeys } from "../claims/gate-keys";
 import { parseEnv } from "../env";
-import { createServices } from "../services";
 
 let now = clockStart();
 const world = withTestServices({

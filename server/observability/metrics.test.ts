@@ -7,10 +7,10 @@ import { captureLog } from "@/testing/capture-log";
 import { testCaller } from "@/testing/test-caller";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "@/testing/test-redis";
+import { createServices, type Services } from "@/testing/wired-services";
 import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
 import { log } from "../log";
-import { createServices, type Services } from "../services";
 import { serveMetrics } from "./metrics-endpoint";
 import { serveWithRequestId } from "./request-log";
 

@@ -2,7 +2,7 @@ import "server-only";
 import { and, count, gt, inArray, lte } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { ACTIVE_CLAIM_STATUSES, claims, deals } from "@/db/schema";
-import { gateKeys } from "../claims/gate-keys";
+import type { GateReadout } from "../claims/gate-status";
 import type { RedisClient } from "../redis/client";
 
 /** Deals compared per measurement, soonest-ending first: a scrape's work stays bounded. */
@@ -18,12 +18,7 @@ const RECENT_MS = 60 * 60_000;
  * ever above 0, so anything above 0 is an oversell or a gate about to make one
  * (invariants 1 and 4): the P0 alert in deploy/prometheus/alerts.yml.
  */
-export async function measureOversell(
-  db: Db,
-  redis: RedisClient | null,
-  keyPrefix: string,
-  now: Date,
-): Promise<number> {
+export async function measureOversell(db: Db, gate: GateReadout, now: Date): Promise<number> {
   const onSale = await db
     .select({ id: deals.id, quantity: deals.quantity })
     .from(deals)
@@ -45,17 +40,15 @@ export async function measureOversell(
     )
     .groupBy(claims.dealId);
   const active = new Map(held.map((row) => [row.dealId, row.n]));
-  // One command per deal: a cluster's deals live on different slots, so no one pipeline.
-  const remaining = redis
-    ? await Promise.all(
-        onSale.map((deal) => redis.hget(gateKeys(keyPrefix, deal.id).meta, "remaining")),
-      )
-    : [];
+  // One read per deal: a cluster's deals live on different slots, so no one pipeline.
+  const remaining = await Promise.all(
+    onSale.map(async (deal) => (await gate.held(deal.id))?.remaining ?? null),
+  );
   let excess = 0;
   onSale.forEach((deal, i) => {
     const claimed = active.get(deal.id) ?? 0;
     const atGate = remaining[i];
-    const granted = atGate == null ? claimed : claimed + Math.max(0, Number(atGate));
+    const granted = atGate == null ? claimed : claimed + Math.max(0, atGate);
     excess += Math.max(0, granted - deal.quantity);
   });
   return excess;

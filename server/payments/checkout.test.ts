@@ -5,8 +5,8 @@ import { newId } from "@/lib/ids";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { createTestRedis, TEST_REDIS_URL, type TestRedis } from "@/testing/test-redis";
+import { createServices, type Services } from "@/testing/wired-services";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 import { TestPaymentProvider } from "./providers/test";
 
 const TTL_MS = 10 * 60_000;

@@ -8,9 +8,9 @@ import { newId } from "@/lib/ids";
 import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { StripeRecorder, TEST_PAYMENT_METHODS } from "@/testing/stripe-recorder";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createServices, type Services } from "@/testing/wired-services";
 import { parseEnv } from "../env";
 import { createNodePaymentWebhookRoute } from "../http/payment-webhook-route";
-import { createServices, type Services } from "../services";
 
 /**
  * POST /api/payments/stripe/webhook, as the production server serves it, with the services

@@ -17,9 +17,9 @@ import { type RunningNginx, startNginx } from "@/testing/nginx";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { StreamReader } from "@/testing/stream-reader";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import type { Services } from "@/testing/wired-services";
 import { gateKeys } from "../claims/gate-keys";
 import { log } from "../log";
-import type { Services } from "../services";
 
 /**
  * Issue 21, item 1: deploy/nginx.conf as shipped, on loopback, in front of two app servers

@@ -5,8 +5,8 @@ import { newId } from "@/lib/ids";
 import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { type StreamingReplica, startStreamingReplica } from "@/testing/streaming-replica";
 import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createServices, type Services } from "@/testing/wired-services";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 
 let database: TestDatabase;
 let replica: StreamingReplica;

@@ -10,6 +10,7 @@ import {
   createShopWithStaff,
 } from "@/testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createServices, type Services } from "@/testing/wired-services";
 import { ReadThroughCache } from "../cache/read-through-cache";
 import { CLAIM_LIMITS } from "../claims/claim-limits";
 import { gateKeys } from "../claims/gate-keys";
@@ -19,7 +20,6 @@ import { parseEnv } from "../env";
 import { DomainError } from "../errors";
 import { RedisRateLimiter } from "../rate-limit/rate-limiter";
 import { mastersOf } from "../redis/client";
-import { createServices, type Services } from "../services";
 
 /**
  * The app on a real Redis Cluster: three masters of this file's own, the real services, a

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_CITY } from "@/db/seed";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createServices, type Services } from "@/testing/wired-services";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 
 const HOUR = 3_600_000;
 const FIRST_START = new Date("2026-03-02T09:00:00Z");

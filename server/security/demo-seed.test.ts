@@ -4,9 +4,10 @@ import { users } from "@/db/schema";
 import { DEMO_ACCOUNTS } from "@/db/seed";
 import { captureLog } from "@/testing/capture-log";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createServices, type Services } from "@/testing/wired-services";
 import { demoSeedWanted } from "../auth/demo-accounts";
 import { type EnvError, parseEnv } from "../env";
-import { announceStart, createServices, type Services } from "../services";
+import { announceStart } from "../start-banner";
 
 const databases: TestDatabase[] = [];
 const started: Services[] = [];

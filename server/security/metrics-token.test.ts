@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { withTestServices } from "@/testing/test-services";
+import type { Services } from "@/testing/wired-services";
 import { describeMetricsAccess, serveMetrics } from "../observability/metrics-endpoint";
-import type { Services } from "../services";
 
 const world = withTestServices();
 const TOKEN = "metrics-token-for-the-security-suite";

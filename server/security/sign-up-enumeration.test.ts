@@ -2,9 +2,9 @@ import { scrypt } from "node:crypto";
 import { eq } from "drizzle-orm";
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
-import { countQueries } from "@/db/query-count";
 import { users } from "@/db/schema";
 import { newId } from "@/lib/ids";
+import { countQueries } from "@/testing/query-count";
 import { testCaller } from "@/testing/test-caller";
 import { withTestServices } from "@/testing/test-services";
 import { handleTrpcRequest } from "../api/http-handler";
@@ -81,6 +81,7 @@ describe("issue 14 item 10: sign-up does not tell whether an email has an accoun
     expect(again.result.status).toBe(first.result.status);
     expect(again.derivations).toBe(first.derivations);
     expect(again.queries).toBe(first.queries);
+    expect(first.queries).toBeGreaterThan(0); // the counter sees the services' database
     const [after] = await world.database.db.select().from(users).where(eq(users.email, taken));
     expect(after).toEqual(before);
   });

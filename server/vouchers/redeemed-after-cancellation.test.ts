@@ -5,8 +5,8 @@ import { newId } from "@/lib/ids";
 import { createDeal, createShoppers, createShopWithStaff } from "@/testing/sale-fixtures";
 import { clockStart } from "@/testing/test-clock";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createServices, type Services } from "@/testing/wired-services";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 
 /**
  * Issue 15, item 3b: a shopper shows a voucher at an offline counter, cancels it online (the

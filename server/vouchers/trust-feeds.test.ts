@@ -16,9 +16,9 @@ import { createDeal, createShoppers, createShopWithStaff } from "@/testing/sale-
 import { testCaller } from "@/testing/test-caller";
 import { clockStart } from "@/testing/test-clock";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createServices, type Services } from "@/testing/wired-services";
 import { handleTrpcRequest } from "../api/http-handler";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 import { FEED_OVERLAP_MS, FEED_PAGE } from "./trust-feeds";
 import { revokeVouchersOfClaims } from "./voucher-service";
 

@@ -13,8 +13,8 @@ import {
 } from "@/testing/sale-fixtures";
 import { clockStart } from "@/testing/test-clock";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createServices, type Services } from "@/testing/wired-services";
 import { parseEnv } from "../env";
-import { createServices, type Services } from "../services";
 import { KeyEncryption } from "./key-encryption";
 
 const HOUR = 3_600_000;

@@ -1,9 +1,10 @@
-import "@/server/load-env";
+import "./load-env";
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { EnvError, parseEnv } from "@/server/env";
-import { openDatabase } from "./client";
-import { DEMO_ACCOUNTS, seedDemo } from "./seed";
+import { openDatabase } from "@/db/client";
+import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
+import { hashPassword } from "./auth/password";
+import { EnvError, parseEnv } from "./env";
 
 /**
  * `npm run db:reset`: a fresh demo. Empties the configured database (the embedded data folder,
@@ -30,7 +31,7 @@ async function main() {
     rmSync(dataDir, { recursive: true, force: true });
   }
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir });
-  const seeded = await seedDemo(database.db);
+  const seeded = await seedDemo(database.db, hashPassword);
   await database.close();
   console.log(
     `${env.DATABASE_URL ? "The Postgres demo database" : dataDir} is reset${seeded ? ", the demo city seeded with its sales starting now" : ""}. Admin: ${DEMO_ACCOUNTS.admin}, password ${DEMO_ACCOUNTS.password}.`,

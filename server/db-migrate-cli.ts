@@ -1,7 +1,7 @@
-import "@/server/load-env";
+import "./load-env";
 import path from "node:path";
-import { describeMode, parseEnv } from "@/server/env";
-import { openDatabase } from "./client";
+import { openDatabase } from "@/db/client";
+import { describeMode, parseEnv } from "./env";
 
 // Opening the database applies every pending migration; this script does only that.
 const env = parseEnv();

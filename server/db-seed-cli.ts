@@ -1,15 +1,16 @@
-import "@/server/load-env";
+import "./load-env";
 import path from "node:path";
-import { parseEnv } from "@/server/env";
-import { openDatabase } from "./client";
-import { DEMO_ACCOUNTS, seedDemo } from "./seed";
+import { openDatabase } from "@/db/client";
+import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
+import { hashPassword } from "./auth/password";
+import { parseEnv } from "./env";
 
 const env = parseEnv();
 const database = await openDatabase({
   url: env.DATABASE_URL,
   dataDir: path.resolve(env.DATA_DIR, "pglite"),
 });
-const seeded = await seedDemo(database.db);
+const seeded = await seedDemo(database.db, hashPassword);
 await database.close();
 console.log(
   seeded
