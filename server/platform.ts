@@ -9,6 +9,7 @@ import { type ReconcileReport, reconcileGates } from "./claims/reconciler";
 import { RedisClaimEngine } from "./claims/redis-claim-engine";
 import { RedisGateLoader } from "./claims/redis-gate-loader";
 import { RedisGateReadout } from "./claims/redis-gate-readout";
+import type { VoucherDrafts } from "./claims/winner-writes";
 import { LocalStockTransport, RedisStockTransport, type StockTransport } from "./deals/stock-feed";
 import type { Env } from "./env";
 import {
@@ -56,12 +57,21 @@ type PlatformEnv = Pick<
   | "CLAIM_PENDING_GRACE_MS"
 >;
 
-export async function openPlatform(env: PlatformEnv, db: Db): Promise<Platform> {
+export async function openPlatform(
+  env: PlatformEnv,
+  db: Db,
+  vouchers?: VoucherDrafts,
+): Promise<Platform> {
   const redis = await connectConfiguredRedis(env);
-  return redis ? redisPlatform(env, db, redis) : embeddedPlatform(env, db);
+  return redis ? redisPlatform(env, db, redis, vouchers) : embeddedPlatform(env, db);
 }
 
-function redisPlatform(env: PlatformEnv, db: Db, redis: RedisClient): Platform {
+function redisPlatform(
+  env: PlatformEnv,
+  db: Db,
+  redis: RedisClient,
+  vouchers: VoucherDrafts | undefined,
+): Platform {
   const keyPrefix = env.REDIS_KEY_PREFIX;
   const gateLoader = new RedisGateLoader(redis, db, keyPrefix);
   const engine = new RedisClaimEngine({
@@ -70,6 +80,7 @@ function redisPlatform(env: PlatformEnv, db: Db, redis: RedisClient): Platform {
     loader: gateLoader,
     keyPrefix,
     reservationMs: env.PRICED_RESERVATION_MS,
+    vouchers,
   });
   return {
     name: "redis",

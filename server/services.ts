@@ -129,10 +129,7 @@ export async function wireServices(
     logger: options.queryLogger,
   });
   const { db } = database;
-  const platform = await openPlatform(env, db);
-  const { engine, redis } = platform;
   const clock = options.clock ?? (() => new Date());
-  const metrics = new Metrics({ engine: platform.name });
 
   // What start-up creates when it is missing. Processes starting together (a claim server's
   // workers) take turns, so the demo city is seeded once and each finds the others' work.
@@ -155,6 +152,10 @@ export async function wireServices(
     },
   );
   const issuer = new VoucherIssuer(db, signingKeys, subjectSecret.value, clock);
+  // Free deals' vouchers are signed ahead and committed with their claims (see WinnerWrites).
+  const platform = await openPlatform(env, db, issuer);
+  const { engine, redis } = platform;
+  const metrics = new Metrics({ engine: platform.name });
   const dealCache = new ReadThroughCache({
     name: "deals",
     redis,

@@ -124,7 +124,10 @@ export class ClaimService {
       ticket.release();
     }
     if (result.outcome === "WON" && !result.replayed) this.onStockChange(input.dealId);
-    if (result.outcome !== "WON" || result.status !== "confirmed") return result;
+    // A voucher committed with the claim (WinnerWrites) is in the answer already.
+    if (result.outcome !== "WON" || result.status !== "confirmed" || result.voucherId) {
+      return result;
+    }
     // The win is durable already; a voucher that fails to issue now is issued when the
     // shopper next lists their vouchers, so the answer stays "won".
     const voucher = await this.issuer.issueForClaim(result.claimId).catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { claims } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
@@ -269,6 +269,7 @@ describe("Redis gate under faults", () => {
     const { engine, loader } = redisEngine(database, testRedis);
     const deal = await createDeal(database.db, merchantId, { quantity: 100_000, now });
     const statementsBefore = engine.winnerWrites.statements;
+    const zrems = vi.spyOn(testRedis.redis, "zrem");
     const outcomes = await runAttempts(
       engine,
       deal.id,
@@ -282,6 +283,10 @@ describe("Redis gate under faults", () => {
     const statements = engine.winnerWrites.statements - statementsBefore;
     expect(statements).toBeGreaterThan(0);
     expect(statements).toBeLessThan(100);
+    // Each batch's winners had their pending marks cleared together: one ZREM per batch at most.
+    expect(zrems.mock.calls.length).toBeLessThanOrEqual(statements);
+    expect(await testRedis.redis.zcard(gateKeys(testRedis.prefix, deal.id).pending)).toBe(0);
+    zrems.mockRestore();
 
     // A batch holding a winner Postgres refuses (here: the user already holds a claim, as
     // after a gate rebuild) still records the others; the refused one gets its own answer.
