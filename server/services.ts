@@ -133,8 +133,8 @@ export async function wireServices(
 
   // What start-up creates when it is missing. Processes starting together (a claim server's
   // workers) take turns, so the demo city is seeded once and each finds the others' work.
-  const { secret, keySecret, signingKeys, subjectSecret, demoSeeded } = await database.oneAtATime(
-    async () => {
+  const { secret, keySecret, signingKeys, subjectSecret, demoSeeded, demoMoved } =
+    await database.oneAtATime(async () => {
       const secret = await resolveSecret(db, "session", env.SESSION_SECRET);
       const keySecret = await resolveSecret(db, "voucher-keys", env.VOUCHER_KEY_SECRET);
       const signingKeys = new SigningKeyStore(db, new KeyEncryption(keySecret.value), {
@@ -145,16 +145,15 @@ export async function wireServices(
       await signingKeys.ensureActiveKey();
       const subjectSecret = await resolveSecret(db, "voucher-subject", undefined);
       const demoSeeded = demoSeedWanted(env) ? await seedDemo(db, hashPassword, clock()) : false;
-      // A demo started again: its ended sales are placed relative to now, gates told.
+      // A demo started again: its ended sales are placed relative to now (gates told below).
       const demoMoved = demoSeedWanted(env) && !demoSeeded ? await placeDemoSales(db, clock()) : [];
-      for (const dealId of demoMoved) await engine.dealChanged(dealId);
-      return { secret, keySecret, signingKeys, subjectSecret, demoSeeded };
-    },
-  );
+      return { secret, keySecret, signingKeys, subjectSecret, demoSeeded, demoMoved };
+    });
   const issuer = new VoucherIssuer(db, signingKeys, subjectSecret.value, clock);
   // Free deals' vouchers are signed ahead and committed with their claims (see WinnerWrites).
   const platform = await openPlatform(env, db, issuer);
   const { engine, redis } = platform;
+  for (const dealId of demoMoved) await engine.dealChanged(dealId);
   const metrics = new Metrics({ engine: platform.name });
   const dealCache = new ReadThroughCache({
     name: "deals",

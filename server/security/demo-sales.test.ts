@@ -1,6 +1,11 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_CITY } from "@/db/seed";
+import { users } from "@/db/schema";
+import { DEMO_ACCOUNTS, DEMO_CITY } from "@/db/seed";
+import { newId } from "@/lib/ids";
+import { clockStart } from "@/testing/test-clock";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
+import { createTestRedis, TEST_REDIS_URL } from "@/testing/test-redis";
 import { createServices, type Services } from "@/testing/wired-services";
 import { parseEnv } from "../env";
 
@@ -62,5 +67,46 @@ describe("issue 21 item 5: the demo's sales are placed relative to now at each s
     );
     // Placed at the second start (26 h in), not moved again half an hour later.
     expect(croissant?.startsAt).toEqual(new Date(FIRST_START.getTime() + 26 * HOUR - 5 * 60_000));
+  });
+
+  it("with the Redis gate, a sale placed again is open at the gate too", async () => {
+    const own = await createTestDatabase();
+    const redis = createTestRedis();
+    const env = parseEnv({
+      DATABASE_URL: own.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: redis.prefix,
+      DEMO_SEED: "on",
+    });
+    const mine: Services[] = [];
+    try {
+      const firstStart = clockStart();
+      const first = await createServices(env, { clock: () => firstStart });
+      mine.push(first);
+      const croissant = (await first.deals.listOpen()).find(
+        (deal) => deal.title === "Free croissant, fresh from the oven",
+      );
+      const shopper = async (email: string) =>
+        (await own.db.select({ id: users.id }).from(users).where(eq(users.email, email)))[0]?.id ??
+        "";
+      const claim = (services: Services, userId: string) =>
+        services.claims.claim(userId, { dealId: croissant?.id ?? "", idempotencyKey: newId() });
+      // The gate is loaded with the first window.
+      expect((await claim(first, await shopper(DEMO_ACCOUNTS.shoppers[0] ?? ""))).outcome).toBe(
+        "WON",
+      );
+      await mine.pop()?.stop();
+
+      const nextDay = new Date(firstStart.getTime() + 26 * HOUR);
+      const second = await createServices(env, { clock: () => nextDay });
+      mine.push(second);
+      expect((await claim(second, await shopper(DEMO_ACCOUNTS.shoppers[1] ?? ""))).outcome).toBe(
+        "WON",
+      );
+    } finally {
+      await Promise.all(mine.map((services) => services.stop()));
+      await redis.cleanUp();
+      await own.drop();
+    }
   });
 });
