@@ -59,7 +59,9 @@ export function AdminShell({ children }: { children: ReactNode }) {
         )}
         {me.data && (
           <div className="admin-who">
-            <span data-testid="signed-in-as">{me.data.displayName}</span>
+            <Link href="/account" className="admin-account" data-testid="signed-in-as">
+              {me.data.displayName}
+            </Link>
             <button
               type="button"
               className="link-button"

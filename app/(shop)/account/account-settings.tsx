@@ -50,7 +50,7 @@ export function AccountSettings() {
   }
 
   return (
-    <>
+    <div className="account-cards">
       <div className="card">
         <h1>Your account</h1>
         <p className="muted">Signed in as {me.data.displayName}.</p>
@@ -107,6 +107,6 @@ export function AccountSettings() {
           Change password
         </button>
       </form>
-    </>
+    </div>
   );
 }

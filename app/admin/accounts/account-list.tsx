@@ -55,7 +55,7 @@ export function AccountList() {
                 {rows.length === 100 ? "The first 100 accounts" : `${rows.length} accounts`}
                 {deferred && ` matching “${deferred}”`}
               </p>
-              <AdminTable columns={COLUMNS}>
+              <AdminTable columns={COLUMNS} stackOnNarrow>
                 {rows.map((account) => (
                   <tr
                     key={account.userId}

@@ -51,7 +51,7 @@ export function DeviceList({ initialMerchantId }: { initialMerchantId: string | 
                 {revoked > 0 && `, ${revoked} revoked`}
                 {held > 0 && `, ${held} on hold`}
               </p>
-              <AdminTable columns={COLUMNS}>
+              <AdminTable columns={COLUMNS} stackOnNarrow>
                 {rows.map((device) => (
                   <tr
                     key={device.deviceId}
