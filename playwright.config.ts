@@ -52,6 +52,7 @@ export default defineConfig({
       url: `http://127.0.0.1:${PORT}/api/trpc/deals.list`,
       env: {
         HOSTNAME: "127.0.0.1",
+        ENV_FILE: "none",
         DATA_DIR: ".data/e2e",
         DATABASE_URL: "",
         REDIS_URL: "",
@@ -73,6 +74,7 @@ export default defineConfig({
       url: `http://127.0.0.1:${SERVER_MODE_PORT}/api/trpc/deals.list`,
       env: {
         HOSTNAME: "127.0.0.1",
+        ENV_FILE: "none",
         DATABASE_URL: E2E_DATABASE_URL,
         REDIS_URL: "redis://127.0.0.1:6379",
         // A prefix per run: rate-limit windows and gates from an earlier run do not carry over.

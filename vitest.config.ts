@@ -14,5 +14,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Every process a test starts inherits this: a developer's .env never reaches a test.
+    env: { ENV_FILE: "none" },
   },
 });

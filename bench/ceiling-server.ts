@@ -6,6 +6,11 @@
  * Started by the bench as a child process: PORT, BENCH_REDIS_URL, BENCH_PREFIX, and
  * CEILING_WORKERS (default 1): with more, a node:cluster primary and that many workers on one
  * port, as the claim server runs with CLAIM_WORKERS.
+ *
+ * CEILING_GATE=minimal is the issue's minimal ceiling: the same node:http and JSON body, but
+ * one EVALSHA of a bare check-and-decrement (bench/minimal-gate.lua) on the stock counter
+ * `minimalStockKey` names, and a JSON answer. What the app adds over it is everything a sale
+ * needs (session, validation, the full gate, the winners' Postgres write).
  */
 import cluster from "node:cluster";
 import { createServer } from "node:http";
@@ -14,6 +19,7 @@ import { gateKeys } from "@/server/claims/gate-keys";
 import { decodeGateReply } from "@/server/claims/gate-reply";
 import { createRedis } from "@/server/redis/client";
 import { LuaScript } from "@/server/redis/lua-script";
+import { minimalStockKey } from "./minimal-gate";
 
 const workers = Number(process.env.CEILING_WORKERS ?? 1);
 if (cluster.isPrimary && workers > 1) {
@@ -27,6 +33,8 @@ if (cluster.isPrimary && workers > 1) {
 }
 
 function serve() {
+  const minimal = process.env.CEILING_GATE === "minimal";
+  const minimalScript = new LuaScript("bench/minimal-gate.lua");
   const claimScript = new LuaScript("server/claims/lua/claim.lua");
   const redis = createRedis(process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379");
   const prefix = process.env.BENCH_PREFIX ?? "bench:";
@@ -40,6 +48,16 @@ function serve() {
         // The token's signature stands in for the user id: unique per shopper, never checked.
         const userId = (req.headers.cookie ?? "").slice(-16);
         const ip = String(req.headers["x-forwarded-for"] ?? "");
+        if (minimal) {
+          const outcome = await minimalScript.run(
+            redis,
+            [minimalStockKey(prefix, input.dealId)],
+            [],
+          );
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify({ result: { outcome } }));
+          return;
+        }
         const keys = gateKeys(prefix, input.dealId);
         const reply = decodeGateReply(
           await claimScript.run(

@@ -1,10 +1,14 @@
 /**
  * `npm run bench`: flash sales through HTTP, measured with wrk at 1,000 connections, against
  * the claim server (`dist/claim-server.mjs`) and the app server (`dist/server.mjs`, the
- * route inside the process that also runs Next), next to the ceiling (bare node:http + the
- * same Lua script) measured by the same tool in the same run. After each sale Postgres is
- * asked what was sold. Then load shedding under a stalled Redis, and live stock with
- * 10,000 SSE subscribers on the app server (bench/stock-fanout.ts).
+ * route inside the process that also runs Next), next to two ceilings with as many processes,
+ * measured by the same tool in the same run: the minimal one (node:http, JSON body, one
+ * EVALSHA of a bare check-and-decrement, JSON answer: the issue's) and the full-gate one (the
+ * same with claim.lua). After each sale Postgres is asked what was sold. Then open-loop rows
+ * (bench/open-loop.ts: 5,000 attempts/s at a constant rate on 1,000 open connections, timed
+ * from each attempt's scheduled send), load shedding under a stalled Redis, and live stock
+ * with 10,000 SSE subscribers on the app server (bench/stock-fanout.ts). One table; one JSON
+ * file (its path printed).
  *
  * Everything runs on loopback with a Redis and a Postgres database of the bench's own, and
  * every step is bounded (about 4 minutes in all). Knobs (env): BENCH_SKIP_BUILD=1,
@@ -15,6 +19,7 @@ import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createScratchDatabase, type ScratchDatabase } from "@/db/scratch-database";
+import { newId } from "@/lib/ids";
 import { SessionCodec } from "@/server/auth/session";
 import { RedisGateLoader } from "@/server/claims/redis-gate-loader";
 import { createRedis } from "@/server/redis/client";
@@ -23,6 +28,8 @@ import { freePort, processTreeCpuSeconds, startProcess, waitForHttp } from "@/te
 import { UNUSED_STRIPE_ENV } from "@/testing/production-payments";
 import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { type PhaseSummary, sendArrivals, summarise } from "./arrivals";
+import { minimalStockKey } from "./minimal-gate";
+import { runOpenLoop } from "./open-loop";
 import {
   attemptCounts,
   BENCH_METRICS_TOKEN,
@@ -44,13 +51,14 @@ const readParams = () => ({
   /** Processes for the claim server and the ceiling in the second pair: one per core. */
   workers: positiveInt("BENCH_WORKERS", os.availableParallelism()),
   subscribers: positiveInt("BENCH_SUBSCRIBERS", 10_000),
+  openLoopRate: positiveInt("BENCH_OPEN_LOOP_RATE", 5_000),
   skipBuild: process.env.BENCH_SKIP_BUILD === "1",
   adminDatabaseUrl:
     process.env.BENCH_ADMIN_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
 });
 
 const SALES = [
-  { name: "1,000 units", key: "small", units: 1_000 },
+  { name: "5,000 units", key: "small", units: 5_000 },
   { name: "100,000 units", key: "large", units: 100_000 },
 ] as const;
 const OVERLOAD_PAUSE_MS = 2_000;
@@ -61,14 +69,21 @@ const step = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 export interface HttpScenario {
   scenario: string;
-  /** The ceiling it is compared with: the one with as many processes. */
+  /** The ceiling it is compared with: the minimal one with as many processes. */
   ceiling: string;
   units: number;
   connections: number;
   attempts: number;
   attemptsPerSec: number;
+  /** Answers that said WON, per second of the run. */
+  winnersPerSec: number;
   ceilingPerSec: number;
   ratioToCeiling: number;
+  /** The ceiling running the full claim.lua, and this scenario's share of it. */
+  fullGateCeilingPerSec: number;
+  ratioToFullGate: number;
+  /** 503s answered while the sale still had stock (before a SOLD_OUT was seen). */
+  shedWhileStock: number;
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
@@ -101,6 +116,7 @@ async function settledCounts(baseUrl: string): Promise<Map<string, number>> {
 }
 
 const perSec = (result: WrkResult) => result.requests / (result.durationUs / 1e6);
+const wonPerSec = (result: WrkResult) => result.won / (result.durationUs / 1e6);
 
 async function main(): Promise<number> {
   const params = readParams();
@@ -128,10 +144,12 @@ async function main(): Promise<number> {
     const now = new Date();
     const deal = async (quantity: number) =>
       (await createDeal(db, merchant.id, { quantity, now })).id;
+    const unitsOf = Object.fromEntries(SALES.map((sale) => [sale.key, sale.units]));
     const salesOf = async () => ({
       warmup: await deal(1_000_000),
-      small: await deal(1_000),
-      large: await deal(100_000),
+      small: await deal(unitsOf.small ?? 0),
+      large: await deal(unitsOf.large ?? 0),
+      openLoop: await deal(100_000),
     });
     const deals = {
       ceiling: await salesOf(),
@@ -194,26 +212,52 @@ async function main(): Promise<number> {
       ...ceilingEnv,
       CEILING_WORKERS: String(workers),
     });
+    const minimalEnv = { ...ceilingEnv, CEILING_GATE: "minimal" };
+    const minimal = await start("the minimal ceiling", ceilingArgs, minimalEnv);
+    const minimalWorkers = await start(`the minimal ceiling ×${workers}`, ceilingArgs, {
+      ...minimalEnv,
+      CEILING_WORKERS: String(workers),
+    });
+    const ceilings = new Set([ceiling, ceilingWorkers, minimal, minimalWorkers]);
+    /** A sale on the minimal ceiling: a fresh stock counter, no Postgres. */
+    const minimalSale = async (units: number) => {
+      const dealId = `minimal-${units}-${newId()}`;
+      await redis.set(minimalStockKey(prefix, dealId), units);
+      return dealId;
+    };
     const claimServer = await start("claim server", ["dist/claim-server.mjs"], serverEnv);
     const claimWorkers = await start(`claim server ×${workers}`, ["dist/claim-server.mjs"], {
       ...serverEnv,
       CLAIM_WORKERS: String(workers),
     });
     const appServer = await start("app server", ["dist/server.mjs"], serverEnv);
-    for (const server of [ceiling, ceilingWorkers]) await waitForHttp(server.url, server.running);
+    for (const server of ceilings) await waitForHttp(server.url, server.running);
     for (const server of [claimServer, claimWorkers, appServer]) {
       await waitForHttp(`${server.url}/api/claim`, server.running);
     }
     /** Each server beside the ceiling with as many processes, and the deals it sells. */
     const pairs = [
-      { server: claimServer, deals: deals.claimServer, ceiling, ceilingDeals: deals.ceiling },
+      {
+        server: claimServer,
+        deals: deals.claimServer,
+        ceiling,
+        ceilingDeals: deals.ceiling,
+        minimal,
+      },
       {
         server: claimWorkers,
         deals: deals.claimWorkers,
         ceiling: ceilingWorkers,
         ceilingDeals: deals.ceilingWorkers,
+        minimal: minimalWorkers,
       },
-      { server: appServer, deals: deals.appServer, ceiling, ceilingDeals: deals.ceiling },
+      {
+        server: appServer,
+        deals: deals.appServer,
+        ceiling,
+        ceilingDeals: deals.ceiling,
+        minimal,
+      },
     ];
 
     const wrk = (baseUrl: string, dealId: string, seconds = params.seconds) =>
@@ -227,7 +271,7 @@ async function main(): Promise<number> {
       });
     /** One wrk run against one server, with the CPU it used and the outcomes it counted. */
     const measure = async (server: typeof ceiling, dealId: string, seconds = params.seconds) => {
-      const counted = server !== ceiling && server !== ceilingWorkers;
+      const counted = !ceilings.has(server);
       const before = counted ? await attemptCounts(server.url) : new Map<string, number>();
       // The server's processes: with workers, the primary and its children.
       const cpu = () => processTreeCpuSeconds(server.running.child.pid);
@@ -246,20 +290,27 @@ async function main(): Promise<number> {
     step("warming every server up (3 s each)");
     await measure(ceiling, deals.ceiling.warmup, 3);
     await measure(ceilingWorkers, deals.ceilingWorkers.warmup, 3);
+    await measure(minimal, await minimalSale(1_000_000), 3);
+    await measure(minimalWorkers, await minimalSale(1_000_000), 3);
     for (const pair of pairs) await measure(pair.server, pair.deals.warmup, 3);
 
     const scenarios: HttpScenario[] = [];
     for (const sale of SALES) {
       const ceilingRuns = new Map<typeof ceiling, Awaited<ReturnType<typeof measure>>>();
-      for (const pair of pairs) {
-        let top = ceilingRuns.get(pair.ceiling);
-        if (!top) {
+      const ceilingRun = async (top: typeof ceiling, dealId: () => Promise<string>) => {
+        let run = ceilingRuns.get(top);
+        if (!run) {
           step(
-            `${sale.name}: ${pair.ceiling.name}, ${params.seconds} s at ${params.connections} connections`,
+            `${sale.name}: ${top.name}, ${params.seconds} s at ${params.connections} connections`,
           );
-          top = await measure(pair.ceiling, pair.ceilingDeals[sale.key]);
-          ceilingRuns.set(pair.ceiling, top);
+          run = await measure(top, await dealId());
+          ceilingRuns.set(top, run);
         }
+        return run;
+      };
+      for (const pair of pairs) {
+        const full = await ceilingRun(pair.ceiling, async () => pair.ceilingDeals[sale.key]);
+        const top = await ceilingRun(pair.minimal, () => minimalSale(sale.units));
         const { server } = pair;
         const dealId = pair.deals[sale.key];
         step(`${sale.name}: ${server.name}, ${params.seconds} s`);
@@ -279,13 +330,17 @@ async function main(): Promise<number> {
         const ceilingPerSec = perSec(top.run);
         scenarios.push({
           scenario: `${sale.name}, ${server.name}`,
-          ceiling: pair.ceiling.name,
+          ceiling: pair.minimal.name,
           units: sale.units,
           connections: params.connections,
           attempts: run.requests,
           attemptsPerSec,
+          winnersPerSec: wonPerSec(run),
           ceilingPerSec,
           ratioToCeiling: attemptsPerSec / ceilingPerSec,
+          fullGateCeilingPerSec: perSec(full.run),
+          ratioToFullGate: attemptsPerSec / perSec(full.run),
+          shedWhileStock: run.shedWhileStock,
           p50Ms: run.p50Us / 1_000,
           p99Ms: run.p99Us / 1_000,
           p999Ms: run.p999Us / 1_000,
@@ -303,6 +358,72 @@ async function main(): Promise<number> {
           problems,
         });
       }
+    }
+
+    const rate = params.openLoopRate;
+    step(
+      `open loop: ${rate}/s for ${params.seconds} s on ${params.connections} open connections, ${minimalWorkers.name}, then ${claimWorkers.name}`,
+    );
+    const openLoop = async (server: typeof ceiling, dealId: string) => {
+      const url = new URL(server.url);
+      const cpu = () => processTreeCpuSeconds(server.running.child.pid);
+      const cpuBefore = cpu();
+      const result = await runOpenLoop({
+        host: url.hostname,
+        port: Number(url.port),
+        path: "/api/claim",
+        dealId,
+        tokens,
+        ratePerSec: rate,
+        connections: params.connections,
+        seconds: params.seconds,
+      });
+      return { result, cpuUs: ((cpu() - cpuBefore) * 1e6) / Math.max(1, result.answered) };
+    };
+    const openTop = await openLoop(minimalWorkers, await minimalSale(100_000));
+    const openRun = await openLoop(claimWorkers, deals.claimWorkers.openLoop);
+    {
+      const { result } = openRun;
+      const audit = await auditSale(db, deals.claimWorkers.openLoop, 100_000);
+      const attemptsPerSec = result.answered / result.durationS;
+      const ceilingPerSec = openTop.result.answered / openTop.result.durationS;
+      scenarios.push({
+        scenario: `open loop ${rate}/s, 100,000 units, ${claimWorkers.name}`,
+        ceiling: minimalWorkers.name,
+        units: 100_000,
+        connections: params.connections,
+        attempts: result.answered,
+        attemptsPerSec,
+        winnersPerSec: result.won / result.durationS,
+        ceilingPerSec,
+        ratioToCeiling: attemptsPerSec / ceilingPerSec,
+        fullGateCeilingPerSec: Number.NaN,
+        ratioToFullGate: Number.NaN,
+        shedWhileStock: result.shedWhileStock,
+        p50Ms: result.p50Ms,
+        p99Ms: result.p99Ms,
+        p999Ms: result.p999Ms,
+        ceilingP50Ms: openTop.result.p50Ms,
+        ceilingP99Ms: openTop.result.p99Ms,
+        serverCpuUsPerAttempt: openRun.cpuUs,
+        ceilingCpuUsPerAttempt: openTop.cpuUs,
+        outcomes: Object.fromEntries(
+          Object.entries(result.byStatus).map(([k, v]) => [`HTTP ${k}`, v]),
+        ),
+        non2xx: Object.entries(result.byStatus)
+          .filter(([status]) => !status.startsWith("2"))
+          .reduce((sum, [, n]) => sum + n, 0),
+        socketErrors: result.timeouts,
+        sold: audit.sold,
+        oversold: audit.oversold,
+        duplicateClaims: audit.duplicateClaims,
+        soldCounter: audit.counter,
+        problems: [
+          ...(audit.oversold > 0 ? [`oversold by ${audit.oversold}`] : []),
+          ...(audit.duplicateClaims > 0 ? [`${audit.duplicateClaims} users hold two claims`] : []),
+          ...(result.won > audit.sold ? [`${result.won} told WON, ${audit.sold} recorded`] : []),
+        ],
+      });
     }
 
     step(`overload: ${claimWorkers.name} while its Redis is paused for 2 s`);
@@ -421,46 +542,57 @@ function machine() {
 }
 
 function printTable(scenarios: HttpScenario[]) {
+  const fixed = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
   const rows = [
     [
       "scenario",
       "attempts/s",
+      "winners/s",
       "ceiling/s",
+      "ratio",
+      "claim.lua/s",
       "ratio",
       "p50 ms",
       "p99 ms",
       "p99.9 ms",
-      "cpu µs",
-      "ceiling µs",
-      "sold",
+      "503 in stock",
       "oversold",
       "dup",
+      "cpu µs",
+      "sold",
       "outcomes",
     ],
     ...scenarios.map((s) => [
       s.scenario,
-      s.attemptsPerSec.toFixed(0),
-      s.ceilingPerSec.toFixed(0),
-      s.ratioToCeiling.toFixed(2),
-      s.p50Ms.toFixed(1),
-      s.p99Ms.toFixed(1),
-      s.p999Ms.toFixed(1),
-      s.serverCpuUsPerAttempt.toFixed(0),
-      s.ceilingCpuUsPerAttempt.toFixed(0),
-      `${s.sold}/${s.units}`,
+      fixed(s.attemptsPerSec),
+      fixed(s.winnersPerSec),
+      fixed(s.ceilingPerSec),
+      fixed(s.ratioToCeiling, 2),
+      fixed(s.fullGateCeilingPerSec),
+      fixed(s.ratioToFullGate, 2),
+      fixed(s.p50Ms, 1),
+      fixed(s.p99Ms, 1),
+      fixed(s.p999Ms, 1),
+      String(s.shedWhileStock),
       String(s.oversold),
       String(s.duplicateClaims),
+      fixed(s.serverCpuUsPerAttempt),
+      `${s.sold}/${s.units}`,
       Object.entries(s.outcomes)
         .map(([k, v]) => `${k} ${v}`)
         .join(", "),
     ]),
   ];
+  const last = (rows[0]?.length ?? 1) - 1;
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
+  console.log(
+    "\nceiling: the minimal one (node:http, JSON, one EVALSHA check-and-decrement) with as many processes; claim.lua: the same running the full gate",
+  );
   for (const row of rows) {
     console.log(
       row
         .map((cell, c) =>
-          c === 0 || c === 12 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0),
+          c === 0 || c === last ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0),
         )
         .join("  "),
     );

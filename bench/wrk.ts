@@ -18,6 +18,10 @@ export interface WrkResult {
   p99Us: number;
   p999Us: number;
   maxUs: number;
+  /** Answers whose body said WON. */
+  won: number;
+  /** 503s answered before the thread saw its first SOLD_OUT (bench/wrk/claim.lua). */
+  shedWhileStock: number;
 }
 
 export interface WrkRun {

@@ -38,20 +38,7 @@ export async function openDatabase(options: {
     const { default: postgres } = await import("postgres");
     const { drizzle } = await import("drizzle-orm/postgres-js");
     const { migrate } = await import("drizzle-orm/postgres-js/migrator");
-    const client = postgres(options.url, {
-      max: options.poolSize ?? 20,
-      // When Postgres is away, a query should fail within seconds, and the pool should try
-      // again soon after it is back. postgres.js's defaults wait 30 s for a connection and
-      // back off up to 20 s between attempts, which held claims for ~20 s and kept them
-      // failing long after Postgres returned (server/faults/postgres-faults.test.ts).
-      connect_timeout: CONNECT_TIMEOUT_S,
-      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, MAX_BACKOFF_S),
-      // The array types it would fetch on first connect are not used here, and that fetch
-      // failed as an unhandled rejection when the first connection was cut.
-      fetch_types: false,
-      onnotice: () => {},
-      connection: { statement_timeout: 10_000, application_name: "dealdrop" },
-    });
+    const client = postgres(options.url, poolOptions(options.poolSize ?? 20, "dealdrop"));
     const db = drizzle(client, { schema, logger: options.logger });
     const url = options.url;
     const handle: DatabaseHandle = {
@@ -72,6 +59,45 @@ export async function openDatabase(options: {
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   // One process per data folder (see above): nobody to take turns with.
   return { db: db as unknown as Db, close: () => client.close(), oneAtATime: (work) => work() };
+}
+
+/**
+ * The pool's settings for a server (postgres.js). When Postgres is away, a query should fail
+ * within seconds, and the pool should try again soon after it is back. postgres.js's defaults
+ * wait 30 s for a connection and back off up to 20 s between attempts, which held claims for
+ * ~20 s and kept them failing long after Postgres returned (server/faults/postgres-faults.test.ts).
+ */
+function poolOptions(max: number, applicationName: string) {
+  return {
+    max,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, MAX_BACKOFF_S),
+    // The array types it would fetch on first connect are not used here, and that fetch
+    // failed as an unhandled rejection when the first connection was cut.
+    fetch_types: false,
+    onnotice: () => {},
+    connection: { statement_timeout: 10_000, application_name: applicationName },
+  };
+}
+
+/**
+ * A pool on a read replica (DATABASE_READ_URL): no migrations (a standby cannot write; it
+ * has the primary's schema by replication), its connections named `dealdrop-read` in
+ * pg_stat_activity. Used through server/deals/read-replica.ts only.
+ */
+export async function openReadOnlyDatabase(
+  url: string,
+  options: { poolSize?: number; logger?: Logger } = {},
+): Promise<DatabaseHandle> {
+  const { default: postgres } = await import("postgres");
+  const { drizzle } = await import("drizzle-orm/postgres-js");
+  const client = postgres(url, poolOptions(options.poolSize ?? 10, "dealdrop-read"));
+  const db = drizzle(client, { schema, logger: options.logger }) as unknown as Db;
+  return {
+    db,
+    close: () => client.end({ timeout: 5 }),
+    oneAtATime: () => Promise.reject(new Error("a read replica runs no start-up work")),
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { count } from "drizzle-orm";
 import { newId } from "@/lib/ids";
 import { PLACES } from "@/lib/places";
 import type { Db } from "./client";
+import { type DemoSale, type DemoSaleWindow, demoSaleTimes, rememberDemoSales } from "./demo-sales";
 import { claims, deals, merchants, users } from "./schema";
 
 export const DEMO_PASSWORD = "dealdrop-demo";
@@ -15,13 +16,13 @@ export const DEMO_ACCOUNTS = {
   password: DEMO_PASSWORD,
 };
 
-const MINUTE = 60_000;
-
 /**
  * Seeds an empty database with a demo city: an admin, two merchants with staff, three
  * shoppers and four deals (live, starting soon, sold out, priced). Does nothing, and returns
  * false, when any user exists. `hashPassword` is the app's own (server/auth/password.ts): the
- * seed stores hashes a sign-in can check, and db/ stays below server/.
+ * seed stores hashes a sign-in can check, and db/ stays below server/. The sales are placed
+ * relative to `now`, and again at each later start of the demo once they have ended
+ * (db/demo-sales.ts).
  */
 export async function seedDemo(
   db: Db,
@@ -68,62 +69,55 @@ export async function seedDemo(
   ];
   await db.insert(users).values([admin, ...staff, ...shoppers]);
 
-  const t = (minutes: number) => new Date(now.getTime() + minutes * MINUTE);
-  const week = 7 * 24 * 60;
   const soldOutId = newId();
+  const placed: DemoSale[] = [];
+  /** A sale's times, remembered so that a later start can place it again. */
+  const at = (window: DemoSaleWindow, dealId = newId()) => {
+    placed.push({ dealId, ...window });
+    return { id: dealId, ...demoSaleTimes(window, now) };
+  };
   await db.insert(deals).values([
     {
-      id: newId(),
       merchantId: bakery.id,
       title: "Free croissant, fresh from the oven",
       description: "One butter croissant per person. Show the voucher at the counter.",
       quantity: 100,
-      startsAt: t(-5),
-      endsAt: t(120),
-      voucherValidUntil: t(120 + week),
+      ...at({ startsInMin: -5, endsInMin: 120 }),
       lat: bakery.lat,
       lng: bakery.lng,
     },
     {
-      id: newId(),
       merchantId: coffee.id,
       title: "Flat white on the house",
       description: "The first 40 shoppers get a flat white for free.",
       quantity: 40,
-      startsAt: t(5),
-      endsAt: t(180),
-      voucherValidUntil: t(180 + week),
+      ...at({ startsInMin: 5, endsInMin: 180 }),
       lat: coffee.lat,
       lng: coffee.lng,
     },
     {
-      id: soldOutId,
       merchantId: coffee.id,
       title: "Latte art masterclass seat",
       description: "Three seats at Saturday's masterclass.",
       quantity: 3,
       sold: 3,
-      startsAt: t(-60),
-      endsAt: t(60),
-      voucherValidUntil: t(60 + week),
+      ...at({ startsInMin: -60, endsInMin: 60 }, soldOutId),
       lat: coffee.lat,
       lng: coffee.lng,
     },
     {
-      id: newId(),
       merchantId: bakery.id,
       title: "Lunch box for two",
       description: "Two sandwiches, two pastries and a jug of lemonade.",
       priceCents: 450,
       originalPriceCents: 1200,
       quantity: 25,
-      startsAt: t(-10),
-      endsAt: t(240),
-      voucherValidUntil: t(240 + week),
+      ...at({ startsInMin: -10, endsInMin: 240 }),
       lat: bakery.lat,
       lng: bakery.lng,
     },
   ]);
+  await rememberDemoSales(db, placed);
   await db.insert(claims).values(
     shoppers.map((shopper) => ({
       id: newId(),

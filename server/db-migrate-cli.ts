@@ -1,3 +1,4 @@
+import "./load-env";
 import path from "node:path";
 import { openDatabase } from "@/db/client";
 import { describeMode, parseEnv } from "./env";

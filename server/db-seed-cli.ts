@@ -1,3 +1,4 @@
+import "./load-env";
 import path from "node:path";
 import { openDatabase } from "@/db/client";
 import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";

@@ -75,6 +75,20 @@ describe("configuration", () => {
     expect(parseEnv({ NODE_ENV: "production" }).VOUCHER_KEY_SECRET).toBeUndefined();
   });
 
+  it("takes a read replica only beside DATABASE_URL, with a lag bound of 5 s unless told", () => {
+    expect(() => parseEnv({ DATABASE_READ_URL: "postgres://127.0.0.1:5433/dd" })).toThrow(
+      /DATABASE_READ_URL: needs DATABASE_URL/,
+    );
+    const env = parseEnv({
+      DATABASE_URL: "postgres://127.0.0.1/dd",
+      DATABASE_READ_URL: "postgres://127.0.0.1:5433/dd",
+    });
+    expect(env).toMatchObject({ DATABASE_READ_MAX_LAG_MS: 5_000 });
+    expect(() => parseEnv({ DATABASE_READ_URL: "mysql://x/dd" })).toThrow(
+      /DATABASE_READ_URL: must be a URL starting with postgres:\/\//,
+    );
+  });
+
   it("caps live streams per address and per account, 20 and 5 unless told", () => {
     expect(parseEnv({})).toMatchObject({ STREAMS_PER_ADDRESS: 20, STREAMS_PER_ACCOUNT: 5 });
     expect(parseEnv({ STREAMS_PER_ADDRESS: "200" }).STREAMS_PER_ADDRESS).toBe(200);

@@ -73,6 +73,16 @@ export const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     DATABASE_URL: optionalUrl(["postgres", "postgresql"], "postgres://127.0.0.1:5432/dealdrop"),
+    /**
+     * A streaming replica of DATABASE_URL for discovery and deal reads (server/deals/read-replica.ts):
+     * never written to; the primary serves the reads while it lags or is down.
+     */
+    DATABASE_READ_URL: optionalUrl(
+      ["postgres", "postgresql"],
+      "postgres://127.0.0.1:5433/dealdrop",
+    ),
+    /** How far behind the primary the replica may be and still serve reads. */
+    DATABASE_READ_MAX_LAG_MS: durationMs(5_000),
     REDIS_URL: optionalUrl(["redis", "rediss"], "redis://127.0.0.1:6379"),
     REDIS_CLUSTER_NODES: clusterNodes,
     REDIS_KEY_PREFIX: z
@@ -211,6 +221,22 @@ export const envSchema = z
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
+    /** How log lines are written (server/log.ts). Unset: pretty with NODE_ENV=development, else JSON. */
+    LOG_FORMAT: z
+      .enum(
+        ["pretty", "json"],
+        "must be 'pretty' (coloured lines for people) or 'json' (one object a line)",
+      )
+      .optional(),
+    /** The file read into the environment at start (server/env-file.ts); `none` reads none. */
+    ENV_FILE: z.string().trim().optional(),
+    /** The address the servers listen on. Unset: every interface (0.0.0.0). */
+    HOSTNAME: z.string().trim().optional(),
+  })
+  .refine((env) => !env.DATABASE_READ_URL || env.DATABASE_URL, {
+    path: ["DATABASE_READ_URL"],
+    message:
+      "needs DATABASE_URL: it names a replica of that Postgres (the embedded database has none)",
   })
   .refine((env) => !(env.REDIS_URL && env.REDIS_CLUSTER_NODES), {
     path: ["REDIS_CLUSTER_NODES"],

@@ -3,6 +3,7 @@ import { createHmac } from "node:crypto";
 import path from "node:path";
 import type { Logger } from "drizzle-orm/logger";
 import { type DatabaseHandle, openDatabase } from "@/db/client";
+import { placeDemoSales } from "@/db/demo-sales";
 import { seedDemo } from "@/db/seed";
 import { resolveSecret } from "./app-secrets";
 import { AuditLogReader } from "./audit/audit-log";
@@ -24,6 +25,7 @@ import type { RedisGateLoader } from "./claims/redis-gate-loader";
 import { DealDiscovery } from "./deals/deal-discovery";
 import { DealManagement } from "./deals/deal-management";
 import { DealService } from "./deals/deal-service";
+import { ReadReplica } from "./deals/read-replica";
 import { StockBroadcasts } from "./deals/stock-broadcast";
 import { StockFeed } from "./deals/stock-feed";
 import { DeviceService } from "./devices/device-service";
@@ -34,6 +36,7 @@ import { StaffInvites } from "./merchants/staff-invites";
 import { SaleMonitor } from "./monitor/sale-monitor";
 import { SaleStats } from "./monitor/sale-stats";
 import { Metrics } from "./observability/metrics";
+import { measureOversell, pingRedis } from "./observability/oversell-detector";
 import { CheckoutService } from "./payments/checkout-service";
 import type { PaymentProvider } from "./payments/payment-provider";
 import { createPaymentProvider } from "./payments/providers/registry";
@@ -56,6 +59,8 @@ export interface Services {
   auth: AuthService;
   deals: DealService;
   discovery: DealDiscovery;
+  /** Where discovery reads go: the read replica while it keeps up, else the primary. */
+  reads: ReadReplica;
   /** Live-stock streams open on this process, one broadcast per deal (server/http/stock-route). */
   stockBroadcasts: StockBroadcasts;
   /** Places for long-lived streams on this process, per address and per account. */
@@ -135,8 +140,8 @@ export async function wireServices(
 
   // What start-up creates when it is missing. Processes starting together (a claim server's
   // workers) take turns, so the demo city is seeded once and each finds the others' work.
-  const { secret, keySecret, signingKeys, subjectSecret, demoSeeded } = await database.oneAtATime(
-    async () => {
+  const { secret, keySecret, signingKeys, subjectSecret, demoSeeded, demoMoved } =
+    await database.oneAtATime(async () => {
       const secret = await resolveSecret(db, "session", env.SESSION_SECRET);
       const keySecret = await resolveSecret(db, "voucher-keys", env.VOUCHER_KEY_SECRET);
       const signingKeys = new SigningKeyStore(db, new KeyEncryption(keySecret.value), {
@@ -147,13 +152,15 @@ export async function wireServices(
       await signingKeys.ensureActiveKey();
       const subjectSecret = await resolveSecret(db, "voucher-subject", undefined);
       const demoSeeded = demoSeedWanted(env) ? await seedDemo(db, hashPassword, clock()) : false;
-      return { secret, keySecret, signingKeys, subjectSecret, demoSeeded };
-    },
-  );
+      // A demo started again: its ended sales are placed relative to now (gates told below).
+      const demoMoved = demoSeedWanted(env) && !demoSeeded ? await placeDemoSales(db, clock()) : [];
+      return { secret, keySecret, signingKeys, subjectSecret, demoSeeded, demoMoved };
+    });
   const issuer = new VoucherIssuer(db, signingKeys, subjectSecret.value, clock);
   // Free deals' vouchers are signed ahead and committed with their claims (see WinnerWrites).
   const platform = await openPlatform(env, db, issuer);
   const { engine, redis } = platform;
+  for (const dealId of demoMoved) await engine.dealChanged(dealId);
   const metrics = new Metrics({ engine: platform.name });
   const standings = new AccountStandings(
     (userId) => readStanding(db, userId),
@@ -175,7 +182,17 @@ export async function wireServices(
   const stock = new StockFeed((dealId) => gates.stock(dealId), platform.stockTransport);
   const stockBroadcasts = new StockBroadcasts(stock);
   const onStockChange = (dealId: string) => stock.changed(dealId);
-  const discovery = new DealDiscovery(db, dealCache, clock);
+  const reads = await ReadReplica.open(db, env.DATABASE_READ_URL, {
+    maxLagMs: env.DATABASE_READ_MAX_LAG_MS,
+    background: options.background,
+    logger: options.queryLogger,
+  });
+  const discovery = new DealDiscovery(reads, dealCache, clock);
+  metrics.watch({
+    oversoldUnits: () => measureOversell(db, platform.gate, clock()),
+    redisPing: redis ? () => pingRedis(redis) : undefined,
+    readReplica: env.DATABASE_READ_URL ? () => reads.current : undefined,
+  });
   const saleStats = new SaleStats(platform.saleStats);
   const bots = new BotCheck(
     botChallengeThreshold(env),
@@ -201,8 +218,9 @@ export async function wireServices(
   const checkout: CheckoutService = new CheckoutService(db, paymentProvider, claimService, issuer, {
     timeoutMs: env.PAYMENT_TIMEOUT_MS,
     clock,
+    observe: (event) => metrics.observeCheckout(event),
   });
-  const sweep = sweeper({
+  const sweepOnce = sweeper({
     db,
     platform,
     checkout,
@@ -210,6 +228,11 @@ export async function wireServices(
     paymentTimeoutMs: env.PAYMENT_TIMEOUT_MS,
     onStockChange,
   });
+  const sweep = async () => {
+    const report = await sweepOnce();
+    metrics.observeReservationsExpired(report.expired);
+    return report;
+  };
   const jobs = options.background
     ? startBackgroundJobs({ sweep, signingKeys, platform, intervalMs: env.RECONCILE_INTERVAL_MS })
     : null;
@@ -223,8 +246,9 @@ export async function wireServices(
     auth: new AuthService(db, platform.limiter, passwords, sessions),
     accounts: new AccountAdmin(db, sessions, clock),
     standings,
-    deals: new DealService(db, clock),
+    deals: new DealService(db, clock, reads),
     discovery,
+    reads,
     gates,
     stockBroadcasts,
     bots,
@@ -284,6 +308,7 @@ export async function wireServices(
       stock.close();
       standings.close();
       platform.close();
+      await reads.close();
       await database.close();
     },
   };

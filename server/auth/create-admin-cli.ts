@@ -5,6 +5,7 @@
  * line of stdin is the password (`printf '%s\n' "$PASSWORD" | npm run admin:create -- …`).
  * Never on the command line, where `ps` and shell history would show it.
  */
+import "../load-env";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { openDatabase } from "@/db/client";

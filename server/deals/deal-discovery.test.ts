@@ -11,6 +11,7 @@ import { createTestRedis, type TestRedis } from "@/testing/test-redis";
 import { ReadThroughCache } from "../cache/read-through-cache";
 import { DealDiscovery } from "./deal-discovery";
 import { nearCell, RADIUS_STEPS_KM } from "./near-cell";
+import { ReadReplica } from "./read-replica";
 
 let database: TestDatabase;
 let testRedis: TestRedis;
@@ -25,7 +26,10 @@ function instance() {
     localTtlMs: 1_000,
     rebuildLockMs: 2_000,
   });
-  return { cache, discovery: new DealDiscovery(database.db, cache, () => now) };
+  return {
+    cache,
+    discovery: new DealDiscovery(ReadReplica.primaryOnly(database.db), cache, () => now),
+  };
 }
 
 beforeAll(async () => {

@@ -1,7 +1,6 @@
 import "server-only";
 import { and, between, eq, gt } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "@/db/client";
 import { deals, merchants } from "@/db/schema";
 import { boundingBox, distanceKm, type Point, pointSchema } from "@/lib/geo";
 import { idSchema } from "@/lib/ids";
@@ -9,6 +8,7 @@ import type { ReadThroughCache } from "../cache/read-through-cache";
 import { DomainError } from "../errors";
 import { dealColumns, withRemaining } from "./deal-columns";
 import { nearCell, RADIUS_STEPS_KM } from "./near-cell";
+import type { ReadReplica } from "./read-replica";
 
 const MAX_RADIUS_KM = RADIUS_STEPS_KM.at(-1) as number;
 
@@ -23,11 +23,12 @@ export const dealIdInput = z.object({ dealId: idSchema });
 
 /**
  * What shoppers browse: deals near a point and one deal's details, read through the cache.
- * Stock shown here may lag by the cache's lifetime; the claim itself is decided by the gate.
+ * Stock shown here may lag by the cache's lifetime (and the replica's, within
+ * DATABASE_READ_MAX_LAG_MS); the claim itself is decided by the gate.
  */
 export class DealDiscovery {
   constructor(
-    private readonly db: Db,
+    private readonly reads: ReadReplica,
     private readonly cache: ReadThroughCache,
     private readonly clock: () => Date,
   ) {}
@@ -48,11 +49,13 @@ export class DealDiscovery {
 
   async byId(dealId: string) {
     const deal = await this.cache.get(`deal:${dealId}`, async () => {
-      const [row] = await this.db
-        .select(dealColumns)
-        .from(deals)
-        .innerJoin(merchants, eq(merchants.id, deals.merchantId))
-        .where(eq(deals.id, dealId));
+      const [row] = await this.reads.read((db) =>
+        db
+          .select(dealColumns)
+          .from(deals)
+          .innerJoin(merchants, eq(merchants.id, deals.merchantId))
+          .where(eq(deals.id, dealId)),
+      );
       return row ? withRemaining(row) : null;
     });
     if (!deal) throw new DomainError("NOT_FOUND", "No deal has this id.", { dealId });
@@ -61,18 +64,20 @@ export class DealDiscovery {
 
   private async loadNear(center: Point, radiusKm: number) {
     const box = boundingBox(center, radiusKm);
-    const rows = await this.db
-      .select(dealColumns)
-      .from(deals)
-      .innerJoin(merchants, eq(merchants.id, deals.merchantId))
-      .where(
-        and(
-          eq(deals.status, "active"),
-          gt(deals.endsAt, this.clock()),
-          between(deals.lat, box.minLat, box.maxLat),
-          between(deals.lng, box.minLng, box.maxLng),
+    const rows = await this.reads.read((db) =>
+      db
+        .select(dealColumns)
+        .from(deals)
+        .innerJoin(merchants, eq(merchants.id, deals.merchantId))
+        .where(
+          and(
+            eq(deals.status, "active"),
+            gt(deals.endsAt, this.clock()),
+            between(deals.lat, box.minLat, box.maxLat),
+            between(deals.lng, box.minLng, box.maxLng),
+          ),
         ),
-      );
+    );
     return rows.filter((row) => distanceKm(center, row) <= radiusKm).map(withRemaining);
   }
 }

@@ -8,6 +8,7 @@
  * `npm start`. `/healthz` and `/readyz` as on the app server; SIGTERM drains it
  * (graceful-stop.ts). Built into dist/claim-server.mjs.
  */
+import "../load-env";
 import cluster from "node:cluster";
 import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
 import { EnvError, parseEnv } from "../env";
@@ -28,7 +29,7 @@ async function main() {
     return runClaimWorkers(env.CLAIM_WORKERS, gracefulStopMs(env));
   }
   const port = env.PORT;
-  const hostname = process.env.HOSTNAME || "0.0.0.0";
+  const hostname = env.HOSTNAME || "0.0.0.0";
   const services = await getServices();
   if (cluster.isWorker) joinClaimWorkers(() => services.metrics.reportToClusterPrimary());
   // The claim server's metrics: its claims, every worker's summed when it runs several.

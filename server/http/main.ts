@@ -4,6 +4,7 @@
  * runs it built (server/http/build.mjs → dist/server.mjs); `npm run dev` runs the same file
  * with `NODE_ENV=development`, Next then compiling pages on demand.
  */
+import "../load-env";
 import { CLAIM_ROUTE } from "@/lib/claims/claim-client";
 import { EnvError, parseEnv } from "../env";
 import { log } from "../log";
@@ -21,7 +22,7 @@ async function main() {
   const dev = process.env.NODE_ENV === "development";
   const { default: next } = await import("next");
   const env = parseEnv();
-  const hostname = process.env.HOSTNAME || "0.0.0.0";
+  const hostname = env.HOSTNAME || "0.0.0.0";
   // The same services object serves this file and Next's pages (getServices keeps it on
   // globalThis), so a claim here and a page there see one engine, one pool, one Redis.
   const services = await getServices();

@@ -20,6 +20,15 @@ export type PayResult =
   /** Approved after the reservation had ended: refunded, never turned into an oversell. */
   | { outcome: "EXPIRED_REFUNDED"; claimId: string };
 
+/**
+ * What the saga tells the metrics (server/observability/metrics.ts): each charge's answer,
+ * each reservation it confirmed (with the money taken) and each it gave back unpaid.
+ */
+export type CheckoutEvent =
+  | { kind: "charge"; outcome: "approved" | "declined" | "unknown" }
+  | { kind: "paid"; amountCents: number; currency: string }
+  | { kind: "released" };
+
 /** What a provider's webhook delivery changed. */
 export type WebhookOutcome = "confirmed" | "refunded" | "declined" | "unchanged" | "ignored";
 
@@ -34,7 +43,11 @@ export class CheckoutService {
     private readonly provider: PaymentProvider,
     private readonly claimService: ClaimService,
     private readonly issuer: VoucherIssuer,
-    private readonly options: { timeoutMs: number; clock: () => Date },
+    private readonly options: {
+      timeoutMs: number;
+      clock: () => Date;
+      observe?: (event: CheckoutEvent) => void;
+    },
   ) {}
 
   /** `paymentMethod` is the provider's opaque token from the browser's payment form. */
@@ -70,12 +83,14 @@ export class CheckoutService {
       );
     } catch (error) {
       if (!(error instanceof PaymentTimeout)) throw error;
+      this.options.observe?.({ kind: "charge", outcome: "unknown" });
       // Unknown outcome: give the unit back now; settleUnknownPayments refunds a late charge.
       await this.release(userId, claimId);
       // Unless the provider's webhook told of the success first and confirmed the claim.
       if ((await this.claimStatus(claimId)) === "confirmed") return this.paid(claimId);
       return { outcome: "PAYMENT_UNKNOWN", claimId };
     }
+    this.options.observe?.({ kind: "charge", outcome: charged.status });
     if (charged.status === "declined") {
       await this.setPayment(idempotencyKey, { status: "declined" });
       await this.release(userId, claimId);
@@ -162,6 +177,15 @@ export class CheckoutService {
         await this.refund(idempotencyKey, providerRef);
         return "refunded";
       }
+    } else if (this.options.observe) {
+      // This call confirmed it (a repeated webhook or a late pay finds it confirmed already).
+      const [taken] = await this.db
+        .select({ amountCents: payments.amountCents, currency: deals.currency })
+        .from(payments)
+        .innerJoin(claims, eq(claims.id, payments.claimId))
+        .innerJoin(deals, eq(deals.id, claims.dealId))
+        .where(eq(payments.idempotencyKey, idempotencyKey));
+      if (taken) this.options.observe({ kind: "paid", ...taken });
     }
     // A payment refunded meanwhile (its claim cancelled) stays refunded.
     await this.db
@@ -309,6 +333,7 @@ export class CheckoutService {
   private async release(userId: string, claimId: string) {
     try {
       await this.claimService.cancel(userId, claimId, { reservedOnly: true });
+      this.options.observe?.({ kind: "released" });
     } catch (error) {
       if (!(DomainError.is(error) && error.code === "INVALID_STATE")) throw error;
     }
