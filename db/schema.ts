@@ -64,25 +64,34 @@ export const merchants = pgTable("merchants", {
   createdAt: createdAt(),
 });
 
-export const users = pgTable("users", {
-  id: id(),
-  email: text("email").notNull().unique(),
-  displayName: text("display_name").notNull(),
-  passwordHash: text("password_hash").notNull(),
-  role: userRole("role").notNull().default("shopper"),
-  merchantId: text("merchant_id").references(() => merchants.id),
-  createdAt: createdAt(),
-  /**
-   * Sessions carry the generation they were issued under; bumping it ends every one of them
-   * (sign out everywhere, a password, role or merchant change, deactivation). A trigger bumps
-   * it on a role, merchant or deactivation change made by any statement, the app's or not.
-   */
-  sessionGeneration: integer("session_generation").notNull().default(0),
-  /** Grows with every change to what a session check reads: orders the cached copies. */
-  standingVersion: integer("standing_version").notNull().default(0),
-  /** Set while an admin has deactivated the account: no sign-in, no session. */
-  deactivatedAt: timestamp("deactivated_at", { withTimezone: true }),
-});
+export const users = pgTable(
+  "users",
+  {
+    id: id(),
+    email: text("email").notNull().unique(),
+    displayName: text("display_name").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    role: userRole("role").notNull().default("shopper"),
+    merchantId: text("merchant_id").references(() => merchants.id),
+    createdAt: createdAt(),
+    /**
+     * Sessions carry the generation they were issued under; bumping it ends every one of them
+     * (sign out everywhere, a password, role or merchant change, deactivation). A trigger bumps
+     * it on a role, merchant or deactivation change made by any statement, the app's or not.
+     */
+    sessionGeneration: integer("session_generation").notNull().default(0),
+    /** Grows with every change to what a session check reads: orders the cached copies. */
+    standingVersion: integer("standing_version").notNull().default(0),
+    /** Set while an admin has deactivated the account: no sign-in, no session. */
+    deactivatedAt: timestamp("deactivated_at", { withTimezone: true }),
+    /**
+     * When standing_version last moved (set by the same trigger): the background sweep reads the
+     * accounts changed lately, so a change made in SQL reaches every process's cached copy.
+     */
+    standingChangedAt: timestamp("standing_changed_at", { withTimezone: true }),
+  },
+  (t) => [index("users_standing_changed_idx").on(t.standingChangedAt)],
+);
 
 /** Sessions signed out one by one, under the generation they belong to (bounded per user). */
 export const endedSessions = pgTable(

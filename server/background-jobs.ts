@@ -1,5 +1,6 @@
 import "server-only";
 import type { Db } from "@/db/client";
+import type { StandingFollower } from "./auth/standing-follower";
 import { expireReservations } from "./claims/reservation-expiry";
 import { log } from "./log";
 import type { CheckoutService } from "./payments/checkout-service";
@@ -11,6 +12,8 @@ export interface SweepReport {
   paymentsSettled: number;
   refundsPaid: number;
   gatesWarmed: number;
+  /** Accounts changed behind the app's back whose cached standings were dropped. */
+  standingsFollowed: number;
 }
 
 /** One pass of the durable background work; each part is safe on every instance at once. */
@@ -21,6 +24,7 @@ export function sweeper(parts: {
   clock: () => Date;
   paymentTimeoutMs: number;
   onStockChange: (dealId: string) => void;
+  standings: Pick<StandingFollower, "follow">;
 }): () => Promise<SweepReport> {
   const { db, platform, checkout, clock } = parts;
   return async () => ({
@@ -28,6 +32,7 @@ export function sweeper(parts: {
     paymentsSettled: await checkout.settleUnknownPayments(2 * parts.paymentTimeoutMs),
     refundsPaid: await checkout.refundOwed(),
     gatesWarmed: await platform.warmGates(clock()),
+    standingsFollowed: await parts.standings.follow(),
   });
 }
 

@@ -12,8 +12,9 @@ import { AccountStandings, readStanding } from "./auth/account-standing";
 import { AuthService } from "./auth/auth-service";
 import { demoSeedWanted } from "./auth/demo-accounts";
 import { hashPassword, passwords } from "./auth/password";
-import { SessionCodec } from "./auth/session";
+import { SESSION_TTL_SECONDS, SessionCodec } from "./auth/session";
 import { Sessions } from "./auth/sessions";
+import { StandingFollower } from "./auth/standing-follower";
 import { type SweepReport, startBackgroundJobs, sweeper } from "./background-jobs";
 import { BotCheck } from "./bots/bot-check";
 import { Challenges } from "./bots/challenges";
@@ -227,6 +228,10 @@ export async function wireServices(
     clock,
     paymentTimeoutMs: env.PAYMENT_TIMEOUT_MS,
     onStockChange,
+    standings: new StandingFollower(db, standings, {
+      windowMs: 2 * 60_000,
+      firstLookbackMs: SESSION_TTL_SECONDS * 1000,
+    }),
   });
   const sweep = async () => {
     const report = await sweepOnce();

@@ -4,7 +4,7 @@ import { SignJWT } from "jose";
 import { z } from "zod";
 
 export const SESSION_COOKIE = "dd_session";
-const SESSION_TTL_SECONDS = 7 * 24 * 3600;
+export const SESSION_TTL_SECONDS = 7 * 24 * 3600;
 const ISSUER = "dealdrop";
 /** The one JWT header sessions are issued with, and so the only one `read` accepts. */
 const PROTECTED_HEADER = { alg: "HS256" } as const;

@@ -261,6 +261,21 @@ describe.each([
     expect(await me(session)).toBeNull();
   });
 
+  it("a change made in SQL reaches the cached session check at the next sweep, not when a copy expires", async () => {
+    const shopper = await account("shopper");
+    const session = await shopper.signIn();
+    // Read once: this process (and in Redis mode the shared copy) now holds the standing.
+    expect(await me(session)).not.toBeNull();
+    await world.database.db.execute(
+      sql`update users set deactivated_at = now() where id = ${shopper.userId}`,
+    );
+    const report = await world.services.sweep();
+    expect(report.standingsFollowed).toBeGreaterThanOrEqual(1);
+    expect(await me(session)).toBeNull();
+    // Pushed once per version: the next sweep leaves the account alone.
+    expect((await world.services.sweep()).standingsFollowed).toBe(0);
+  });
+
   it("refuses tokens that carry no session id or generation (issued before revocation)", async () => {
     const shopper = await account("shopper");
     const payload = (await shopper.signIn()).replace("dd_session=", "").split(".")[1] ?? "";
