@@ -82,8 +82,6 @@ export async function seedDemo(
       title: "Free croissant, fresh from the oven",
       description: "One butter croissant per person. Show the voucher at the counter.",
       finePrint: "One per person. Collect it in the pickup window; not combined with other offers.",
-      pickupStartsAt: t(0),
-      pickupEndsAt: t(180),
       quantity: 100,
       ...at({ startsInMin: -5, endsInMin: 120 }),
       lat: bakery.lat,
