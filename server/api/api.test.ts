@@ -52,6 +52,7 @@ const QUERIES = new Set([
   "admin.merchants",
   "admin.merchant",
   "admin.auditLog",
+  "admin.accounts",
   "merchant.auditLog",
   "merchant.shop",
   "sales.list",

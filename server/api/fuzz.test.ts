@@ -56,7 +56,9 @@ import { appRouter } from "./root";
  * as the roles that would be refused; listed here are the roles for which a call would act.
  */
 const ACT_ON_ANY_INPUT: Record<string, Role[]> = {
-  "auth.signOut": [], // clears the cookie in the answer, and nothing else
+  // Each ends the caller's session (or all of its account's) on the server.
+  "auth.signOut": ["shopper", "staff", "admin"],
+  "auth.signOutEverywhere": ["shopper", "staff", "admin"],
   "admin.stageSigningKey": ["admin"],
   "admin.activateSigningKey": ["admin"],
 };

@@ -175,14 +175,15 @@ export async function readStanding(db: Db, userId: string): Promise<Standing | n
       role: users.role,
       merchantId: users.merchantId,
       deactivatedAt: users.deactivatedAt,
-      ended: sql<
-        string[] | null
-      >`(select array_agg(${endedSessions.sessionId}) from ${endedSessions}
-        where ${endedSessions.userId} = ${users.id} and ${endedSessions.generation} = ${users.sessionGeneration})`,
+      // As text, split below: drizzle hands a raw select's array back as Postgres's literal
+      // ("{a,b}") on postgres.js, and text arrives the same on postgres.js and PGlite.
+      ended: sql<string | null>`(select string_agg(${endedSessions.sessionId}, ' ')
+        from ${endedSessions} where ${endedSessions.userId} = ${users.id}
+        and ${endedSessions.generation} = ${users.sessionGeneration})`,
     })
     .from(users)
     .where(eq(users.id, userId));
   if (!row) return null;
   const { deactivatedAt, ended, ...rest } = row;
-  return { ...rest, active: deactivatedAt === null, ended: ended ?? [] };
+  return { ...rest, active: deactivatedAt === null, ended: ended ? ended.split(" ") : [] };
 }

@@ -30,9 +30,18 @@ function token(
 
 describe("SessionCodec", () => {
   it("reads back what it issued", async () => {
-    expect(await codec.read(await codec.issue(sam))).toEqual({ ...sam, merchantId: undefined });
+    const issued = { sessionId: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/), generation: 0 };
+    expect(await codec.read(await codec.issue(sam))).toEqual({
+      ...sam,
+      merchantId: undefined,
+      ...issued,
+    });
     const staff = { ...sam, role: "merchant" as const, merchantId: "M3rchant0001" };
-    expect(await codec.read(await codec.issue(staff))).toEqual(staff);
+    expect(await codec.read(await codec.issue({ ...staff, generation: 3 }))).toEqual({
+      ...staff,
+      ...issued,
+      generation: 3,
+    });
   });
 
   it("reads a token signed by jose with the same secret", async () => {

@@ -78,6 +78,9 @@ describe.each([
 
     expect((await call("auth.signOut", undefined, here)).status).toBe(200);
     expect(await me(here)).toBeNull();
+    const payload = here.split(".")[1] ?? "";
+    const { sid } = JSON.parse(Buffer.from(payload, "base64url").toString()) as { sid: string };
+    expect((await world.services.standings.refresh(shopper.userId))?.ended).toEqual([sid]);
     expect((await claimWith(here)).status).toBe(401);
     expect((await me(there))?.userId).toBe(shopper.userId);
     expect(await me(bystander)).not.toBeNull();
