@@ -239,6 +239,9 @@ export class ClaimService {
         voucherId: vouchers.id,
         paymentStatus: payments.status,
         paidCents: payments.amountCents,
+        // By the database's clock, the one the sweep and payment use: a reservation whose
+        // time ran out has ended for its shopper even before the sweep records it.
+        lapsed: sql<boolean>`${claims.status} = 'reserved' AND ${claims.reservedUntil} <= now()`,
       })
       .from(claims)
       .innerJoin(deals, eq(deals.id, claims.dealId))
@@ -247,17 +250,20 @@ export class ClaimService {
       .leftJoin(payments, eq(payments.claimId, claims.id))
       .where(eq(claims.userId, userId))
       .orderBy(desc(claims.createdAt));
-    return rows.map(({ paymentStatus, paidCents, ...claim }) => ({
-      ...claim,
-      payment:
-        paymentStatus === null || paidCents === null
-          ? null
-          : {
-              status: shopperPaymentStatus(paymentStatus, claim.status),
-              amountCents: paidCents,
-              currency: claim.currency,
-            },
-    }));
+    return rows.map(({ paymentStatus, paidCents, lapsed, ...row }) => {
+      const claim = { ...row, status: lapsed ? ("expired" as const) : row.status };
+      return {
+        ...claim,
+        payment:
+          paymentStatus === null || paidCents === null
+            ? null
+            : {
+                status: shopperPaymentStatus(paymentStatus, claim.status),
+                amountCents: paidCents,
+                currency: claim.currency,
+              },
+      };
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claims, payments } from "@/db/schema";
 import { newId } from "@/lib/ids";
@@ -316,5 +316,20 @@ describe("a charge the provider has no record of yet", () => {
     await services.sweep();
     expect(testProvider().lookupsOf(r.key)).toBe(final);
     expect(testProvider().refundsOf(r.key)).toBe(0);
+  });
+});
+
+describe("a reservation whose time ran out", () => {
+  it("reads as expired in My claims by the database's clock, before any sweep has ended it", async () => {
+    const r = await reserved();
+    const mine = async () =>
+      (await services.claims.mine(r.shopper)).find((claim) => claim.claimId === r.claimId);
+    expect(await mine()).toMatchObject({ status: "reserved" });
+    // The time runs out by the database's clock (the one payment and the sweep read); no sweep.
+    await database.db.execute(
+      sql`UPDATE claims SET reserved_until = now() - interval '1 second' WHERE id = ${r.claimId}`,
+    );
+    expect(await claimOf(r.claimId)).toMatchObject({ status: "reserved" });
+    expect(await mine()).toMatchObject({ status: "expired" });
   });
 });
