@@ -5,6 +5,7 @@ import postgres from "postgres";
 import { E2E_DATABASE_URL } from "../../playwright.config";
 import { bulkClaimsWithVouchers } from "../../testing/bulk-vouchers";
 import { enrolledCounter, refreshNow, typeCode, watchTrustRequests } from "../fixtures/counter";
+import { createSale } from "../fixtures/sales";
 import { apiSession, trpc } from "../fixtures/trpc";
 import { claimCroissantVoucher, signAsServer } from "../fixtures/vouchers";
 
@@ -25,22 +26,17 @@ test("after a refresh covering 10,000 revocations with one timestamp, one of the
   baseURL,
 }) => {
   test.setTimeout(180_000);
-  const staff = await apiSession(playwright, baseURL as string, { email: "staff@bakkerij.test" });
   const now = Date.now();
-  const created = await trpc(staff, "sales.create", {
-    title: "Croissant day (cancelled in full)",
-    description: "",
-    priceCents: 0,
-    originalPriceCents: null,
-    quantity: 10_000,
-    startsAt: new Date(now - 60_000),
-    endsAt: new Date(now + HOUR),
-    voucherValidUntil: new Date(now + 24 * HOUR),
-    location: { lat: 52.3702, lng: 4.8952 },
-    geofenceRadiusM: null,
-  });
-  expect(created.status, JSON.stringify(created.error)).toBe(200);
-  const deal = created.data as { id: string; merchantId: string };
+  const { staff, ...deal } = await createSale(
+    playwright,
+    baseURL as string,
+    "staff@bakkerij.test",
+    {
+      title: "Croissant day (cancelled in full)",
+      quantity: 10_000,
+      location: { lat: 52.3702, lng: 4.8952 },
+    },
+  );
 
   // One real voucher from a shopper; 9,999 more written straight into the database.
   const shopper = await apiSession(playwright, baseURL as string, "new shopper");

@@ -1,7 +1,5 @@
-import { expect, type Page, type PlaywrightWorkerArgs, test } from "@playwright/test";
-import { apiSession, trpc } from "../fixtures/trpc";
-
-const HOUR = 3_600_000;
+import { expect, type Page, test } from "@playwright/test";
+import { createSale } from "../fixtures/sales";
 
 async function signIn(page: Page, email: string) {
   await page.goto("/sign-in");
@@ -41,36 +39,18 @@ test("a priced deal: reserve and pay (approved) gives a voucher; a declined card
   });
 });
 
-/** A live priced deal of three units, made by the demo's café staff in Utrecht (out of reach of
- * the Amsterdam lists other specs count): its count is this test's alone. */
-async function threeUnitPricedDeal(
-  playwright: PlaywrightWorkerArgs["playwright"],
-  baseURL: string,
-) {
-  const staff = await apiSession(playwright, baseURL, { email: "staff@koffie.test" });
-  const now = Date.now();
-  const created = await trpc(staff, "sales.create", {
-    title: "Soup of the day",
-    description: "A bowl and bread.",
-    priceCents: 350,
-    originalPriceCents: null,
-    quantity: 3,
-    startsAt: new Date(now - 60_000),
-    endsAt: new Date(now + HOUR),
-    voucherValidUntil: new Date(now + 24 * HOUR),
-    location: { lat: 52.0907, lng: 5.1214 },
-    geofenceRadiusM: null,
-  });
-  expect(created.status, JSON.stringify(created.error)).toBe(200);
-  return (created.data as { id: string }).id;
-}
-
 test("a reservation left unpaid expires: the countdown runs out, the unit comes back, My claims says expired", async ({
   page,
   playwright,
   baseURL,
 }) => {
-  const dealId = await threeUnitPricedDeal(playwright, baseURL as string);
+  // Its own three units, in Utrecht (out of reach of the Amsterdam lists other specs count).
+  const { id: dealId } = await createSale(playwright, baseURL as string, "staff@koffie.test", {
+    title: "Soup of the day",
+    priceCents: 350,
+    quantity: 3,
+    location: { lat: 52.0907, lng: 5.1214 },
+  });
   await signIn(page, "sam@shopper.test");
   await page.goto(`/deals/${dealId}`);
   await expect(page.getByTestId("live-stock")).toHaveText(/3 of 3 left/);
