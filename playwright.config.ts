@@ -1,9 +1,17 @@
 import { defineConfig } from "@playwright/test";
 
-const PORT = 3100;
+/**
+ * A second checkout on this machine can run its end-to-end tests beside these (a CI run and a
+ * branch's run at once) by choosing other ports and another database: E2E_PORT (the embedded
+ * app; server mode is the next port) and E2E_DATABASE.
+ */
+const PORT = Number(process.env.E2E_PORT ?? 3100);
 /** The counter app and live stock run against server mode: real Postgres and Redis pub/sub. */
-const SERVER_MODE_PORT = 3101;
-export const E2E_DATABASE = "dealdrop_e2e";
+const SERVER_MODE_PORT = PORT + 1;
+export const E2E_DATABASE = process.env.E2E_DATABASE ?? "dealdrop_e2e";
+if (!/^[a-z_][a-z0-9_]{0,62}$/.test(E2E_DATABASE) || !(PORT > 1024 && PORT < 65535)) {
+  throw new Error("E2E_DATABASE must be a plain lower-case name and E2E_PORT a free port");
+}
 export const E2E_DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${E2E_DATABASE}`;
 /** Known to the server-mode tests, so a load test can mint its shoppers' sessions. */
 export const E2E_SESSION_SECRET = "e2e-session-secret-that-is-long-enough-0123456789";
