@@ -12,23 +12,14 @@
  * Knobs (env): BENCH_USERS (20,000), BENCH_UNITS (1,000), BENCH_SECONDS (5), BENCH_ROUNDS (3),
  * BENCH_CONNECTIONS (1,000), BENCH_ADMIN_DATABASE_URL. Needs `npm run build` first.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createScratchDatabase, type ScratchDatabase } from "@/db/scratch-database";
-import { SessionCodec } from "@/server/auth/session";
-import { createRedis, type RedisClient } from "@/server/redis/client";
-import { startPrivateRedis } from "@/testing/private-redis";
+import type { RedisClient } from "@/server/redis/client";
 import { cpuSeconds, freePort, type Running, startProcess, waitForHttp } from "@/testing/processes";
-import { UNUSED_STRIPE_ENV } from "@/testing/production-payments";
 import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { printSelfTime, selfTimeIn } from "./cpu-profile";
-import {
-  attemptCounts,
-  BENCH_METRICS_TOKEN,
-  BENCH_SESSION_SECRET,
-  BENCH_TRUSTED_PROXIES,
-} from "./processes";
+import { attemptCounts, benchServerEnv, startBenchStores, writeShopperTokens } from "./processes";
 import { percentile, positiveInt } from "./report";
 import { runWrk } from "./wrk";
 
@@ -58,30 +49,14 @@ async function main() {
   const workDir = path.join(os.tmpdir(), `dealdrop-cpu-${stamp}`);
   mkdirSync(workDir, { recursive: true });
   const stops: (() => Promise<void>)[] = [];
-  let database: ScratchDatabase | undefined;
   try {
-    const redisServer = await startPrivateRedis();
-    stops.push(() => redisServer.stop());
-    const redis = createRedis(redisServer.url);
-    stops.push(async () => redis.disconnect());
-    database = await createScratchDatabase({
-      adminUrl:
-        process.env.BENCH_ADMIN_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
-      name: `dealdrop_cpu_${stamp}`,
-      poolSize: 10,
-    });
+    const { redisServer, redis, database } = await startBenchStores(`dealdrop_cpu_${stamp}`, stops);
     const { db } = database;
     step(`seeding ${users.toLocaleString()} shoppers`);
     const merchant = await createMerchant(db);
     const deal = async (quantity: number) =>
       (await createDeal(db, merchant.id, { quantity, now: new Date() })).id;
-    const codec = new SessionCodec(BENCH_SESSION_SECRET);
-    const tokens: string[] = [];
-    for (const userId of await createShoppers(db, users)) {
-      tokens.push(await codec.issue({ userId, role: "shopper", displayName: "Shopper" }));
-    }
-    const tokensFile = path.join(workDir, "tokens.txt");
-    writeFileSync(tokensFile, `${tokens.join("\n")}\n`);
+    const { tokensFile } = await writeShopperTokens(await createShoppers(db, users), workDir);
 
     const builds: Build[] = [];
     for (const [i, entry] of entries.entries()) {
@@ -89,19 +64,12 @@ async function main() {
       const profileDir = path.join(workDir, `build-${i}`);
       const flags = profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
       const running = startProcess("node", [...flags, ...entry.split(" ")], {
-        NODE_ENV: "production",
-        HOSTNAME: "127.0.0.1",
+        ...benchServerEnv({
+          databaseUrl: database.url,
+          redisUrl: redisServer.url,
+          keyPrefix: `cpu:${stamp}:${i}:`,
+        }),
         PORT: String(port),
-        DATABASE_URL: database.url,
-        REDIS_URL: redisServer.url,
-        REDIS_KEY_PREFIX: `cpu:${stamp}:${i}:`,
-        SESSION_SECRET: BENCH_SESSION_SECRET,
-        VOUCHER_KEY_SECRET: BENCH_SESSION_SECRET,
-        METRICS_TOKEN: BENCH_METRICS_TOKEN,
-        TRUSTED_PROXIES: BENCH_TRUSTED_PROXIES,
-        DEMO_SEED: "off",
-        ...UNUSED_STRIPE_ENV,
-        LOG_LEVEL: "warn",
       });
       stops.push(() => running.stop());
       const baseUrl = `http://127.0.0.1:${port}`;
@@ -175,7 +143,6 @@ async function main() {
     }
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    await database?.drop().catch(() => undefined);
   }
 }
 

@@ -1,42 +1,23 @@
-/**
- * `npm run bench`: flash sales through HTTP, measured with wrk at 1,000 connections, against
- * the claim server (`dist/claim-server.mjs`) and the app server (`dist/server.mjs`, the
- * route inside the process that also runs Next), next to two ceilings with as many processes,
- * measured by the same tool in the same run: the minimal one (node:http, JSON body, one
- * EVALSHA of a bare check-and-decrement, JSON answer: the issue's) and the full-gate one (the
- * same with claim.lua). After each sale Postgres is asked what was sold. Then open-loop rows
- * (bench/open-loop.ts: 5,000 attempts/s at a constant rate on 1,000 open connections, timed
- * from each attempt's scheduled send), load shedding under a stalled Redis, and live stock
- * with 10,000 SSE subscribers on the app server (bench/stock-fanout.ts). One table; one JSON
- * file (its path printed).
- *
- * Everything runs on loopback with a Redis and a Postgres database of the bench's own, and
- * every step is bounded (about 4 minutes in all). Knobs (env): BENCH_SKIP_BUILD=1,
- * BENCH_USERS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SUBSCRIBERS, BENCH_ADMIN_DATABASE_URL.
- */
-import { writeFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createScratchDatabase, type ScratchDatabase } from "@/db/scratch-database";
 import { newId } from "@/lib/ids";
-import { SessionCodec } from "@/server/auth/session";
 import { RedisGateLoader } from "@/server/claims/redis-gate-loader";
 import { createRedis } from "@/server/redis/client";
 import { startPrivateRedis } from "@/testing/private-redis";
 import { freePort, processTreeCpuSeconds, startProcess, waitForHttp } from "@/testing/processes";
-import { UNUSED_STRIPE_ENV } from "@/testing/production-payments";
 import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { type PhaseSummary, sendArrivals, summarise } from "./arrivals";
 import { minimalStockKey } from "./minimal-gate";
 import { runOpenLoop } from "./open-loop";
 import {
   attemptCounts,
-  BENCH_METRICS_TOKEN,
   BENCH_SESSION_SECRET,
-  BENCH_TRUSTED_PROXIES,
+  benchServerEnv,
   runToEnd,
   SERVER_NODE_FLAGS,
+  writeShopperTokens,
 } from "./processes";
 import { positiveInt, writeResults } from "./report";
 import { auditSale } from "./sale-fixture";
@@ -160,15 +141,9 @@ async function main(): Promise<number> {
       fanout: await deal(1_000_000),
     };
     const userIds = await createShoppers(db, params.users);
-    const codec = new SessionCodec(BENCH_SESSION_SECRET);
-    const tokens: string[] = [];
-    for (const [i, userId] of userIds.entries()) {
-      tokens.push(await codec.issue({ userId, role: "shopper", displayName: `Shopper ${i}` }));
-    }
     await rm(workDir, { recursive: true, force: true });
-    await import("node:fs/promises").then((fs) => fs.mkdir(workDir, { recursive: true }));
-    const tokensFile = path.join(workDir, "tokens.txt");
-    writeFileSync(tokensFile, `${tokens.join("\n")}\n`);
+    await mkdir(workDir, { recursive: true });
+    const { tokens, tokensFile } = await writeShopperTokens(userIds, workDir);
 
     const prefix = `bench:${stamp}:`;
     step("loading the ceiling's gates");
@@ -179,20 +154,11 @@ async function main(): Promise<number> {
       await loader.ensureLoaded(id);
     }
 
-    const serverEnv = {
-      NODE_ENV: "production",
-      HOSTNAME: "127.0.0.1",
-      DATABASE_URL: database.url,
-      REDIS_URL: redisServer.url,
-      REDIS_KEY_PREFIX: prefix,
-      SESSION_SECRET: BENCH_SESSION_SECRET,
-      VOUCHER_KEY_SECRET: BENCH_SESSION_SECRET,
-      METRICS_TOKEN: BENCH_METRICS_TOKEN,
-      TRUSTED_PROXIES: BENCH_TRUSTED_PROXIES,
-      DEMO_SEED: "off",
-      ...UNUSED_STRIPE_ENV,
-      LOG_LEVEL: "warn",
-    };
+    const serverEnv = benchServerEnv({
+      databaseUrl: database.url,
+      redisUrl: redisServer.url,
+      keyPrefix: prefix,
+    });
     const start = async (name: string, args: string[], env: Record<string, string>) => {
       const port = await freePort();
       const running = startProcess("node", [...SERVER_NODE_FLAGS, ...args], {

@@ -1,5 +1,12 @@
 /** What the HTTP bench needs beyond the shared process helpers (testing/processes.ts). */
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { createScratchDatabase } from "@/db/scratch-database";
+import { SessionCodec } from "@/server/auth/session";
+import { createRedis } from "@/server/redis/client";
+import { startPrivateRedis } from "@/testing/private-redis";
+import { UNUSED_STRIPE_ENV } from "@/testing/production-payments";
 
 /** Runs a command to its end, its output passed through; throws on a non-zero exit. */
 export function runToEnd(command: string, args: string[], env: Record<string, string> = {}) {
@@ -28,6 +35,65 @@ export const BENCH_TRUSTED_PROXIES = "127.0.0.1";
 
 /** The metrics token the bench gives every server it starts. */
 export const BENCH_METRICS_TOKEN = "bench-metrics-token-0123456789";
+
+/** Where the bench makes its scratch databases (BENCH_ADMIN_DATABASE_URL). */
+export const benchAdminUrl = () =>
+  process.env.BENCH_ADMIN_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
+
+/**
+ * A private redis-server with a connection to it, and a scratch Postgres database named
+ * `name`, for one bench run. Each is pushed on `stops` (run last first), the database's drop
+ * so that it runs after everything else has stopped.
+ */
+export async function startBenchStores(name: string, stops: (() => Promise<void>)[]) {
+  const redisServer = await startPrivateRedis();
+  stops.push(() => redisServer.stop());
+  const redis = createRedis(redisServer.url);
+  stops.push(async () => redis.disconnect());
+  const database = await createScratchDatabase({ adminUrl: benchAdminUrl(), name, poolSize: 10 });
+  stops.unshift(() => database.drop());
+  return { redisServer, redis, database };
+}
+
+/**
+ * The environment of every Dealdrop server the bench starts (claim server or app server),
+ * beside the port, worker count and node flags each run chooses.
+ */
+export function benchServerEnv(where: {
+  databaseUrl: string;
+  redisUrl: string;
+  keyPrefix: string;
+}): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    HOSTNAME: "127.0.0.1",
+    DATABASE_URL: where.databaseUrl,
+    REDIS_URL: where.redisUrl,
+    REDIS_KEY_PREFIX: where.keyPrefix,
+    SESSION_SECRET: BENCH_SESSION_SECRET,
+    VOUCHER_KEY_SECRET: BENCH_SESSION_SECRET,
+    METRICS_TOKEN: BENCH_METRICS_TOKEN,
+    TRUSTED_PROXIES: BENCH_TRUSTED_PROXIES,
+    DEMO_SEED: "off",
+    ...UNUSED_STRIPE_ENV,
+    LOG_LEVEL: "warn",
+  };
+}
+
+/**
+ * Signs each shopper in as the bench's servers will accept them and writes the tokens, one a
+ * line, to `tokens.txt` in `workDir` (wrk's claim.lua reads that file). Returns both.
+ */
+export async function writeShopperTokens(userIds: string[], workDir: string) {
+  const codec = new SessionCodec(BENCH_SESSION_SECRET);
+  const tokens: string[] = [];
+  for (const [i, userId] of userIds.entries()) {
+    tokens.push(await codec.issue({ userId, role: "shopper", displayName: `Shopper ${i}` }));
+  }
+  const tokensFile = path.join(workDir, "tokens.txt");
+  writeFileSync(tokensFile, `${tokens.join("\n")}\n`);
+  return { tokens, tokensFile };
+}
 
 /** The Prometheus text of a server the bench started. */
 export async function scrapeMetrics(baseUrl: string): Promise<string> {

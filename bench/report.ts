@@ -1,28 +1,20 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { RunStats } from "./run-attempts";
 
-export interface Scenario {
+/** One design's row of `npm run bench:gate`: its run's numbers and what Postgres holds after. */
+export interface Scenario extends Omit<RunStats, "abandoned"> {
   design: string;
   letter: string;
-  attemptsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  won: number;
   sold: number;
   oversold: number;
   duplicateClaims: number;
-  errors: number;
-  decided: number;
-  issued: number;
-  elapsedMs: number;
   /** Decisions per second of the Redis gate divided by this design's ("a/c = 14.2x"). */
   ratioToRedisGate: number;
   /** SQL statements the engine sent per attempt (drizzle's log, so BEGIN/COMMIT excluded). */
   sqlPerAttempt: number;
   dealSoldCounter: number;
-  outcomes: Record<string, number>;
-  errorSamples: Record<string, number>;
   problems: string[];
 }
 

@@ -14,24 +14,21 @@
  * BENCH_CONNECTIONS (1,000), BENCH_WORKERS (cores), BENCH_ADMIN_DATABASE_URL.
  * Needs `node server/http/build.mjs` (or `npm run build`) first.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
-import { createScratchDatabase, type ScratchDatabase } from "@/db/scratch-database";
-import { SessionCodec } from "@/server/auth/session";
-import { createRedis, type RedisClient } from "@/server/redis/client";
-import { startPrivateRedis } from "@/testing/private-redis";
+import type { RedisClient } from "@/server/redis/client";
 import { freePort, processTreeCpuSeconds, startProcess, waitForHttp } from "@/testing/processes";
-import { UNUSED_STRIPE_ENV } from "@/testing/production-payments";
 import { createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { printSelfTime, selfTimeIn } from "./cpu-profile";
 import {
   attemptCounts,
-  BENCH_METRICS_TOKEN,
-  BENCH_SESSION_SECRET,
-  BENCH_TRUSTED_PROXIES,
+  benchAdminUrl,
+  benchServerEnv,
   SERVER_NODE_FLAGS,
+  startBenchStores,
+  writeShopperTokens,
 } from "./processes";
 import { positiveInt, writeResults } from "./report";
 import { auditSale } from "./sale-fixture";
@@ -53,57 +50,37 @@ async function main() {
   const seconds = positiveInt("BENCH_SECONDS", 15);
   const connections = positiveInt("BENCH_CONNECTIONS", 1_000);
   const workers = positiveInt("BENCH_WORKERS", os.availableParallelism());
-  const adminUrl =
-    process.env.BENCH_ADMIN_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
+  const adminUrl = benchAdminUrl();
   const stamp = Date.now();
   const workDir = path.join(os.tmpdir(), `dealdrop-profile-${stamp}`);
   const profileDir = path.join(workDir, "cpu");
   mkdirSync(profileDir, { recursive: true });
   const stops: (() => Promise<void>)[] = [];
-  let database: ScratchDatabase | undefined;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    const redisServer = await startPrivateRedis();
-    stops.push(() => redisServer.stop());
-    const redis = createRedis(redisServer.url);
-    stops.push(async () => redis.disconnect());
-    database = await createScratchDatabase({
-      adminUrl,
-      name: `dealdrop_profile_${stamp}`,
-      poolSize: 10,
-    });
+    const { redisServer, redis, database } = await startBenchStores(
+      `dealdrop_profile_${stamp}`,
+      stops,
+    );
     const { db } = database;
     step(`seeding ${users.toLocaleString()} shoppers`);
     const merchant = await createMerchant(db);
     const dealId = (await createDeal(db, merchant.id, { quantity: units, now: new Date() })).id;
     const warmupId = (await createDeal(db, merchant.id, { quantity: 1, now: new Date() })).id;
-    const codec = new SessionCodec(BENCH_SESSION_SECRET);
-    const tokens: string[] = [];
-    for (const userId of await createShoppers(db, users)) {
-      tokens.push(await codec.issue({ userId, role: "shopper", displayName: "Shopper" }));
-    }
-    const tokensFile = path.join(workDir, "tokens.txt");
-    writeFileSync(tokensFile, `${tokens.join("\n")}\n`);
+    const { tokensFile } = await writeShopperTokens(await createShoppers(db, users), workDir);
 
     const port = await freePort();
     const running = startProcess(
       "node",
       [...SERVER_NODE_FLAGS, "--cpu-prof", `--cpu-prof-dir=${profileDir}`, "dist/claim-server.mjs"],
       {
-        NODE_ENV: "production",
-        HOSTNAME: "127.0.0.1",
+        ...benchServerEnv({
+          databaseUrl: database.url,
+          redisUrl: redisServer.url,
+          keyPrefix: `profile:${stamp}:`,
+        }),
         PORT: String(port),
-        DATABASE_URL: database.url,
-        REDIS_URL: redisServer.url,
-        REDIS_KEY_PREFIX: `profile:${stamp}:`,
-        SESSION_SECRET: BENCH_SESSION_SECRET,
-        VOUCHER_KEY_SECRET: BENCH_SESSION_SECRET,
-        METRICS_TOKEN: BENCH_METRICS_TOKEN,
-        TRUSTED_PROXIES: BENCH_TRUSTED_PROXIES,
         CLAIM_WORKERS: String(workers),
-        DEMO_SEED: "off",
-        ...UNUSED_STRIPE_ENV,
-        LOG_LEVEL: "warn",
       },
     );
     stops.push(() => running.stop());
@@ -218,7 +195,6 @@ async function main() {
     step(`results: ${writeResults(summary, "winner-profile")}; profiles in ${profileDir}`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    await database?.drop().catch(() => undefined);
     await admin.end({ timeout: 5 });
   }
 }

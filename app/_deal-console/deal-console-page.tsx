@@ -1,7 +1,6 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useNow } from "@/app/(shop)/use-now";
 import { dealPhase } from "@/lib/deals/deal-rules";
 import { formatPrice } from "@/lib/format-price";
@@ -16,6 +15,7 @@ import { RebuildGate } from "./rebuild-gate";
 import { RequestProblem } from "./request-problem";
 import { SaleMonitor } from "./sale-monitor";
 import "./deal-console.css";
+import { BackLink } from "@/app/_ui/back-link";
 
 /** The console's deals are priced in euros (the form asks for euros). */
 const CURRENCY = "EUR";
@@ -32,11 +32,7 @@ export function DealConsolePage({
   const deal = useQuery(trpc.sales.get.queryOptions({ dealId }, { retry: false }));
   const now = useNow();
   const paths = CONSOLE_PATHS[audience];
-  const back = (
-    <p className="muted">
-      <Link href={paths.list}>← All deals</Link>
-    </p>
-  );
+  const back = <BackLink href={paths.list}>All deals</BackLink>;
 
   if (deal.isPending) {
     return (

@@ -1,7 +1,6 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type ReactNode, useState } from "react";
 import type { Point } from "@/lib/geo";
@@ -12,6 +11,7 @@ import { useDealFormState } from "./deal-form-state";
 import { checkDealValues, type DealInput, newDealValues } from "./deal-form-values";
 import { RequestProblem } from "./request-problem";
 import "./deal-console.css";
+import { BackLink } from "@/app/_ui/back-link";
 
 interface MerchantChoice extends Point {
   id: string;
@@ -48,9 +48,7 @@ export function NewDeal({ audience }: { audience: ConsoleAudience }) {
   }
   return (
     <div className="deal-console">
-      <p className="muted">
-        <Link href={paths.list}>← All deals</Link>
-      </p>
+      <BackLink href={paths.list}>All deals</BackLink>
       <h1>New deal</h1>
       <div className="card">{body}</div>
     </div>

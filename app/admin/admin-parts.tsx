@@ -148,6 +148,23 @@ export function AdminTable({
   );
 }
 
+/** A row of an AdminTable; `dimmed` for what no longer acts (revoked, deactivated, retired). */
+export function AdminRow({
+  testId,
+  dimmed,
+  children,
+}: {
+  testId: string;
+  dimmed: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <tr data-testid={testId} className={dimmed ? "is-dimmed" : undefined}>
+      {children}
+    </tr>
+  );
+}
+
 /** A button for a change that cannot be undone: it asks first. */
 export function ConfirmButton({
   question,

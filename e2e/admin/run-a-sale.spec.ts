@@ -1,12 +1,10 @@
 import { expect, test } from "@playwright/test";
-import postgres from "postgres";
-import { E2E_DATABASE_URL } from "../../playwright.config";
 import { claimBurst, mintShoppers } from "../fixtures/claim-load";
+import { e2eSql } from "../fixtures/database";
 import { signInInBrowser } from "../fixtures/shopper";
 import { trpc } from "../fixtures/trpc";
 
-const sql = postgres(E2E_DATABASE_URL, { max: 1 });
-test.afterAll(async () => sql.end());
+const sql = e2eSql(1);
 
 /** A `datetime-local` value in the browser's (this machine's) time zone. */
 function localInput(date: Date) {

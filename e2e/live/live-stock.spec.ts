@@ -1,11 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { expect, test } from "@playwright/test";
-import postgres from "postgres";
-import { E2E_DATABASE_URL } from "../../playwright.config";
+import { e2eSql } from "../fixtures/database";
 import { apiSession } from "../fixtures/trpc";
 
-const sql = postgres(E2E_DATABASE_URL, { max: 1 });
-test.afterAll(async () => sql.end());
+const sql = e2eSql(1);
 
 /** A live free deal with two units at the first demo merchant, made directly in Postgres. */
 async function twoUnitDeal() {

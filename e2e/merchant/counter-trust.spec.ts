@@ -1,24 +1,24 @@
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import { type BrowserContextOptions, expect, test } from "@playwright/test";
-import postgres from "postgres";
-import { E2E_DATABASE_URL } from "../../playwright.config";
+import { expect, test } from "@playwright/test";
 import { bulkClaimsWithVouchers } from "../../testing/bulk-vouchers";
-import { enrolledCounter, refreshNow, typeCode, watchTrustRequests } from "../fixtures/counter";
+import {
+  enrolledCounter,
+  refreshNow,
+  staffSignedIn,
+  typeCode,
+  watchTrustRequests,
+} from "../fixtures/counter";
+import { e2eSql } from "../fixtures/database";
 import { createSale } from "../fixtures/sales";
 import { apiSession, trpc } from "../fixtures/trpc";
 import { claimCroissantVoucher, signAsServer } from "../fixtures/vouchers";
 
 const OUTPUT = path.resolve(import.meta.dirname, "../.output");
 const HOUR = 3_600_000;
-const sql = postgres(E2E_DATABASE_URL, { max: 2 });
-test.afterAll(async () => sql.end());
+const sql = e2eSql();
 
-let staffState: BrowserContextOptions["storageState"];
-test.beforeAll(async ({ playwright, baseURL }) => {
-  const staff = await apiSession(playwright, baseURL as string, { email: "staff@bakkerij.test" });
-  staffState = await staff.storageState();
-});
+const signedInStaff = staffSignedIn();
 
 test("after a refresh covering 10,000 revocations with one timestamp, one of them is refused offline", async ({
   browser,
@@ -63,7 +63,7 @@ test("after a refresh covering 10,000 revocations with one timestamp, one of the
 
   const till = await enrolledCounter(browser, "Till Big", {
     baseURL: baseURL as string,
-    staffState,
+    staffState: signedInStaff.storageState,
   });
   const cancelled = await trpc(staff, "sales.cancel", { dealId: deal.id, reason: "oven broke" });
   expect(cancelled.data?.claimsCancelled, JSON.stringify(cancelled)).toBe(10_000);
@@ -104,7 +104,7 @@ test("two tills: the first redeems and syncs, the second refreshes, goes offline
   baseURL,
 }) => {
   const voucher = await claimCroissantVoucher(playwright, baseURL as string);
-  const options = { baseURL: baseURL as string, staffState };
+  const options = { baseURL: baseURL as string, staffState: signedInStaff.storageState };
   const first = await enrolledCounter(browser, "Till One", options);
   const second = await enrolledCounter(browser, "Till Two", options);
 
@@ -148,7 +148,7 @@ test("a till whose clock is two hours behind refuses an expired voucher, and say
   });
   const till = await enrolledCounter(browser, "Till Behind", {
     baseURL: baseURL as string,
-    staffState,
+    staffState: signedInStaff.storageState,
     prepare: (context) => context.clock.install({ time: Date.now() - 2 * HOUR }),
   });
   expect(await till.page.evaluate(() => Date.now())).toBeLessThan(Date.now() - HOUR);

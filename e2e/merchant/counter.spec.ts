@@ -1,27 +1,23 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { type Browser, type BrowserContextOptions, expect, test } from "@playwright/test";
-import postgres from "postgres";
-import { E2E_DATABASE_URL } from "../../playwright.config";
-import { enrolledCounter, scanPhoto, typeCode } from "../fixtures/counter";
-import { apiSession, trpc } from "../fixtures/trpc";
+import { type Browser, expect, test } from "@playwright/test";
+import { enrolledCounter, scanPhoto, staffSignedIn, typeCode } from "../fixtures/counter";
+import { e2eSql } from "../fixtures/database";
+import { trpc } from "../fixtures/trpc";
 import { claimCroissantVoucher, writeQrImage } from "../fixtures/vouchers";
 
 const OUTPUT = path.resolve(import.meta.dirname, "../.output");
 mkdirSync(OUTPUT, { recursive: true });
-const sql = postgres(E2E_DATABASE_URL, { max: 2 });
-test.afterAll(async () => sql.end());
+const sql = e2eSql();
 
-let staffState: BrowserContextOptions["storageState"];
-
-test.beforeAll(async ({ playwright, baseURL }) => {
-  const staff = await apiSession(playwright, baseURL as string, { email: "staff@bakkerij.test" });
-  staffState = await staff.storageState();
-});
+const signedInStaff = staffSignedIn();
 
 /** A counter enrolled under `name`, on a network of its own that the test can cut. */
 const counter = (browser: Browser, baseURL: string | undefined, name: string) =>
-  enrolledCounter(browser, name, { baseURL: baseURL as string, staffState });
+  enrolledCounter(browser, name, {
+    baseURL: baseURL as string,
+    staffState: signedInStaff.storageState,
+  });
 
 test("verifies offline from the service worker, refuses a second scan and a forgery, keeps history, syncs to Postgres", async ({
   browser,
@@ -181,7 +177,10 @@ test("a revocation synced before going offline is refused offline; a revoked dev
   const other = await claimCroissantVoucher(playwright, baseURL as string);
   await page.getByRole("button", { name: "Scan next" }).click();
   await expect(await typeCode(page, other.token)).toContainText("ACCEPTED");
-  const staff = await playwright.request.newContext({ baseURL, storageState: staffState });
+  const staff = await playwright.request.newContext({
+    baseURL,
+    storageState: signedInStaff.storageState,
+  });
   const devices = await trpc(staff, "merchant.devices", undefined, true);
   const enrolled = devices.data.find((d: { name: string }) => d.name === "Till R");
   expect((await trpc(staff, "merchant.revokeDevice", { deviceId: enrolled.deviceId })).status).toBe(

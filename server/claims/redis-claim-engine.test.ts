@@ -5,6 +5,7 @@ import { newId } from "@/lib/ids";
 import { claimTruth, createDeal, createMerchant, createShoppers } from "@/testing/sale-fixtures";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 import { createTestRedis, type TestRedis } from "@/testing/test-redis";
+import type { ClaimEngine } from "./claim-engine";
 import { describeClaimEngineContract, runAttempts } from "./claim-engine-contract";
 import { insertWinningClaim } from "./claim-records";
 import { gateKeys } from "./gate-keys";
@@ -87,21 +88,23 @@ describe("Redis gate under faults", () => {
 
   const attemptsBy = (users: string[], tag: string) =>
     users.map((user) => ({ user, key: `${tag}-${user}` }));
+  /** Each of `users` claims once (keys tagged `tag`), at most `concurrency` at a time. */
+  const claimEach = (
+    engine: ClaimEngine,
+    dealId: string,
+    users: string[],
+    tag: string,
+    concurrency: number,
+  ) => runAttempts(engine, dealId, attemptsBy(users, tag), concurrency, now);
 
   it("reloads the gate from Postgres after Redis is flushed mid-sale, with no oversell", async () => {
     const { engine } = redisEngine(database, testRedis);
     const deal = await createDeal(database.db, merchantId, { quantity: 150, now });
-    const firstHalf = await runAttempts(
-      engine,
-      deal.id,
-      attemptsBy(shoppers.slice(0, 100), "a"),
-      64,
-      now,
-    );
+    const firstHalf = await claimEach(engine, deal.id, shoppers.slice(0, 100), "a", 64);
     expect(firstHalf.every((o) => o.result?.outcome === "WON")).toBe(true);
 
     // Flush while attempts are in flight: some gate decisions are lost with the data.
-    const secondHalf = runAttempts(engine, deal.id, attemptsBy(shoppers, "b"), 64, now);
+    const secondHalf = claimEach(engine, deal.id, shoppers, "b", 64);
     await new Promise((resolve) => setTimeout(resolve, 5));
     await testRedis.redis.flushdb();
     const outcomes = await secondHalf;
@@ -237,8 +240,8 @@ describe("Redis gate under faults", () => {
     const instanceB = redisEngine(database, testRedis).engine;
     const users = shoppers.slice(100, 300);
     const [a, b] = await Promise.all([
-      runAttempts(instanceA, deal.id, attemptsBy(users.slice(0, 100), "x"), 100, now),
-      runAttempts(instanceB, deal.id, attemptsBy(users.slice(100), "x"), 100, now),
+      claimEach(instanceA, deal.id, users.slice(0, 100), "x", 100),
+      claimEach(instanceB, deal.id, users.slice(100), "x", 100),
     ]);
     const won = [...a, ...b].filter((o) => o.result?.outcome === "WON");
     expect(won).toHaveLength(30);
@@ -270,13 +273,7 @@ describe("Redis gate under faults", () => {
     const deal = await createDeal(database.db, merchantId, { quantity: 100_000, now });
     const statementsBefore = engine.winnerWrites.statements;
     const zrems = vi.spyOn(testRedis.redis, "zrem");
-    const outcomes = await runAttempts(
-      engine,
-      deal.id,
-      attemptsBy(shoppers.slice(0, 300), "g"),
-      300,
-      now,
-    );
+    const outcomes = await claimEach(engine, deal.id, shoppers.slice(0, 300), "g", 300);
     expect(outcomes.every((o) => o.result?.outcome === "WON")).toBe(true);
     const truth = await claimTruth(database.db, deal.id);
     expect(truth).toMatchObject({ activeClaims: 300, soldCounter: 300, usersWithTwoClaims: 0 });
@@ -294,13 +291,7 @@ describe("Redis gate under faults", () => {
     const [held = ""] = shoppers.slice(300, 301);
     await loader.ensureLoaded(other.id);
     await writeBehindTheGate(other.id, held);
-    const mixed = await runAttempts(
-      engine,
-      other.id,
-      attemptsBy(shoppers.slice(300, 340), "m"),
-      40,
-      now,
-    );
+    const mixed = await claimEach(engine, other.id, shoppers.slice(300, 340), "m", 40);
     const heldOutcome = mixed.find((o) => o.user === held)?.result;
     expect(heldOutcome).toMatchObject({ outcome: "ALREADY_CLAIMED" });
     expect(mixed.filter((o) => o.result?.outcome === "WON")).toHaveLength(39);
@@ -319,13 +310,7 @@ describe("Redis gate under faults", () => {
     for (const userId of shoppers.slice(340, 345)) {
       await writeBehindTheGate(deal.id, userId);
     }
-    const outcomes = await runAttempts(
-      engine,
-      deal.id,
-      attemptsBy(shoppers.slice(345, 355), "d"),
-      10,
-      now,
-    );
+    const outcomes = await claimEach(engine, deal.id, shoppers.slice(345, 355), "d", 10);
     const count = (outcome: string) => outcomes.filter((o) => o.result?.outcome === outcome).length;
     expect({
       won: count("WON"),

@@ -1,6 +1,7 @@
 import "server-only";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { and, desc, eq, isNull } from "drizzle-orm";
+import type { SelectedFields } from "drizzle-orm/pg-core";
 import type { Db } from "@/db/client";
 import { merchantDevices, merchants, users } from "@/db/schema";
 import { newId } from "@/lib/ids";
@@ -39,7 +40,13 @@ export function holdReasonOf(
   return null;
 }
 
-const enrollerColumns = {
+/**
+ * What decides whether a device is heard (holdReasonOf): revoked, kept, and its enroller's
+ * standing now. Read with `users` joined on the enroller.
+ */
+const standingColumns = {
+  revokedAt: merchantDevices.revokedAt,
+  keptAt: merchantDevices.keptAt,
   enrollerRole: users.role,
   enrollerMerchantId: users.merchantId,
   enrollerDeactivatedAt: users.deactivatedAt,
@@ -136,21 +143,11 @@ export class DeviceService {
       );
     }
     const [, deviceId = "", secret = ""] = match;
-    const [row] = await this.db
-      .select({
-        deviceId: merchantDevices.id,
-        deviceName: merchantDevices.name,
-        merchantId: merchantDevices.merchantId,
-        merchantName: merchants.name,
-        credentialHash: merchantDevices.credentialHash,
-        revokedAt: merchantDevices.revokedAt,
-        keptAt: merchantDevices.keptAt,
-        ...enrollerColumns,
-      })
-      .from(merchantDevices)
-      .innerJoin(merchants, eq(merchants.id, merchantDevices.merchantId))
-      .innerJoin(users, eq(users.id, merchantDevices.enrolledBy))
-      .where(eq(merchantDevices.id, deviceId));
+    const [row] = await this.devicesWithStanding({
+      deviceId: merchantDevices.id,
+      deviceName: merchantDevices.name,
+      credentialHash: merchantDevices.credentialHash,
+    }).where(eq(merchantDevices.id, deviceId));
     const given = Buffer.from(hashSecret(secret));
     if (!row || !timingSafeEqual(given, Buffer.from(row.credentialHash))) {
       throw new DomainError(
@@ -187,22 +184,13 @@ export class DeviceService {
 
   /** Devices of one merchant, or of all merchants for an admin (merchantId null). */
   async list(merchantId: string | null) {
-    const rows = await this.db
-      .select({
-        deviceId: merchantDevices.id,
-        name: merchantDevices.name,
-        merchantId: merchantDevices.merchantId,
-        merchantName: merchants.name,
-        enrolledBy: users.displayName,
-        enrolledAt: merchantDevices.createdAt,
-        lastSeenAt: merchantDevices.lastSeenAt,
-        revokedAt: merchantDevices.revokedAt,
-        keptAt: merchantDevices.keptAt,
-        ...enrollerColumns,
-      })
-      .from(merchantDevices)
-      .innerJoin(merchants, eq(merchants.id, merchantDevices.merchantId))
-      .innerJoin(users, eq(users.id, merchantDevices.enrolledBy))
+    const rows = await this.devicesWithStanding({
+      deviceId: merchantDevices.id,
+      name: merchantDevices.name,
+      enrolledBy: users.displayName,
+      enrolledAt: merchantDevices.createdAt,
+      lastSeenAt: merchantDevices.lastSeenAt,
+    })
       .where(merchantId ? eq(merchantDevices.merchantId, merchantId) : undefined)
       .orderBy(desc(merchantDevices.createdAt));
     return rows.map(({ enrollerRole, enrollerMerchantId, enrollerDeactivatedAt, ...device }) => ({
@@ -213,6 +201,20 @@ export class DeviceService {
         deactivatedAt: enrollerDeactivatedAt,
       }),
     }));
+  }
+
+  /** Devices with their shop's id and name and their standing, `columns` beside. */
+  private devicesWithStanding<T extends SelectedFields>(columns: T) {
+    return this.db
+      .select({
+        ...columns,
+        merchantId: merchantDevices.merchantId,
+        merchantName: merchants.name,
+        ...standingColumns,
+      })
+      .from(merchantDevices)
+      .innerJoin(merchants, eq(merchants.id, merchantDevices.merchantId))
+      .innerJoin(users, eq(users.id, merchantDevices.enrolledBy));
   }
 
   /**
@@ -227,9 +229,7 @@ export class DeviceService {
         .select({
           merchantId: merchantDevices.merchantId,
           name: merchantDevices.name,
-          keptAt: merchantDevices.keptAt,
-          revokedAt: merchantDevices.revokedAt,
-          ...enrollerColumns,
+          ...standingColumns,
         })
         .from(merchantDevices)
         .innerJoin(users, eq(users.id, merchantDevices.enrolledBy))

@@ -1,30 +1,17 @@
 import { count, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { redemptionConflicts, redemptions } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { createDeal, createMerchant, createShoppers, createStaff } from "@/testing/sale-fixtures";
 import { testCaller } from "@/testing/test-caller";
 import { clockStart } from "@/testing/test-clock";
-import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
-import { createServices, type Services } from "@/testing/wired-services";
+import { withTestServices } from "@/testing/test-services";
 import { handleTrpcRequest } from "../api/http-handler";
-import { parseEnv } from "../env";
 
-let database: TestDatabase;
-let services: Services;
 const START = clockStart();
 let now = START;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  services = await createServices(parseEnv({ DATABASE_URL: database.url, DEMO_SEED: "off" }), {
-    clock: () => now,
-  });
-});
-afterAll(async () => {
-  await services?.stop();
-  await database?.drop();
-});
+const world = withTestServices({ clock: () => now });
 
 const staffOf = (merchantId: string, userId: string) => ({
   userId,
@@ -34,15 +21,19 @@ const staffOf = (merchantId: string, userId: string) => ({
 });
 
 async function shop() {
-  const merchant = await createMerchant(database.db);
-  const staffId = await createStaff(database.db, merchant.id);
-  const deal = await createDeal(database.db, merchant.id, { quantity: 10, now });
-  const shoppers = await createShoppers(database.db, 3);
-  const enroll = (name: string) => services.devices.enroll(staffOf(merchant.id, staffId), name);
+  const merchant = await createMerchant(world.database.db);
+  const staffId = await createStaff(world.database.db, merchant.id);
+  const deal = await createDeal(world.database.db, merchant.id, { quantity: 10, now });
+  const shoppers = await createShoppers(world.database.db, 3);
+  const enroll = (name: string) =>
+    world.services.devices.enroll(staffOf(merchant.id, staffId), name);
   const voucherToken = async (shopper: string) => {
-    const won = await services.claims.claim(shopper, { dealId: deal.id, idempotencyKey: newId() });
+    const won = await world.services.claims.claim(shopper, {
+      dealId: deal.id,
+      idempotencyKey: newId(),
+    });
     const voucherId = won.outcome === "WON" ? won.voucherId : undefined;
-    const voucher = await services.vouchers.forShopper(shopper, voucherId ?? "");
+    const voucher = await world.services.vouchers.forShopper(shopper, voucherId ?? "");
     return voucher.token;
   };
   return { merchant, staffId, deal, shoppers, enroll, voucherToken };
@@ -53,7 +44,7 @@ async function deviceCall(path: string, input: unknown, credential: string, quer
   const envelope = JSON.stringify({ json: input, meta: { values: {} } });
   const url = `http://127.0.0.1/api/trpc/${path}${query ? `?input=${encodeURIComponent(envelope)}` : ""}`;
   const response = await handleTrpcRequest(
-    services,
+    world.services,
     new Request(url, {
       method: query ? "GET" : "POST",
       headers: { "content-type": "application/json", "x-device-credential": credential },
@@ -73,28 +64,28 @@ describe("device enrolment", () => {
     const { enroll, merchant, staffId } = await shop();
     const device = await enroll("Till 1");
     expect(device.credential).toMatch(/^[0-9A-Za-z]{12}\.[A-Za-z0-9_-]{43}$/);
-    expect(await services.devices.authenticate(device.credential)).toMatchObject({
+    expect(await world.services.devices.authenticate(device.credential)).toMatchObject({
       deviceId: device.deviceId,
       deviceName: "Till 1",
       merchantId: merchant.id,
     });
     const forged = `${device.deviceId}.${"A".repeat(43)}`;
-    await expect(services.devices.authenticate(forged)).rejects.toMatchObject({
+    await expect(world.services.devices.authenticate(forged)).rejects.toMatchObject({
       code: "DEVICE_UNKNOWN",
     });
-    await expect(services.devices.authenticate(null)).rejects.toMatchObject({
+    await expect(world.services.devices.authenticate(null)).rejects.toMatchObject({
       code: "DEVICE_UNKNOWN",
     });
 
     // Staff of another merchant cannot revoke it; its own staff can.
-    const other = await createMerchant(database.db);
+    const other = await createMerchant(world.database.db);
     await expect(
-      services.devices.revoke(staffOf(other.id, staffId), device.deviceId),
+      world.services.devices.revoke(staffOf(other.id, staffId), device.deviceId),
     ).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
-    await services.devices.revoke(staffOf(merchant.id, staffId), device.deviceId);
-    await expect(services.devices.authenticate(device.credential)).rejects.toMatchObject({
+    await world.services.devices.revoke(staffOf(merchant.id, staffId), device.deviceId);
+    await expect(world.services.devices.authenticate(device.credential)).rejects.toMatchObject({
       code: "DEVICE_REVOKED",
     });
 
@@ -141,14 +132,14 @@ describe("syncing offline redemptions", () => {
     const redeemedAtB = new Date(now.getTime() - 30_000);
     const batchA = { redemptions: [{ localId: "a-1", token, redeemedAt: redeemedAtA }] };
     const batchB = { redemptions: [{ localId: "b-1", token, redeemedAt: redeemedAtB }] };
-    const a = await services.devices.authenticate(tillA.credential);
-    const b = await services.devices.authenticate(tillB.credential);
+    const a = await world.services.devices.authenticate(tillA.credential);
+    const b = await world.services.devices.authenticate(tillB.credential);
 
-    const first = (await services.redemptionSync.sync(a, batchA)) as { voucherId: string }[];
+    const first = (await world.services.redemptionSync.sync(a, batchA)) as { voucherId: string }[];
     expect(first).toEqual([{ localId: "a-1", status: "recorded", voucherId: expect.any(String) }]);
-    expect(await services.redemptionSync.sync(a, batchA)).toEqual(first);
+    expect(await world.services.redemptionSync.sync(a, batchA)).toEqual(first);
 
-    const conflict = await services.redemptionSync.sync(b, batchB);
+    const conflict = await world.services.redemptionSync.sync(b, batchB);
     expect(conflict).toEqual([
       {
         localId: "b-1",
@@ -158,20 +149,20 @@ describe("syncing offline redemptions", () => {
         first: { redeemedAt: redeemedAtA, where: 'on device "Till A"' },
       },
     ]);
-    expect(await services.redemptionSync.sync(b, batchB)).toEqual(conflict);
+    expect(await world.services.redemptionSync.sync(b, batchB)).toEqual(conflict);
 
     const voucherId = first[0]?.voucherId ?? "";
-    const [kept] = await database.db
+    const [kept] = await world.database.db
       .select({ n: count() })
       .from(redemptions)
       .where(eq(redemptions.voucherId, voucherId));
-    const [conflicts] = await database.db
+    const [conflicts] = await world.database.db
       .select({ n: count() })
       .from(redemptionConflicts)
       .where(eq(redemptionConflicts.voucherId, voucherId));
     expect([kept?.n, conflicts?.n]).toEqual([1, 1]);
 
-    const history = await services.redemptionSync.history(a.merchantId);
+    const history = await world.services.redemptionSync.history(a.merchantId);
     expect(history.conflicts).toEqual([
       expect.objectContaining({
         voucherId,
@@ -191,12 +182,12 @@ describe("syncing offline redemptions", () => {
   it("refuses a tampered token and another merchant's voucher, recording nothing", async () => {
     const mine = await shop();
     const theirs = await shop();
-    const till = await services.devices.authenticate((await mine.enroll("Till")).credential);
+    const till = await world.services.devices.authenticate((await mine.enroll("Till")).credential);
     const token = await theirs.voucherToken(theirs.shoppers[0] as string);
     const own = await mine.voucherToken(mine.shoppers[0] as string);
     const [h, p, s] = own.split(".");
     const tampered = `${h}.${p?.slice(0, -3)}AAA.${s}`;
-    const outcomes = await services.redemptionSync.sync(till, {
+    const outcomes = await world.services.redemptionSync.sync(till, {
       redemptions: [
         { localId: "x-1", token, redeemedAt: now },
         { localId: "x-2", token: tampered, redeemedAt: now },
@@ -210,7 +201,7 @@ describe("syncing offline redemptions", () => {
         reason: expect.stringMatching(/BAD_SIGNATURE|MALFORMED/),
       },
     ]);
-    const [rows] = await database.db
+    const [rows] = await world.database.db
       .select({ n: count() })
       .from(redemptions)
       .where(eq(redemptions.deviceId, till.deviceId));
@@ -219,13 +210,13 @@ describe("syncing offline redemptions", () => {
 
   it("judges a redemption at the time it happened: a voucher expired since still records", async () => {
     const { enroll, shoppers, voucherToken, deal } = await shop();
-    const till = await services.devices.authenticate((await enroll("Till")).credential);
+    const till = await world.services.devices.authenticate((await enroll("Till")).credential);
     const token = await voucherToken(shoppers[0] as string);
     const redeemedAt = new Date(now.getTime() + 60_000);
     const later = now;
     now = new Date(deal.voucherValidUntil.getTime() + 3_600_000);
     try {
-      const outcomes = await services.redemptionSync.sync(till, {
+      const outcomes = await world.services.redemptionSync.sync(till, {
         redemptions: [{ localId: "late-1", token, redeemedAt }],
       });
       expect(outcomes[0]).toMatchObject({ status: "recorded" });
@@ -236,8 +227,10 @@ describe("syncing offline redemptions", () => {
 
   it("records a redemption whose time cannot be true with a visible flag: after it was received, before the voucher was issued", async () => {
     const { enroll, shoppers, voucherToken } = await shop();
-    const till = await services.devices.authenticate((await enroll("Till Clock")).credential);
-    const other = await services.devices.authenticate((await enroll("Till Other")).credential);
+    const till = await world.services.devices.authenticate((await enroll("Till Clock")).credential);
+    const other = await world.services.devices.authenticate(
+      (await enroll("Till Other")).credential,
+    );
     const [ahead, behind, withinSkew] = await Promise.all(
       shoppers.map((shopper) => voucherToken(shopper)),
     );
@@ -263,7 +256,7 @@ describe("syncing offline redemptions", () => {
         },
       ],
     };
-    const outcomes = await services.redemptionSync.sync(till, batch);
+    const outcomes = await world.services.redemptionSync.sync(till, batch);
     expect(outcomes).toEqual([
       {
         localId: "c-1",
@@ -283,12 +276,12 @@ describe("syncing offline redemptions", () => {
     const later = now;
     now = new Date(now.getTime() + 3_600_000);
     try {
-      expect(await services.redemptionSync.sync(till, batch)).toEqual(outcomes);
+      expect(await world.services.redemptionSync.sync(till, batch)).toEqual(outcomes);
     } finally {
       now = later;
     }
     // The same voucher from another till with its clock ahead: a conflict, flagged too.
-    const conflict = await services.redemptionSync.sync(other, {
+    const conflict = await world.services.redemptionSync.sync(other, {
       redemptions: [
         {
           localId: "o-1",
@@ -299,7 +292,7 @@ describe("syncing offline redemptions", () => {
     });
     expect(conflict).toMatchObject([{ status: "conflict", clockFlag: "after_receipt" }]);
 
-    const history = await services.redemptionSync.history(till.merchantId);
+    const history = await world.services.redemptionSync.history(till.merchantId);
     const flags = Object.fromEntries(history.flagged.map((r) => [r.voucherId, r.clockFlag]));
     const ids = outcomes.map((o) => (o.status === "recorded" ? o.voucherId : ""));
     expect(flags).toEqual({
@@ -319,7 +312,7 @@ describe("syncing offline redemptions", () => {
     const envelope = { redemptions: [{ localId: "h-1", token, redeemedAt: now.toISOString() }] };
     const meta = { values: { "redemptions.0.redeemedAt": ["Date"] } };
     const response = await handleTrpcRequest(
-      services,
+      world.services,
       new Request("http://127.0.0.1/api/trpc/device.syncRedemptions", {
         method: "POST",
         headers: { "content-type": "application/json", "x-device-credential": till.credential },

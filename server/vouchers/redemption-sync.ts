@@ -10,7 +10,6 @@ import {
   type redemptionConflictKind,
   redemptionConflicts,
   redemptions,
-  users,
   vouchers,
 } from "@/db/schema";
 import { newId } from "@/lib/ids";
@@ -22,7 +21,7 @@ import {
   verifyVoucher,
 } from "@/lib/vouchers/verify-voucher";
 import type { AuthenticatedDevice } from "../devices/device-service";
-import { findFirstRedemption } from "./first-redemption";
+import { findFirstRedemption, redemptionsWithWho } from "./first-redemption";
 import type { SigningKeyStore } from "./signing-keys";
 
 export const syncRedemptionsInput = z.object({
@@ -274,21 +273,15 @@ export class RedemptionSync {
   }
 
   private redemptionsWhere(condition: SQL | undefined, limit: number) {
-    return this.db
-      .select({
-        voucherId: redemptions.voucherId,
-        redeemedAt: redemptions.redeemedAt,
-        receivedAt: redemptions.receivedAt,
-        clockFlag: redemptions.clockFlag,
-        deviceName: merchantDevices.name,
-        staffName: users.displayName,
-        dealTitle: deals.title,
-      })
-      .from(redemptions)
+    return redemptionsWithWho(this.db, {
+      voucherId: redemptions.voucherId,
+      redeemedAt: redemptions.redeemedAt,
+      receivedAt: redemptions.receivedAt,
+      clockFlag: redemptions.clockFlag,
+      dealTitle: deals.title,
+    })
       .innerJoin(vouchers, eq(vouchers.id, redemptions.voucherId))
       .innerJoin(deals, eq(deals.id, vouchers.dealId))
-      .leftJoin(merchantDevices, eq(merchantDevices.id, redemptions.deviceId))
-      .leftJoin(users, eq(users.id, redemptions.redeemedBy))
       .where(condition)
       .orderBy(desc(redemptions.receivedAt))
       .limit(limit);

@@ -1,6 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import superjson from "superjson";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { vouchers } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { oneAtATime } from "@/lib/one-at-a-time";
@@ -15,28 +15,15 @@ import { bulkClaimsWithVouchers } from "@/testing/bulk-vouchers";
 import { createDeal, createShoppers, createShopWithStaff } from "@/testing/sale-fixtures";
 import { testCaller } from "@/testing/test-caller";
 import { clockStart } from "@/testing/test-clock";
-import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
-import { createServices, type Services } from "@/testing/wired-services";
+import { withTestServices } from "@/testing/test-services";
 import { handleTrpcRequest } from "../api/http-handler";
-import { parseEnv } from "../env";
 import { FEED_OVERLAP_MS, FEED_PAGE } from "./trust-feeds";
 import { revokeVouchersOfClaims } from "./voucher-service";
 
 const MINUTE = 60_000;
-let database: TestDatabase;
-let services: Services;
 let now = clockStart();
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  services = await createServices(parseEnv({ DATABASE_URL: database.url, DEMO_SEED: "off" }), {
-    clock: () => now,
-  });
-});
-afterAll(async () => {
-  await services?.stop();
-  await database?.drop();
-});
+const world = withTestServices({ clock: () => now });
 
 /**
  * A counter device as the PWA runs it, minus IndexedDB: the shared refresh loop, its pages
@@ -53,7 +40,7 @@ function counterDevice(credential: string) {
     if (requests > cutAfter) throw new TypeError("Failed to fetch");
     const envelope = encodeURIComponent(JSON.stringify(superjson.serialize(request)));
     const response = await handleTrpcRequest(
-      services,
+      world.services,
       new Request(`http://127.0.0.1/api/trpc/device.trustBundle?input=${envelope}`, {
         headers: { "x-device-credential": credential },
       }),
@@ -92,20 +79,23 @@ function counterDevice(credential: string) {
 }
 
 async function shop() {
-  const { merchant, staff } = await createShopWithStaff(database.db);
-  const deal = await createDeal(database.db, merchant.id, { quantity: 10_000, now });
+  const { merchant, staff } = await createShopWithStaff(world.database.db);
+  const deal = await createDeal(world.database.db, merchant.id, { quantity: 10_000, now });
   const enroll = async (name: string) => {
-    const device = await services.devices.enroll(staff, name);
+    const device = await world.services.devices.enroll(staff, name);
     return { ...device, counter: counterDevice(device.credential) };
   };
   const claimVoucher = async () => {
-    const [shopper] = await createShoppers(database.db, 1);
-    const won = await services.claims.claim(shopper as string, {
+    const [shopper] = await createShoppers(world.database.db, 1);
+    const won = await world.services.claims.claim(shopper as string, {
       dealId: deal.id,
       idempotencyKey: newId(),
     });
     if (won.outcome !== "WON") throw new Error(`claim answered ${won.outcome}`);
-    const voucher = await services.vouchers.forShopper(shopper as string, won.voucherId ?? "");
+    const voucher = await world.services.vouchers.forShopper(
+      shopper as string,
+      won.voucherId ?? "",
+    );
     return { ...voucher, shopper: shopper as string };
   };
   /** The deal is cancelled with `count` vouchers out: as many revocations, one timestamp. */
@@ -118,9 +108,9 @@ async function shop() {
       issuedAt: now,
       expiresAt: deal.voucherValidUntil,
     })) {
-      await database.db.execute(sql.raw(statement));
+      await world.database.db.execute(sql.raw(statement));
     }
-    return services.dealManagement.cancel(staff, deal.id, "oven broke down");
+    return world.services.dealManagement.cancel(staff, deal.id, "oven broke down");
   };
   return { merchant, staff, deal, enroll, claimVoucher, cancelWithVouchers };
 }
@@ -135,7 +125,7 @@ describe("the revocation feed", () => {
     now = new Date(now.getTime() + 5_000);
     const cancelled = await cancelWithVouchers(10_000);
     expect(cancelled.claimsCancelled).toBe(10_000);
-    const stamps = await database.db
+    const stamps = await world.database.db
       .selectDistinct({ at: vouchers.revokedAt })
       .from(vouchers)
       .where(eq(vouchers.dealId, deal.id));
@@ -161,12 +151,12 @@ describe("the revocation feed", () => {
     const committed = new Promise<void>((resolve) => {
       commit = resolve;
     });
-    const slow = database.db.transaction(async (tx) => {
+    const slow = world.database.db.transaction(async (tx) => {
       await revokeVouchersOfClaims(tx, [early.claimId], "cancelled by the shopper", stampedEarly);
       await committed;
     });
     now = new Date(stampedEarly.getTime() + 5_000);
-    await services.claims.cancel(late.shopper, late.claimId);
+    await world.services.claims.cancel(late.shopper, late.claimId);
     now = new Date(stampedEarly.getTime() + 10_000);
     await till.counter.refresh();
     expect([...till.counter.revoked.keys()]).toEqual([late.id]);
@@ -228,7 +218,7 @@ describe("the revocation feed", () => {
     ]) {
       const envelope = encodeURIComponent(JSON.stringify({ json: { revocations } }));
       const response = await handleTrpcRequest(
-        services,
+        world.services,
         new Request(`http://127.0.0.1/api/trpc/device.trustBundle?input=${envelope}`, {
           headers: { "x-device-credential": till.credential },
         }),
@@ -249,14 +239,14 @@ describe("the feed of other tills' redemptions", () => {
     const online = await claimVoucher();
 
     const redeemedAt = new Date(now.getTime() - 5 * MINUTE);
-    const a = await services.devices.authenticate(tillA.credential);
+    const a = await world.services.devices.authenticate(tillA.credential);
     expect(
-      await services.redemptionSync.sync(a, {
+      await world.services.redemptionSync.sync(a, {
         redemptions: [{ localId: "a-1", token: atA.token, redeemedAt }],
       }),
     ).toMatchObject([{ status: "recorded" }]);
     expect(
-      await services.redemptions.redeem({
+      await world.services.redemptions.redeem({
         merchantId: merchant.id,
         token: online.token,
         staffUserId: staff.userId,
@@ -306,24 +296,24 @@ describe("the feed of other tills' redemptions", () => {
   });
 
   it("carries only vouchers not yet expired", async () => {
-    const { merchant, staff } = await createShopWithStaff(database.db);
-    const deal = await createDeal(database.db, merchant.id, { quantity: 2, now });
-    const [shopper] = await createShoppers(database.db, 1);
-    const won = await services.claims.claim(shopper as string, {
+    const { merchant, staff } = await createShopWithStaff(world.database.db);
+    const deal = await createDeal(world.database.db, merchant.id, { quantity: 2, now });
+    const [shopper] = await createShoppers(world.database.db, 1);
+    const won = await world.services.claims.claim(shopper as string, {
       dealId: deal.id,
       idempotencyKey: newId(),
     });
-    const voucher = await services.vouchers.forShopper(
+    const voucher = await world.services.vouchers.forShopper(
       shopper as string,
       won.outcome === "WON" ? (won.voucherId ?? "") : "",
     );
-    await services.redemptions.redeem({
+    await world.services.redemptions.redeem({
       merchantId: merchant.id,
       token: voucher.token,
       staffUserId: staff.userId,
     });
     const enroll = async (name: string) =>
-      counterDevice((await services.devices.enroll(staff, name)).credential);
+      counterDevice((await world.services.devices.enroll(staff, name)).credential);
     const today = await enroll("Till 1");
     await today.refresh();
     expect([...today.redeemedElsewhere.keys()]).toEqual([voucher.id]);

@@ -2,7 +2,7 @@ import "server-only";
 import { and, eq, gt, isNotNull, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "@/db/client";
-import { merchantDevices, redemptions, users, vouchers } from "@/db/schema";
+import { redemptions, vouchers } from "@/db/schema";
 import type {
   FeedPage,
   FeedPosition,
@@ -10,7 +10,7 @@ import type {
   RedemptionEntry,
   RevocationEntry,
 } from "@/lib/vouchers/trust-feed";
-import { describeWhere } from "./first-redemption";
+import { describeWhere, redemptionsWithWho } from "./first-redemption";
 
 /**
  * How long after its time a feed row may still become visible. Rows are stamped with an app
@@ -91,20 +91,14 @@ export class TrustFeeds {
     after: FeedPosition | null,
     readAt = this.clock(),
   ): Promise<FeedPage<RedemptionEntry>> {
-    const rows = await this.db
-      .select({
-        id: redemptions.id,
-        voucherId: redemptions.voucherId,
-        redeemedAt: redemptions.redeemedAt,
-        receivedAt: redemptions.receivedAt,
-        deviceName: merchantDevices.name,
-        staffName: users.displayName,
-        expiresAt: vouchers.expiresAt,
-      })
-      .from(redemptions)
+    const rows = await redemptionsWithWho(this.db, {
+      id: redemptions.id,
+      voucherId: redemptions.voucherId,
+      redeemedAt: redemptions.redeemedAt,
+      receivedAt: redemptions.receivedAt,
+      expiresAt: vouchers.expiresAt,
+    })
       .innerJoin(vouchers, eq(vouchers.id, redemptions.voucherId))
-      .leftJoin(merchantDevices, eq(merchantDevices.id, redemptions.deviceId))
-      .leftJoin(users, eq(users.id, redemptions.redeemedBy))
       .where(
         and(
           eq(redemptions.merchantId, merchantId),

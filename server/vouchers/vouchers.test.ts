@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { signingKeys, users, vouchers } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { verifyVoucher } from "@/lib/vouchers/verify-voucher";
@@ -12,50 +12,37 @@ import {
   createStaff,
 } from "@/testing/sale-fixtures";
 import { clockStart } from "@/testing/test-clock";
-import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
-import { createServices, type Services } from "@/testing/wired-services";
-import { parseEnv } from "../env";
+import { withTestServices } from "@/testing/test-services";
 import { KeyEncryption } from "./key-encryption";
 
 const HOUR = 3_600_000;
 const SKEW_S = 120;
 
-let database: TestDatabase;
-let services: Services;
 const START = clockStart();
 let now = START;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  services = await createServices(
-    parseEnv({
-      DATABASE_URL: database.url,
-      DEMO_SEED: "off",
-      VOUCHER_KEY_SECRET: "a-test-secret-that-is-long-enough-0123456789",
-      VOUCHER_KEY_LEAD_MS: String(24 * HOUR),
-      VOUCHER_CLOCK_SKEW_SECONDS: String(SKEW_S),
-    }),
-    { clock: () => now },
-  );
-});
-afterAll(async () => {
-  await services?.stop();
-  await database?.drop();
+const world = withTestServices({
+  env: {
+    VOUCHER_KEY_SECRET: "a-test-secret-that-is-long-enough-0123456789",
+    VOUCHER_KEY_LEAD_MS: String(24 * HOUR),
+    VOUCHER_CLOCK_SKEW_SECONDS: String(SKEW_S),
+  },
+  clock: () => now,
 });
 
 async function freeSale(quantity = 5) {
-  const merchant = await createMerchant(database.db);
-  const deal = await createDeal(database.db, merchant.id, { quantity, now });
-  const shoppers = await createShoppers(database.db, quantity + 2);
-  const staffId = await createStaff(database.db, merchant.id);
+  const merchant = await createMerchant(world.database.db);
+  const deal = await createDeal(world.database.db, merchant.id, { quantity, now });
+  const shoppers = await createShoppers(world.database.db, quantity + 2);
+  const staffId = await createStaff(world.database.db, merchant.id);
   return { merchant, deal, shoppers, staffId };
 }
 
 async function win(userId: string, dealId: string) {
-  const result = await services.claims.claim(userId, { dealId, idempotencyKey: newId() });
+  const result = await world.services.claims.claim(userId, { dealId, idempotencyKey: newId() });
   if (result.outcome !== "WON" || !result.voucherId)
     throw new Error(`no voucher: ${result.outcome}`);
-  const [voucher] = await database.db
+  const [voucher] = await world.database.db
     .select()
     .from(vouchers)
     .where(eq(vouchers.id, result.voucherId));
@@ -65,7 +52,7 @@ async function win(userId: string, dealId: string) {
 
 const verifyNow = async (token: string, merchantId: string) =>
   verifyVoucher(token, {
-    keys: await services.signingKeys.publishedKeys(),
+    keys: await world.services.signingKeys.publishedKeys(),
     now,
     clockSkewSeconds: SKEW_S,
     merchantId,
@@ -73,11 +60,11 @@ const verifyNow = async (token: string, merchantId: string) =>
 
 describe("signing keys", () => {
   it("generates one active key on first start, its kid the RFC 7638 thumbprint, private part sealed", async () => {
-    const rows = await database.db.select().from(signingKeys);
+    const rows = await world.database.db.select().from(signingKeys);
     expect(rows).toHaveLength(1);
     const [row] = rows;
     expect(row?.status).toBe("active");
-    const published = await services.signingKeys.publishedKeys();
+    const published = await world.services.signingKeys.publishedKeys();
     expect(published).toHaveLength(1);
     expect(published[0]).not.toHaveProperty("d");
     expect(published[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", kid: row?.kid });
@@ -103,29 +90,29 @@ describe("signing keys", () => {
     const before = await win(sale.shoppers[0] as string, sale.deal.id);
     const oldKid = before.voucher.kid;
 
-    const staged = await services.signingKeys.stageNextKey();
+    const staged = await world.services.signingKeys.stageNextKey();
     expect(staged).toMatchObject({ status: "next", published: true });
-    expect((await services.signingKeys.publishedKeys()).map((k) => k.kid)).toEqual([
+    expect((await world.services.signingKeys.publishedKeys()).map((k) => k.kid)).toEqual([
       oldKid,
       staged.kid,
     ]);
-    await expect(services.signingKeys.activateNextKey()).rejects.toMatchObject({
+    await expect(world.services.signingKeys.activateNextKey()).rejects.toMatchObject({
       code: "INVALID_STATE",
     });
-    expect(await services.signingKeys.advanceRotation()).toBe(false);
+    expect(await world.services.signingKeys.advanceRotation()).toBe(false);
     // The next key does not sign during its lead time.
     const during = await win(sale.shoppers[1] as string, sale.deal.id);
     expect(during.voucher.kid).toBe(oldKid);
 
     now = new Date(now.getTime() + 24 * HOUR + 1_000);
-    expect(await services.signingKeys.advanceRotation()).toBe(true);
-    const [retired] = await database.db
+    expect(await world.services.signingKeys.advanceRotation()).toBe(true);
+    const [retired] = await world.database.db
       .select()
       .from(signingKeys)
       .where(eq(signingKeys.kid, oldKid));
     expect(retired).toMatchObject({ status: "retired", privateJwkEncrypted: null });
 
-    const laterSale = await createDeal(database.db, sale.merchant.id, { quantity: 1, now });
+    const laterSale = await createDeal(world.database.db, sale.merchant.id, { quantity: 1, now });
     const after = await win(sale.shoppers[2] as string, laterSale.id);
     expect(after.voucher.kid).toBe(staged.kid);
     for (const v of [before, during, after]) {
@@ -134,19 +121,23 @@ describe("signing keys", () => {
       });
     }
 
-    // Every voucher the old key signed in the whole database must expire first.
+    // Every voucher the old key signed in the whole world.database must expire first.
     const { max } = await import("drizzle-orm");
-    const [last] = await database.db
+    const [last] = await world.database.db
       .select({ at: max(vouchers.expiresAt) })
       .from(vouchers)
       .where(eq(vouchers.kid, oldKid));
     const lastExpiry = last?.at as Date;
     now = new Date(lastExpiry.getTime() + SKEW_S * 1_000);
-    expect((await services.signingKeys.list()).find((k) => k.kid === oldKid)?.published).toBe(true);
+    expect((await world.services.signingKeys.list()).find((k) => k.kid === oldKid)?.published).toBe(
+      true,
+    );
     now = new Date(lastExpiry.getTime() + SKEW_S * 1_000 + 1_000);
-    const list = await services.signingKeys.list();
+    const list = await world.services.signingKeys.list();
     expect(list.find((k) => k.kid === oldKid)?.published).toBe(false);
-    expect((await services.signingKeys.publishedKeys()).map((k) => k.kid)).toEqual([staged.kid]);
+    expect((await world.services.signingKeys.publishedKeys()).map((k) => k.kid)).toEqual([
+      staged.kid,
+    ]);
     now = START;
   });
 });
@@ -166,7 +157,7 @@ describe("issuing", () => {
     expect(Object.keys(claims).sort()).toEqual(["d", "exp", "iat", "jti", "m", "nbf", "sub"]);
     expect(claims).toMatchObject({ jti: won.voucher.id, d: sale.deal.id, m: sale.merchant.id });
     expect(claims.exp).toBe(Math.floor(sale.deal.voucherValidUntil.getTime() / 1_000));
-    const [user] = await database.db.select().from(users).where(eq(users.id, shopper));
+    const [user] = await world.database.db.select().from(users).where(eq(users.id, shopper));
     expect(token).not.toContain(Buffer.from(user?.email ?? "x").toString("base64url"));
     expect(claims.sub).not.toBe(shopper);
     expect(token.length).toBeLessThan(400);
@@ -180,11 +171,11 @@ describe("issuing", () => {
     const sale = await freeSale();
     const shopper = sale.shoppers[0] as string;
     const key = newId();
-    const first = await services.claims.claim(shopper, {
+    const first = await world.services.claims.claim(shopper, {
       dealId: sale.deal.id,
       idempotencyKey: key,
     });
-    const replay = await services.claims.claim(shopper, {
+    const replay = await world.services.claims.claim(shopper, {
       dealId: sale.deal.id,
       idempotencyKey: key,
     });
@@ -194,7 +185,7 @@ describe("issuing", () => {
       replayed: true,
       voucherId: (first as { voucherId: string }).voucherId,
     });
-    const mine = await services.vouchers.mine(shopper);
+    const mine = await world.services.vouchers.mine(shopper);
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({
       state: "active",
@@ -209,14 +200,17 @@ describe("issuing", () => {
     const claimAll = () =>
       Promise.all(
         attempts.map(({ userId, key }) =>
-          services.claims.claim(userId, { dealId: sale.deal.id, idempotencyKey: key }),
+          world.services.claims.claim(userId, { dealId: sale.deal.id, idempotencyKey: key }),
         ),
       );
     const results = await claimAll();
     // Replayed all at once: each finds its voucher, none is issued twice.
     const replays = await claimAll();
     const claimIds = results.map((result) => (result.outcome === "WON" ? result.claimId : ""));
-    const rows = await database.db.select().from(vouchers).where(eq(vouchers.dealId, sale.deal.id));
+    const rows = await world.database.db
+      .select()
+      .from(vouchers)
+      .where(eq(vouchers.dealId, sale.deal.id));
     expect(rows).toHaveLength(120);
     expect(new Set(rows.map((row) => row.claimId))).toEqual(new Set(claimIds));
     const voucherIds = (answers: typeof results) =>
@@ -229,24 +223,28 @@ describe("issuing", () => {
   });
 
   it("issues no voucher for a priced claim still waiting for payment", async () => {
-    const merchant = await createMerchant(database.db);
-    const deal = await createDeal(database.db, merchant.id, { quantity: 2, now, priceCents: 450 });
-    const [shopper] = await createShoppers(database.db, 1);
-    const result = await services.claims.claim(shopper as string, {
+    const merchant = await createMerchant(world.database.db);
+    const deal = await createDeal(world.database.db, merchant.id, {
+      quantity: 2,
+      now,
+      priceCents: 450,
+    });
+    const [shopper] = await createShoppers(world.database.db, 1);
+    const result = await world.services.claims.claim(shopper as string, {
       dealId: deal.id,
       idempotencyKey: newId(),
     });
     expect(result).toMatchObject({ outcome: "WON", status: "reserved" });
     expect(result).not.toHaveProperty("voucherId");
-    expect(await services.vouchers.mine(shopper as string)).toEqual([]);
+    expect(await world.services.vouchers.mine(shopper as string)).toEqual([]);
   });
 
   it("issues a voucher owed by a confirmed claim when the shopper lists their vouchers", async () => {
     const sale = await freeSale();
     const shopper = sale.shoppers[0] as string;
     const won = await win(shopper, sale.deal.id);
-    await database.db.delete(vouchers).where(eq(vouchers.id, won.voucher.id));
-    const mine = await services.vouchers.mine(shopper);
+    await world.database.db.delete(vouchers).where(eq(vouchers.id, won.voucher.id));
+    const mine = await world.services.vouchers.mine(shopper);
     expect(mine).toHaveLength(1);
     expect(mine[0]?.claimId).toBe(won.claimId);
   });
@@ -258,29 +256,29 @@ describe("cancelling and revocation", () => {
     const shopper = sale.shoppers[0] as string;
     const since = { at: new Date(now.getTime() - 1_000), id: "" };
     const won = await win(shopper, sale.deal.id);
-    expect((await claimTruth(database.db, sale.deal.id)).soldCounter).toBe(1);
-    expect(await services.claims.cancel(shopper, won.claimId)).toEqual({
+    expect((await claimTruth(world.database.db, sale.deal.id)).soldCounter).toBe(1);
+    expect(await world.services.claims.cancel(shopper, won.claimId)).toEqual({
       claimId: won.claimId,
       status: "cancelled",
     });
     // Twice is fine, and changes nothing more.
-    expect(await services.claims.cancel(shopper, won.claimId)).toEqual({
+    expect(await world.services.claims.cancel(shopper, won.claimId)).toEqual({
       claimId: won.claimId,
       status: "cancelled",
     });
-    expect(await claimTruth(database.db, sale.deal.id)).toMatchObject({
+    expect(await claimTruth(world.database.db, sale.deal.id)).toMatchObject({
       activeClaims: 0,
       soldCounter: 0,
     });
 
-    const list = await services.trustFeeds.revocations(sale.merchant.id, since);
+    const list = await world.services.trustFeeds.revocations(sale.merchant.id, since);
     expect(list.entries.map((r) => r.voucherId)).toEqual([won.voucher.id]);
     expect(list.complete).toBe(true);
-    const other = await createMerchant(database.db);
-    expect((await services.trustFeeds.revocations(other.id, null)).entries).toEqual([]);
+    const other = await createMerchant(world.database.db);
+    expect((await world.services.trustFeeds.revocations(other.id, null)).entries).toEqual([]);
 
-    expect((await services.vouchers.mine(shopper))[0]?.state).toBe("cancelled");
-    const redeemed = await services.redemptions.redeem({
+    expect((await world.services.vouchers.mine(shopper))[0]?.state).toBe("cancelled");
+    const redeemed = await world.services.redemptions.redeem({
       merchantId: sale.merchant.id,
       token: won.voucher.token,
       staffUserId: sale.staffId,
@@ -294,21 +292,21 @@ describe("cancelling and revocation", () => {
     const sale = await freeSale();
     const won = await win(sale.shoppers[0] as string, sale.deal.id);
     await expect(
-      services.claims.cancel(sale.shoppers[1] as string, won.claimId),
+      world.services.claims.cancel(sale.shoppers[1] as string, won.claimId),
     ).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
-    await services.redemptions.redeem({
+    await world.services.redemptions.redeem({
       merchantId: sale.merchant.id,
       token: won.voucher.token,
       staffUserId: sale.staffId,
     });
     await expect(
-      services.claims.cancel(sale.shoppers[0] as string, won.claimId),
+      world.services.claims.cancel(sale.shoppers[0] as string, won.claimId),
     ).rejects.toMatchObject({
       code: "INVALID_STATE",
     });
-    expect(await claimTruth(database.db, sale.deal.id)).toMatchObject({
+    expect(await claimTruth(world.database.db, sale.deal.id)).toMatchObject({
       activeClaims: 1,
       soldCounter: 1,
     });
@@ -321,7 +319,7 @@ describe("online redemption", () => {
     const won = await win(sale.shoppers[0] as string, sale.deal.id);
     const attempts = await Promise.all(
       Array.from({ length: 10 }, () =>
-        services.redemptions.redeem({
+        world.services.redemptions.redeem({
           merchantId: sale.merchant.id,
           token: won.voucher.token,
           staffUserId: sale.staffId,
@@ -338,14 +336,16 @@ describe("online redemption", () => {
         firstRedemption: { redeemedAt: now, where: "online by Sam at the till" },
       });
     }
-    expect((await services.vouchers.mine(sale.shoppers[0] as string))[0]?.state).toBe("redeemed");
+    expect((await world.services.vouchers.mine(sale.shoppers[0] as string))[0]?.state).toBe(
+      "redeemed",
+    );
   });
 
   it("refuses another merchant's voucher and a tampered one, and records nothing", async () => {
     const sale = await freeSale();
     const other = await freeSale();
     const won = await win(sale.shoppers[0] as string, sale.deal.id);
-    const wrongShop = await services.redemptions.redeem({
+    const wrongShop = await world.services.redemptions.redeem({
       merchantId: other.merchant.id,
       token: won.voucher.token,
       staffUserId: other.staffId,
@@ -354,7 +354,7 @@ describe("online redemption", () => {
     const [h, p, s] = won.voucher.token.split(".");
     const tampered = `${h}.${p?.slice(0, -2)}AA.${s}`;
     expect(
-      await services.redemptions.redeem({
+      await world.services.redemptions.redeem({
         merchantId: sale.merchant.id,
         token: tampered,
         staffUserId: sale.staffId,
@@ -365,7 +365,7 @@ describe("online redemption", () => {
       dealTitle: null,
     });
     expect(
-      await services.redemptions.redeem({
+      await world.services.redemptions.redeem({
         merchantId: sale.merchant.id,
         token: won.voucher.token,
         staffUserId: sale.staffId,

@@ -3,7 +3,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useDeferredValue, useState } from "react";
 import { useTRPC } from "@/lib/trpc/client";
-import { AdminTable, ConfirmButton, ErrorNote, formatWhen, QueryView } from "../admin-parts";
+import { AdminRow, AdminTable, ErrorNote, formatWhen, QueryView } from "../admin-parts";
+import { AccountActions } from "./account-actions";
 
 const COLUMNS = [
   "Account",
@@ -57,10 +58,10 @@ export function AccountList() {
               </p>
               <AdminTable columns={COLUMNS} stackOnNarrow>
                 {rows.map((account) => (
-                  <tr
+                  <AdminRow
                     key={account.userId}
-                    data-testid="account-row"
-                    className={account.deactivatedAt ? "is-dimmed" : undefined}
+                    testId="account-row"
+                    dimmed={Boolean(account.deactivatedAt)}
                   >
                     <td>
                       <strong>{account.displayName}</strong>
@@ -82,28 +83,15 @@ export function AccountList() {
                         <span className="badge badge-live">Active</span>
                       )}
                     </td>
-                    <td className="actions">
-                      {account.userId === me.data?.userId ? (
-                        <span className="muted">you</span>
-                      ) : account.deactivatedAt ? (
-                        <ConfirmButton
-                          question={`Reactivate ${account.email}? They can sign in again (their old sessions stay ended).`}
-                          disabled={busy}
-                          onConfirm={() => reactivate.mutate({ userId: account.userId })}
-                        >
-                          Reactivate
-                        </ConfirmButton>
-                      ) : (
-                        <ConfirmButton
-                          question={`Deactivate ${account.email}? Every session they have ends now, on every device, and they cannot sign in until reactivated.`}
-                          disabled={busy}
-                          onConfirm={() => deactivate.mutate({ userId: account.userId })}
-                        >
-                          Deactivate
-                        </ConfirmButton>
-                      )}
-                    </td>
-                  </tr>
+                    <AccountActions
+                      email={account.email}
+                      deactivated={Boolean(account.deactivatedAt)}
+                      isMe={account.userId === me.data?.userId}
+                      busy={busy}
+                      onDeactivate={() => deactivate.mutate({ userId: account.userId })}
+                      onReactivate={() => reactivate.mutate({ userId: account.userId })}
+                    />
+                  </AdminRow>
                 ))}
               </AdminTable>
             </>

@@ -3,7 +3,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/lib/trpc/client";
-import { AdminTable, ConfirmButton, ErrorNote, formatWhen, QueryView } from "../admin-parts";
+import {
+  AdminRow,
+  AdminTable,
+  ConfirmButton,
+  ErrorNote,
+  formatWhen,
+  QueryView,
+} from "../admin-parts";
 import { MerchantFilter } from "../merchant-filter";
 import { DeviceHold } from "./device-hold";
 
@@ -53,10 +60,10 @@ export function DeviceList({ initialMerchantId }: { initialMerchantId: string | 
               </p>
               <AdminTable columns={COLUMNS} stackOnNarrow>
                 {rows.map((device) => (
-                  <tr
+                  <AdminRow
                     key={device.deviceId}
-                    data-testid="device-row"
-                    className={device.revokedAt ? "is-dimmed" : undefined}
+                    testId="device-row"
+                    dimmed={Boolean(device.revokedAt)}
                   >
                     <td>
                       <strong>{device.name}</strong>
@@ -98,7 +105,7 @@ export function DeviceList({ initialMerchantId }: { initialMerchantId: string | 
                         </ConfirmButton>
                       )}
                     </td>
-                  </tr>
+                  </AdminRow>
                 ))}
               </AdminTable>
             </>

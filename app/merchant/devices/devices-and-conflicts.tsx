@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { BackLink } from "@/app/_ui/back-link";
 import { HOLD_REASON_TEXT } from "@/lib/devices/device-hold";
 import { useTRPC } from "@/lib/trpc/client";
 import { CLOCK_FLAG_TEXT } from "@/lib/vouchers/server-clock";
@@ -27,9 +28,7 @@ export function DevicesAndConflicts() {
   }
   return (
     <>
-      <p>
-        <Link href="/merchant">← Back to the counter</Link>
-      </p>
+      <BackLink href="/merchant">Back to the counter</BackLink>
       <section className="counter-panel" aria-labelledby="devices-title">
         <h2 id="devices-title">Counter devices</h2>
         {devices.isPending ? (

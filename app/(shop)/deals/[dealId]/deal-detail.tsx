@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useMemo } from "react";
+import { BackLink } from "@/app/_ui/back-link";
 import { dealPhase } from "@/lib/deals/deal-rules";
 import { useLiveStock } from "@/lib/deals/use-live-stock";
 import { formatPrice } from "@/lib/format-price";
@@ -59,9 +60,7 @@ export function DealDetail({ dealId }: { dealId: string }) {
   const away = location.source === "device" ? distanceKm(location, d) : null;
   return (
     <article className="deal-page">
-      <p className="muted">
-        <Link href="/">← All deals</Link>
-      </p>
+      <BackLink href="/">All deals</BackLink>
       <h1>{d.title}</h1>
       <p className="price">
         {price ?? "Free"}

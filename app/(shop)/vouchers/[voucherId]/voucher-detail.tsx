@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { BackLink } from "@/app/_ui/back-link";
 import { formatPrice } from "@/lib/format-price";
 import { useTRPC } from "@/lib/trpc/client";
 import { apiErrorMessage } from "@/lib/wire/read-api-error";
@@ -34,9 +35,7 @@ export function VoucherDetail({ voucherId }: { voucherId: string }) {
   const v = voucher.data;
   return (
     <article className="voucher">
-      <p className="muted">
-        <Link href="/vouchers">← My vouchers</Link>
-      </p>
+      <BackLink href="/vouchers">My vouchers</BackLink>
       <h1>{v.dealTitle}</h1>
       <p className="voucher-merchant">
         <strong>{v.merchantName}</strong>

@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { BackLink } from "@/app/_ui/back-link";
 import { useTRPC } from "@/lib/trpc/client";
 import { QueryView } from "../../admin-parts";
 import { MerchantForm } from "../merchant-form";
@@ -14,9 +15,9 @@ export function MerchantDetail({ merchantId }: { merchantId: string }) {
   const merchant = useQuery(trpc.admin.merchant.queryOptions({ merchantId }, { retry: false }));
   return (
     <>
-      <p className="admin-back">
-        <Link href="/admin/merchants">← All merchants</Link>
-      </p>
+      <BackLink href="/admin/merchants" className="admin-back">
+        All merchants
+      </BackLink>
       <QueryView query={merchant} what="the merchant">
         {(shop) => (
           <>
